@@ -1,0 +1,46 @@
+import type { GuidanceState } from '../../../shared/schemas/guidance';
+import type {
+  NeedReviewRecord,
+  ReflectionLogRecord,
+  SelectionRecord,
+  TrajectoryRecord,
+  ExportRow,
+  DistillRecord,
+} from '../../../shared/schemas/records';
+import type { RunEvent, RunManifest, Telemetry } from '../../../shared/schemas/telemetry';
+
+/**
+ * The engine's only way to touch a run directory. The engine stays free of IO;
+ * src/main/io/FsArtifactStore.ts implements this on the filesystem with atomic
+ * writes and schema-validated JSONL.
+ */
+export interface ArtifactStore {
+  readonly runDir: string;
+  readManifest(): Promise<RunManifest | null>;
+  writeManifest(manifest: RunManifest): Promise<void>;
+  readTrajectories(): Promise<TrajectoryRecord[]>;
+  appendTrajectories(rows: TrajectoryRecord[]): Promise<void>;
+  readSelections(): Promise<SelectionRecord[]>;
+  appendSelections(rows: SelectionRecord[]): Promise<void>;
+  readReflections(): Promise<ReflectionLogRecord[]>;
+  appendReflection(row: ReflectionLogRecord): Promise<void>;
+  writeNeedReview(rows: NeedReviewRecord[]): Promise<void>;
+  appendEvent(event: RunEvent): Promise<void>;
+  writeTelemetry(telemetry: Telemetry): Promise<void>;
+  writeExport(rows: ExportRow[], options: { parquet: boolean }): Promise<{ jsonl: string; parquet: string | null }>;
+  writeDistill(rows: DistillRecord[], path: string | null): Promise<string>;
+  /** Reflection stage artifacts, by deterministic name (see reflectionCacheName). */
+  readCacheArtifact(name: string): Promise<unknown | null>;
+  writeCacheArtifact(name: string, value: unknown): Promise<string>;
+}
+
+/** Guidance persistence with the write rule of ARCHITECTURE.md §5. */
+export interface GuidanceStore {
+  read(): Promise<GuidanceState>;
+  /**
+   * Compare-and-swap: succeeds only if the stored step is still `baseStep` (and the
+   * content hash unchanged). Writes step + 1 after a snapshot. Throws a
+   * StageBError GUIDANCE_STEP_CONFLICT otherwise.
+   */
+  write(next: Omit<GuidanceState, 'step' | 'updated_at'>, baseStep: number): Promise<GuidanceState>;
+}

@@ -1,0 +1,7 @@
+export * from './stageARecord';
+export * from './guidance';
+export * from './decode';
+export * from './runConfig';
+export * from './signals';
+export * from './records';
+export * from './telemetry';

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { PromptVariantSchema } from './decode';
+import { VerdictFormatSchema } from '../verdictProtocol';
+
+/**
+ * The run config (YAML). Every key carries a description: the README's config
+ * table is checked against these by test/shared/readmeConfigKeys.test.ts, so the
+ * docs cannot drift from the schema.
+ */
+const DecodeGridEntrySchema = z
+  .object({
+    temperature: z.number().min(0).max(5).describe('Sampling temperature of this grid point.'),
+    top_p: z.number().gt(0).max(1).describe('Nucleus sampling mass of this grid point.'),
+    prompt_variant: PromptVariantSchema.default('default').describe('Prompt variant: default, checklist or evidence_first.'),
+  })
+  .strict();
+
+export const LlamaCppModelSchema = z
+  .object({
+    backend: z.literal('llama-cpp').describe('Embedded node-llama-cpp backend.'),
+    path: z.string().min(1).describe('Path to a GGUF file. Relative paths resolve against the config file.'),
+    auto_create_tiny: z.boolean().default(false).describe('Generate the tiny random-weight test model at `path` when it is missing (demo and tests).'),
+    context_size: z.number().int().positive().default(4096).describe('Context length in tokens shared by all sequences.'),
+    gpu_layers: z.union([z.literal('auto'), z.literal('max'), z.number().int().nonnegative()]).default('auto').describe("Layers to offload to the GPU: 'auto', 'max' or a number (0 = CPU only)."),
+    gpu: z.union([z.literal('auto'), z.literal(false), z.enum(['cuda', 'vulkan', 'metal'])]).default('auto').describe("GPU backend for llama.cpp: 'auto' detects, false forces CPU."),
+    threads: z.number().int().nonnegative().default(0).describe('CPU threads; 0 means the number of physical cores (never more, which oversubscribes).'),
+    batch_size: z.number().int().positive().default(512).describe('Prompt-processing batch size in tokens.'),
+    sequences: z.number().int().positive().default(8).describe('Parallel context sequences (groups decoded at once).'),
+  })
+  .strict();
+
+export const OpenAiModelSchema = z
+  .object({
+    backend: z.literal('openai').describe('Any OpenAI-compatible server (vLLM, SGLang, llama.cpp server).'),
+    base_url: z.string().url().describe('Server base URL, e.g. http://127.0.0.1:8000/v1.'),
+    model: z.string().min(1).describe('Model name the server expects.'),
+    api_key_env: z.string().nullable().default(null).describe('Name of the environment variable that holds the API key (the key itself never goes in a config).'),
+    concurrency: z.number().int().positive().default(8).describe('Requests in flight at once.'),
+    timeout_ms: z.number().int().positive().default(120000).describe('Per-request timeout.'),
+    max_retries: z.number().int().nonnegative().default(4).describe('Retries on 429 and 5xx, with exponential backoff.'),
+    guided_decoding: z.enum(['auto', 'vllm', 'response_format', 'none']).default('auto').describe('How to constrain output: vLLM guided_* fields, response_format json_schema, or none (strict parse either way).'),
+    context_size: z.number().int().positive().default(32768).describe('Context length of the served model, for prompt budget checks.'),
+  })
+  .strict();
+
+export const ModelConfigSchema = z.discriminatedUnion('backend', [LlamaCppModelSchema, OpenAiModelSchema]);
+
+export const RunConfigSchema = z
+  .object({
+    run_name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'run_name may use letters, digits, . _ and -').describe('Run directory name under output.root.'),
+    seed: z.number().int().nonnegative().default(17).describe('Master seed: shuffling, decode seeds, holdout split.'),
+    mission: z.string().min(1).describe('Mission name; every ticket and the guidance entry must match it.'),
+    stage_a_paths: z.array(z.string().min(1)).min(1).describe('Stage-A JSONL files to ingest.'),
+    guidance: z
+      .object({
+        path: z.string().min(1).describe('Initial guidance file ({mission: {step, updated_at, experiences, metadata}}). Copied into the run directory on first start.'),
+        max_tokens: z.number().int().positive().default(2048).describe('Token budget for the rendered experiences block; over it the run stops before loading the model.'),
+        snapshot_retention: z.number().int().positive().default(50).describe('Snapshots kept in snapshots/; older ones are pruned.'),
+      })
+      .strict()
+      .describe('Mission guidance.'),
+    model: ModelConfigSchema.describe('LLM backend.'),
+    sampler: z
+      .object({
+        candidates: z.number().int().positive().default(4).describe('K: candidate verdicts per group.'),
+        grid: z.array(DecodeGridEntrySchema).min(1).default([
+          { temperature: 0.7, top_p: 0.9, prompt_variant: 'default' },
+          { temperature: 1.0, top_p: 0.95, prompt_variant: 'checklist' },
+        ]).describe('Decode grid; candidate i uses grid[i mod len].'),
+        max_new_tokens: z.number().int().positive().default(256).describe('Generation cap per candidate.'),
+        max_reason_chars: z.number().int().positive().default(80).describe('Upper bound on the Reason line enforced by the grammar.'),
+        format: VerdictFormatSchema.default('three_line').describe('Verdict protocol: three_line (Verdict/Reason/Confidence) or two_line (Verdict/Reason).'),
+        max_prompt_tokens: z.number().int().positive().nullable().default(null).describe('Per-prompt token budget; a ticket over it is dropped and reported, never truncated. null = context_size - max_new_tokens.'),
+      })
+      .strict()
+      .default({
+        candidates: 4,
+        grid: [
+          { temperature: 0.7, top_p: 0.9, prompt_variant: 'default' },
+          { temperature: 1.0, top_p: 0.95, prompt_variant: 'checklist' },
+        ],
+        max_new_tokens: 256,
+        max_reason_chars: 80,
+        format: 'three_line',
+        max_prompt_tokens: null,
+      })
+      .describe('Rollout sampling.'),
+    runner: z
+      .object({
+        epochs: z.number().int().positive().default(1).describe('Passes over the training tickets.'),
+        batch_size: z.number().int().positive().default(8).describe('Groups per batch; reflection runs after each complete batch.'),
+        shuffle: z.boolean().default(true).describe('Shuffle tickets each epoch with the seed.'),
+        max_tickets: z.number().int().positive().nullable().default(null).describe('Use only the first N tickets after ingest (quick runs).'),
+      })
+      .strict()
+      .default({ epochs: 1, batch_size: 8, shuffle: true, max_tickets: null })
+      .describe('Epochs and batches.'),
+    reflection: z
+      .object({
+        enabled: z.boolean().default(true).describe('Run the three-stage reflection after each batch.'),
+        holdout_fraction: z.number().min(0).max(0.9).default(0.2).describe('Share of labelled tickets held out (stratified, seeded) to gate proposals.'),
+        holdout_max: z.number().int().positive().default(64).describe('Cap on holdout size.'),
+        apply_if_delta: z.number().default(0).describe('Minimum holdout label_match uplift required to apply a plan.'),
+        allow_uncertain: z.boolean().default(false).describe('When false, proposals carrying an uncertainty_note are rejected.'),
+        max_false_release_increase: z.number().min(0).default(0).describe('Reject a plan that raises the holdout false-release rate by more than this.'),
+        bootstrap_samples: z.number().int().positive().default(1000).describe('Paired-bootstrap resamples for the probability that the uplift is real.'),
+        max_new_tokens: z.number().int().positive().default(512).describe('Generation cap per reflection stage.'),
+        need_review_min_epochs: z.number().int().positive().default(2).describe('Epochs in which all candidates agree against the label before a group goes to need_review.jsonl.'),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        holdout_fraction: 0.2,
+        holdout_max: 64,
+        apply_if_delta: 0,
+        allow_uncertain: false,
+        max_false_release_increase: 0,
+        bootstrap_samples: 1000,
+        max_new_tokens: 512,
+        need_review_min_epochs: 2,
+      })
+      .describe('Reflection and its holdout gate.'),
+    output: z
+      .object({
+        root: z.string().min(1).default('runs').describe('Root of run directories: {root}/{run_name}/{mission}/.'),
+        export_dir: z.string().min(1).default('export').describe('Export folder, relative to the mission run directory unless absolute.'),
+        parquet: z.boolean().default(true).describe('Also write export/verdicts.parquet.'),
+      })
+      .strict()
+      .default({ root: 'runs', export_dir: 'export', parquet: true })
+      .describe('Where artifacts go.'),
+    stage_b_distillation: z
+      .object({
+        enabled: z.boolean().default(true).describe('Write the converged epoch as a ChatML corpus.'),
+        output_path: z.string().nullable().default(null).describe('Corpus path; null = {run}/{mission}/distill_chatml.jsonl.'),
+        export_last_if_unconverged: z.boolean().default(false).describe('When no epoch converged, export the last epoch anyway, with a warning.'),
+      })
+      .strict()
+      .default({ enabled: true, output_path: null, export_last_if_unconverged: false })
+      .describe('Distillation export.'),
+  })
+  .strict();
+
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+export type LlamaCppModelConfig = z.infer<typeof LlamaCppModelSchema>;
+export type OpenAiModelConfig = z.infer<typeof OpenAiModelSchema>;
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
