@@ -20,9 +20,21 @@ export const GuidanceStateSchema = z.object({
     .record(ExperienceKeySchema, z.string())
     .refine((value) => Object.keys(value).length > 0, 'experiences must not be empty'),
   metadata: z.record(z.string(), ExperienceMetaSchema).default({}),
+  /** Fingerprints (planFingerprint) of the reflection plans already applied, newest last, so a replayed plan is a no-op. */
+  applied_plans: z.array(z.string()).optional(),
 });
 export type GuidanceState = z.infer<typeof GuidanceStateSchema>;
 
 /** The guidance file: one state per mission. */
 export const GuidanceFileSchema = z.record(z.string().min(1), GuidanceStateSchema);
 export type GuidanceFile = z.infer<typeof GuidanceFileSchema>;
+
+/** guidance_history.jsonl: the experiences the engine actually used, once per distinct step. */
+export const GuidanceHistoryEntrySchema = z.object({
+  step: z.number().int().nonnegative(),
+  experiences: z.record(z.string(), z.string()),
+  epoch: z.number().int().nonnegative(),
+  batch_index: z.number().int().nonnegative(),
+  recorded_at: z.string(),
+});
+export type GuidanceHistoryEntry = z.infer<typeof GuidanceHistoryEntrySchema>;

@@ -119,7 +119,8 @@ export const RunManifestSchema = z.object({
   seed: z.number().int(),
   config: z.record(z.string(), z.unknown()),
   config_hash: z.string(),
-  model: z.object({ backend: z.string(), path: z.string().nullable(), sha256: z.string().nullable(), name: z.string().nullable() }),
+  /** fingerprint = sha256 over size + first and last MiB: cheap for a 20 GB model, still changes when the file does. */
+  model: z.object({ backend: z.string(), path: z.string().nullable(), fingerprint: z.string().nullable(), name: z.string().nullable() }),
   versions: z.record(z.string(), z.string()),
   inputs: z.array(z.object({ path: z.string(), sha256: z.string(), lines: z.number().int().nonnegative() })),
   created_at: z.string(),

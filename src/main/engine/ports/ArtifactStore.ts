@@ -1,4 +1,4 @@
-import type { GuidanceState } from '../../../shared/schemas/guidance';
+import type { GuidanceHistoryEntry, GuidanceState } from '../../../shared/schemas/guidance';
 import type {
   NeedReviewRecord,
   ReflectionLogRecord,
@@ -22,6 +22,11 @@ export interface ArtifactStore {
   appendTrajectories(rows: TrajectoryRecord[]): Promise<void>;
   readSelections(): Promise<SelectionRecord[]>;
   appendSelections(rows: SelectionRecord[]): Promise<void>;
+  /** Atomically replaces both logs; used on resume to drop rows of a batch that never completed. */
+  replaceRollouts(trajectories: TrajectoryRecord[], selections: SelectionRecord[]): Promise<void>;
+  /** Experiences the engine actually used, one entry per distinct step (guidance_history.jsonl). */
+  readGuidanceHistory(): Promise<GuidanceHistoryEntry[]>;
+  appendGuidanceHistory(entry: GuidanceHistoryEntry): Promise<void>;
   readReflections(): Promise<ReflectionLogRecord[]>;
   appendReflection(row: ReflectionLogRecord): Promise<void>;
   writeNeedReview(rows: NeedReviewRecord[]): Promise<void>;

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { StageBError, type SerializedError } from '../../shared/errors';
+import type { JobInfo, JobStatus } from '../../shared/api/contract';
+import { RunEventSchema } from '../../shared/schemas/telemetry';
+import type { EventHub } from './EventHub';
+
+/** A running engine host, however it was started (Node child process or Electron utilityProcess). */
+export type EngineProcess = {
+  onStdoutLine(listener: (line: string) => void): void;
+  onStderrLine(listener: (line: string) => void): void;
+  /** Fires once; `error` when the process could not start at all. */
+  onExit(listener: (exit: { code: number | null; signal: string | null; error?: Error }) => void): void;
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+};
+
+export type EngineLaunch = { jobId: string; kind: 'stage_b' | 'distill'; configPath: string };
+export type EngineLauncher = (launch: EngineLaunch) => EngineProcess;
+
+const MAX_LOG_LINE = 2000;
+const MAX_JOBS_KEPT = 50;
+
+type Job = { info: JobInfo; process: EngineProcess; cancelRequested: boolean; killTimer: NodeJS.Timeout | null };
+
+/**
+ * Starts engine hosts, turns their stdout (one RunEvent JSON per line, from
+ * `--events-json`) into pushed events, and keeps the window alive whatever the
+ * engine does: a crash becomes a `job_status: failed` event with the error.
+ * Cancel sends SIGTERM, then SIGKILL after `graceMs`.
+ */
+export class JobRunner {
+  private readonly jobs = new Map<string, Job>();
+
+  constructor(
+    private readonly launcher: EngineLauncher,
+    private readonly events: EventHub,
+    private readonly graceMs = 5000,
+  ) {}
+
+  start(kind: 'stage_b' | 'distill', configPath: string): string {
+    const jobId = randomUUID();
+    const info: JobInfo = {
+      jobId,
+      kind,
+      configPath,
+      status: 'starting',
+      started_at: new Date().toISOString(),
+      finished_at: null,
+      exit_code: null,
+      error: null,
+      last_event: null,
+    };
+    let process: EngineProcess;
+    try {
+      process = this.launcher({ jobId, kind, configPath });
+    } catch (error) {
+      throw new StageBError('INTERNAL', `could not start the engine: ${(error as Error).message}`, { file: configPath });
+    }
+    const job: Job = { info, process, cancelRequested: false, killTimer: null };
+    this.jobs.set(jobId, job);
+    this.prune();
+    this.setStatus(job, 'running', null, null);
+
+    let lastError: SerializedError | null = null;
+    let doneStatus: JobStatus | null = null;
+    process.onStdoutLine((line) => {
+      if (line.trim() === '') return;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        this.events.emit({ type: 'job_log', jobId, line: line.slice(0, MAX_LOG_LINE) });
+        return;
+      }
+      const parsed = RunEventSchema.safeParse(value);
+      if (!parsed.success) {
+        this.events.emit({ type: 'job_log', jobId, line: line.slice(0, MAX_LOG_LINE) });
+        return;
+      }
+      const event = parsed.data;
+      job.info.last_event = event;
+      if (event.type === 'error') lastError = toSerialized(event.error);
+      if (event.type === 'done') doneStatus = event.status === 'running' ? null : event.status;
+      this.events.emit({ type: 'run_event', jobId, event });
+    });
+    process.onStderrLine((line) => {
+      if (line.trim() !== '') this.events.emit({ type: 'job_log', jobId, line: line.slice(0, MAX_LOG_LINE) });
+    });
+    process.onExit(({ code, signal, error }) => {
+      if (job.killTimer) clearTimeout(job.killTimer);
+      job.killTimer = null;
+      if (error) {
+        this.setStatus(job, 'failed', code, { code: 'INTERNAL', message: `engine process failed to start: ${error.message}`, location: { file: configPath } });
+      } else if (job.cancelRequested) {
+        this.setStatus(job, 'cancelled', code, null);
+      } else if (code === 0) {
+        this.setStatus(job, doneStatus === 'failed' ? 'failed' : doneStatus === 'cancelled' ? 'cancelled' : 'completed', code, doneStatus === 'failed' ? lastError : null);
+      } else {
+        const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        this.setStatus(job, 'failed', code, lastError ?? { code: 'INTERNAL', message: `the engine ${why}`, location: { file: configPath } });
+      }
+    });
+    return jobId;
+  }
+
+  cancel(jobId: string): boolean {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new StageBError('API_NOT_FOUND', `no job ${jobId}`, { field: 'jobId' });
+    if (job.info.status !== 'running' && job.info.status !== 'starting') return false;
+    job.cancelRequested = true;
+    job.process.kill('SIGTERM');
+    job.killTimer = setTimeout(() => job.process.kill('SIGKILL'), this.graceMs);
+    job.killTimer.unref?.();
+    return true;
+  }
+
+  list(): JobInfo[] {
+    return [...this.jobs.values()].map((job) => ({ ...job.info }));
+  }
+
+  /** Stops every running engine (app quit). */
+  shutdown(): void {
+    for (const job of this.jobs.values()) if (job.info.status === 'running') this.cancel(job.info.jobId);
+  }
+
+  private setStatus(job: Job, status: JobStatus, exitCode: number | null, error: SerializedError | null): void {
+    job.info.status = status;
+    job.info.exit_code = exitCode;
+    job.info.error = error;
+    if (status !== 'running' && status !== 'starting') job.info.finished_at = new Date().toISOString();
+    this.events.emit({ type: 'job_status', jobId: job.info.jobId, status, exit_code: exitCode, error });
+  }
+
+  private prune(): void {
+    if (this.jobs.size <= MAX_JOBS_KEPT) return;
+    for (const [id, job] of this.jobs) {
+      if (this.jobs.size <= MAX_JOBS_KEPT) break;
+      if (job.info.status !== 'running' && job.info.status !== 'starting') this.jobs.delete(id);
+    }
+  }
+}
+
+function toSerialized(error: { code: string; message: string; location: SerializedError['location'] }): SerializedError {
+  return { code: (error.code as SerializedError['code']) ?? 'INTERNAL', message: error.message, location: error.location };
+}

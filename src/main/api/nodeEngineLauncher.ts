@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { EngineLauncher, EngineProcess } from './JobRunner';
+
+/** The argv of the engine CLI for a job; the Electron utilityProcess uses the same. */
+export function engineArgs(kind: 'stage_b' | 'distill', configPath: string): string[] {
+  return [kind === 'distill' ? 'distill' : 'run', '--config', configPath, '--events-json'];
+}
+
+/**
+ * Web/CLI mode: the engine host is `node bin/stageb.js run --config <path> --events-json`
+ * in a child process (own process group, so a cancel reaches its children too).
+ */
+export function createNodeEngineLauncher(options: { stagebBin: string; nodePath?: string; cwd?: string; env?: NodeJS.ProcessEnv }): EngineLauncher {
+  return ({ kind, configPath }) => {
+    const child = spawn(options.nodePath ?? process.execPath, [options.stagebBin, ...engineArgs(kind, configPath)], {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
+    });
+    const exitListeners: ((exit: { code: number | null; signal: string | null; error?: Error }) => void)[] = [];
+    let exited = false;
+    const finish = (exit: { code: number | null; signal: string | null; error?: Error }) => {
+      if (exited) return;
+      exited = true;
+      for (const listener of exitListeners) listener(exit);
+    };
+    let stdoutDone: Promise<void> = Promise.resolve();
+    const engine: EngineProcess = {
+      onStdoutLine(listener) {
+        const lines = createInterface({ input: child.stdout! });
+        lines.on('line', listener);
+        stdoutDone = new Promise((resolve) => lines.on('close', () => resolve()));
+      },
+      onStderrLine(listener) {
+        createInterface({ input: child.stderr! }).on('line', listener);
+      },
+      onExit(listener) {
+        exitListeners.push(listener);
+      },
+      kill(signal) {
+        if (exited || child.pid === undefined) return;
+        try {
+          if (process.platform !== 'win32') process.kill(-child.pid, signal);
+          else child.kill(signal);
+        } catch {
+          child.kill(signal);
+        }
+      },
+    };
+    child.on('error', (error) => finish({ code: null, signal: null, error }));
+    // 'close' waits for stdio, but the readline may still be flushing: wait for it too.
+    child.on('close', (code, signal) => void stdoutDone.then(() => finish({ code, signal })));
+    return engine;
+  };
+}

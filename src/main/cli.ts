@@ -1,0 +1,134 @@
+import { resolve } from 'node:path';
+import { StageBError, toStageBError } from '../shared/errors';
+import type { RunEvent } from '../shared/schemas/telemetry';
+import { runStageB, validateRun, exportRun } from './runStageB';
+import { ProgressRenderer } from './cli/ProgressRenderer';
+
+export const USAGE = `stageb — Stage-B training-free verdict loop
+
+Usage:
+  stageb run --config <file> [--events-json]   run (or resume) Stage-B end to end
+  stageb validate --config <file>              check config, inputs and guidance; writes nothing
+  stageb export --config <file>                rewrite export/verdicts.{jsonl,parquet} from a run
+  stageb demo [--config configs/demo.yaml]     generate the demo mission and model, then run
+  stageb model tiny --out <file> [--seed N]    write the tiny random-weight test GGUF
+  stageb model random --shape <name> --out <file> [--seed N]
+                                               write a random-weight GGUF of a real model's shape
+  stageb distill split --input <file> [--out-dir data/stage_b] [--val-fraction 0.1] [--seed 17] [--drop-conflicts]
+  stageb compare --runs <runDirA> <runDirB> [--json]
+
+Errors print as "CODE file:line field: message" and exit non-zero.
+`;
+
+export function readFlag(argv: string[], name: string): string | undefined {
+  const index = argv.indexOf(name);
+  if (index === -1) return undefined;
+  const value = argv[index + 1];
+  if (value === undefined || value.startsWith('--')) throw new StageBError('CONFIG_INVALID', `${name} needs a value`, { field: name });
+  return value;
+}
+
+function requireFlag(argv: string[], name: string): string {
+  const value = readFlag(argv, name);
+  if (value === undefined) throw new StageBError('CONFIG_INVALID', `missing ${name}\n\n${USAGE}`, { field: name });
+  return value;
+}
+
+type Io = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+
+async function commandRun(argv: string[], io: Io, configPathDefault?: string): Promise<number> {
+  const configPath = resolve(readFlag(argv, '--config') ?? configPathDefault ?? requireFlag(argv, '--config'));
+  const eventsJson = argv.includes('--events-json');
+  const progress = new ProgressRenderer(io.stderr);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await runStageB({
+      configPath,
+      signal: controller.signal,
+      onEvent: (event: RunEvent) => {
+        if (eventsJson) io.stdout.write(`${JSON.stringify(event)}\n`);
+        progress.handle(event);
+      },
+    });
+    progress.finish();
+    const t = result.telemetry;
+    const lines = [
+      result.alreadyComplete ? `Run already complete: ${result.runDir}` : `Run complete: ${result.runDir}`,
+      `  groups ${t.counts.groups_processed}, candidates ${t.counts.candidates}, malformed ${t.counts.malformed}, warnings ${t.counts.warnings}`,
+      `  label_match ${fmtRate(t.rates.label_match_rate)}, false-release ${fmtRate(t.rates.false_release_rate)}, guidance step ${t.guidance_step}`,
+      `  reflections: ${t.counts.reflections.applied} applied, ${t.counts.reflections.rejected} rejected, ${t.counts.reflections.ineligible} ineligible`,
+      `  tokens: prompt evaluated ${t.tokens.prompt_evaluated} / total ${t.tokens.prompt_total} (unique ${t.tokens.prompt_unique}), generated ${t.tokens.generated}`,
+      `  distill: ${t.distill.status}${t.distill.path ? ` → ${t.distill.path} (${t.distill.rows} rows)` : ''}${t.distill.message ? ` — ${t.distill.message}` : ''}`,
+    ];
+    (eventsJson ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress.finish();
+  }
+}
+
+function fmtRate(value: number | null): string {
+  return value === null ? 'n/a' : `${(value * 100).toFixed(1)}%`;
+}
+
+async function commandValidate(argv: string[], io: Io): Promise<number> {
+  const validated = await validateRun(resolve(requireFlag(argv, '--config')));
+  const labels = validated.tickets.reduce((acc, t) => ((acc[t.label ?? 'unlabeled'] = (acc[t.label ?? 'unlabeled'] ?? 0) + 1), acc), {} as Record<string, number>);
+  io.stdout.write(
+    `OK ${validated.loaded.configPath}\n  mission ${validated.loaded.config.mission}: ${validated.tickets.length} tickets ${JSON.stringify(labels)}\n  guidance step ${validated.initialGuidance.step}, ${Object.keys(validated.initialGuidance.experiences).length} experiences\n  run directory ${validated.runDir} (${validated.existing})\n`,
+  );
+  return 0;
+}
+
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await commandRun(rest, io);
+      case 'validate':
+        return await commandValidate(rest, io);
+      case 'export': {
+        const result = await exportRun(resolve(requireFlag(rest, '--config')));
+        io.stdout.write(`exported ${result.rows} rows → ${result.jsonl}${result.parquet ? `, ${result.parquet}` : ''}\n`);
+        return 0;
+      }
+      case 'demo': {
+        const { ensureDemoMission } = await import('./demo/generateDemoMission');
+        const configPath = resolve(readFlag(rest, '--config') ?? 'configs/demo.yaml');
+        await ensureDemoMission(resolve('resources/demo'));
+        return await commandRun(rest, io, configPath);
+      }
+      case 'model': {
+        const { runModelCommand } = await import('./llm/modelCommand');
+        return await runModelCommand(rest);
+      }
+      case 'distill': {
+        const { runDistillSplit } = await import('./distill/index');
+        if (rest[0] !== 'split') throw new StageBError('CONFIG_INVALID', `unknown distill subcommand ${JSON.stringify(rest[0])}\n\n${USAGE}`, { field: 'distill' });
+        return await runDistillSplit(rest.slice(1));
+      }
+      case 'compare': {
+        const { runCompare } = await import('./distill/index');
+        return await runCompare(rest);
+      }
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout.write(USAGE);
+        return command === undefined ? 1 : 0;
+      default:
+        throw new StageBError('CONFIG_INVALID', `unknown command ${JSON.stringify(command)}\n\n${USAGE}`, { field: 'command' });
+    }
+  } catch (raw) {
+    const error = toStageBError(raw);
+    io.stderr.write(`${error.format()}\n`);
+    return error.code === 'CANCELLED' ? 130 : 1;
+  }
+}

@@ -1,0 +1,431 @@
+import type { LlmBackend } from '../llm/LlmBackend';
+import type { ArtifactStore, GuidanceStore } from './ports/ArtifactStore';
+import type { RunConfig } from '../../shared/schemas/runConfig';
+import type { Ticket } from '../../shared/schemas/stageARecord';
+import type { GuidanceState } from '../../shared/schemas/guidance';
+import type {
+  ReflectionLogRecord,
+  SelectionRecord,
+  TrajectoryRecord,
+  WarningCode,
+  DistillRecord,
+} from '../../shared/schemas/records';
+import type { RunEvent, Telemetry, RunStatus } from '../../shared/schemas/telemetry';
+import { StageBError, toStageBError } from '../../shared/errors';
+import { planEpoch } from './epochPlan';
+import { rolloutGroup, type GroupRollout } from './rolloutGroup';
+import { buildRolloutPrompt, promptToMessages } from './promptBuilder';
+import { buildTelemetry, type TelemetryTimings } from './buildTelemetry';
+import { buildExportRows } from './buildExportRows';
+import { rates } from '../../shared/metrics/rates';
+import { summarizeGroup } from './reflection/sampleSummarizer';
+import { reflectOnBatch } from './reflection/reflectOnBatch';
+import { findNeedReview } from './reflection/needReview';
+import { detectConvergedEpoch } from '../../shared/distill/detectConvergedEpoch';
+import { buildDistillRecords } from '../../shared/distill/buildDistillRecords';
+
+export type PipelineInput = {
+  config: RunConfig;
+  /** Tickets the engine rolls out and learns from. */
+  train: Ticket[];
+  /** Labelled tickets that gate reflection proposals; never trained on. */
+  holdout: Ticket[];
+  store: ArtifactStore;
+  guidance: GuidanceStore;
+  backend: LlmBackend;
+  now: () => string;
+  onEvent: (event: RunEvent) => void;
+  signal?: AbortSignal;
+  /** Prompt token budget per request: context minus generation room. */
+  promptBudget: number;
+  timings?: Partial<TelemetryTimings>;
+  startedAt: string;
+};
+
+export type PipelineResult = {
+  status: RunStatus;
+  telemetry: Telemetry;
+  exportPaths: { jsonl: string; parquet: string | null } | null;
+  distillPath: string | null;
+};
+
+type BatchKey = `${number}:${number}`;
+const batchKey = (epoch: number, batchIndex: number): BatchKey => `${epoch}:${batchIndex}`;
+
+/**
+ * The Stage-B loop (the spec's run_all without the IO): per epoch, per batch —
+ * log the guidance step, roll out K candidates per group, compute signals, select,
+ * summarise, append trajectories then selections, reflect, and record the decision.
+ * Then need_review, export and the distill corpus. All IO goes through the ports.
+ *
+ * Resume: a batch is complete when every planned group has a selection row; rows of
+ * an incomplete batch are dropped and the batch is redone with the same seeds, so
+ * an interrupted run ends with the same artifacts as an uninterrupted one.
+ */
+export async function runStageBPipeline(input: PipelineInput): Promise<PipelineResult> {
+  const { config, store, backend, now } = input;
+  const mission = config.mission;
+  const timings: TelemetryTimings = { ingest: 0, model_load: 0, rollout: 0, reflection: 0, export: 0, total: 0, ...input.timings };
+  const started = Date.now();
+  const emit = async (event: RunEvent) => {
+    input.onEvent(event);
+    await store.appendEvent(event);
+  };
+  const throwIfCancelled = () => {
+    if (input.signal?.aborted) throw new StageBError('CANCELLED', 'run cancelled by the operator');
+  };
+
+  const plans = Array.from({ length: config.runner.epochs }, (_, epoch) =>
+    planEpoch(input.train, { epoch, seed: config.seed, shuffle: config.runner.shuffle, batchSize: config.runner.batch_size }),
+  );
+
+  // Resume: keep only complete batches.
+  let trajectories = await store.readTrajectories();
+  let selections = await store.readSelections();
+  const reflections = await store.readReflections();
+  const plannedSize = new Map<BatchKey, number>();
+  plans.forEach((batches, epoch) => batches.forEach((batch, index) => plannedSize.set(batchKey(epoch, index), batch.length)));
+  const selectionCount = new Map<BatchKey, number>();
+  for (const row of selections) {
+    const key = batchKey(row.epoch, row.batch_index);
+    selectionCount.set(key, (selectionCount.get(key) ?? 0) + 1);
+  }
+  const complete = new Set<BatchKey>([...selectionCount].filter(([key, count]) => plannedSize.get(key) === count).map(([key]) => key));
+  const keptTrajectories = trajectories.filter((row) => complete.has(batchKey(row.epoch, row.batch_index)));
+  const keptSelections = selections.filter((row) => complete.has(batchKey(row.epoch, row.batch_index)));
+  if (keptTrajectories.length !== trajectories.length || keptSelections.length !== selections.length) {
+    await store.replaceRollouts(keptTrajectories, keptSelections);
+    trajectories = keptTrajectories;
+    selections = keptSelections;
+  }
+  const reflected = new Set<BatchKey>(reflections.map((row) => batchKey(row.epoch, row.reflection.batch_index)));
+  const history = await store.readGuidanceHistory();
+  let lastHistoryStep = history.length > 0 ? history[history.length - 1].step : -1;
+  const guidanceSizes: Record<number, number> = {};
+  for (const entry of history) guidanceSizes[entry.step] = Object.keys(entry.experiences).length;
+
+  const totalGroups = plans.reduce((sum, batches) => sum + batches.reduce((s, b) => s + b.length, 0), 0);
+  let groupsDone = keptSelections.length;
+  let generatedAtStart = backend.tokenMeter().generated;
+  const rolloutStarted = Date.now();
+  let needReviewKeys = new Set<string>();
+
+  try {
+    await emit({ type: 'phase', ts: now(), phase: 'rollout', message: `${input.train.length} training tickets, ${input.holdout.length} holdout, ${config.runner.epochs} epoch(s)` });
+    for (let epoch = 0; epoch < plans.length; epoch++) {
+      const batches = plans[epoch];
+      for (let batchIndex = 0; batchIndex < batches.length; batchIndex++) {
+        throwIfCancelled();
+        const key = batchKey(epoch, batchIndex);
+        const needsReflection = config.reflection.enabled && !reflected.has(key);
+        if (complete.has(key) && !needsReflection) continue;
+
+        let batchSelections: SelectionRecord[];
+        let batchTrajectories: TrajectoryRecord[];
+        if (complete.has(key)) {
+          batchSelections = selections.filter((row) => row.epoch === epoch && row.batch_index === batchIndex);
+          batchTrajectories = trajectories.filter((row) => row.epoch === epoch && row.batch_index === batchIndex);
+        } else {
+          const guidance = await input.guidance.read();
+          // The spec asks for the step to be logged before sampling.
+          await emit({ type: 'guidance', ts: now(), step: guidance.step, epoch, batch_index: batchIndex, message: `epoch ${epoch} batch ${batchIndex}: sampling with guidance step ${guidance.step}` });
+          guidanceSizes[guidance.step] = Object.keys(guidance.experiences).length;
+          if (guidance.step !== lastHistoryStep) {
+            await store.appendGuidanceHistory({ step: guidance.step, experiences: guidance.experiences, epoch, batch_index: batchIndex, recorded_at: now() });
+            lastHistoryStep = guidance.step;
+          }
+          const rolled = await rolloutBatch(input, batches[batchIndex], guidance, epoch, batchIndex, reflections);
+          batchTrajectories = rolled.trajectories;
+          batchSelections = rolled.selections;
+          for (const warning of rolled.warnings) await emit(warning);
+          await store.appendTrajectories(batchTrajectories);
+          await store.appendSelections(batchSelections);
+          trajectories = trajectories.concat(batchTrajectories);
+          selections = selections.concat(batchSelections);
+          complete.add(key);
+          groupsDone += batchSelections.length;
+        }
+
+        if (needsReflection) {
+          const reflectionStarted = Date.now();
+          const outcome = await reflectOnBatch({
+            backend,
+            store,
+            guidance: input.guidance,
+            mission,
+            epoch,
+            batchIndex,
+            cycle: batchIndex,
+            selections: batchSelections,
+            trajectories: batchTrajectories,
+            tickets: batches[batchIndex],
+            config: config.reflection,
+            seed: config.seed,
+            evaluateHoldout: (experiences) => evaluateHoldout(input, experiences),
+            needReviewKeys,
+            now,
+            signal: input.signal,
+          });
+          await store.appendReflection(outcome.record);
+          reflections.push(outcome.record);
+          reflected.add(key);
+          timings.reflection += Date.now() - reflectionStarted;
+          await emit({
+            type: 'reflection',
+            ts: now(),
+            epoch,
+            batch_index: batchIndex,
+            reflection_id: outcome.record.reflection.reflection_id,
+            applied: outcome.applied,
+            ineligible_reason: outcome.record.reflection.ineligible_reason,
+          });
+        }
+
+        const batchRates = rates(batchSelections);
+        const guidanceAfter = await input.guidance.read();
+        guidanceSizes[guidanceAfter.step] = Object.keys(guidanceAfter.experiences).length;
+        await emit({
+          type: 'batch',
+          ts: now(),
+          epoch,
+          batch_index: batchIndex,
+          label_match_rate: batchRates.label_match_rate,
+          false_release_rate: batchRates.false_release_rate,
+          guidance_step: guidanceAfter.step,
+        });
+        const elapsed = (Date.now() - rolloutStarted) / 1000;
+        const generated = backend.tokenMeter().generated - generatedAtStart;
+        const remaining = totalGroups - groupsDone;
+        const processedHere = Math.max(1, groupsDone);
+        input.onEvent({
+          type: 'progress',
+          ts: now(),
+          epoch,
+          epochs: config.runner.epochs,
+          batch_index: batchIndex,
+          batches: batches.length,
+          groups_done: groupsDone,
+          groups_total: totalGroups,
+          tokens_per_second: elapsed > 0 ? generated / elapsed : 0,
+          eta_ms: remaining > 0 && elapsed > 0 ? (elapsed * 1000 * remaining) / processedHere : 0,
+        });
+        await store.writeTelemetry(buildTelemetry({ config, input, selections, trajectories, reflections, status: 'running', timings: { ...timings, rollout: Date.now() - rolloutStarted, total: Date.now() - started + (input.timings?.total ?? 0) }, needReview: needReviewKeys.size, guidanceSizes, backend, finishedAt: null, error: null, distill: null }));
+      }
+      const needReview = findNeedReview(selections, trajectories, config.reflection.need_review_min_epochs, now());
+      needReviewKeys = new Set(needReview.map((row) => row.ticket_key));
+      await store.writeNeedReview(needReview);
+    }
+    timings.rollout = Date.now() - rolloutStarted - timings.reflection;
+
+    await emit({ type: 'phase', ts: now(), phase: 'export', message: 'writing export/verdicts.{jsonl,parquet}' });
+    const exportStarted = Date.now();
+    const lastEpoch = config.runner.epochs - 1;
+    const exportRows = buildExportRows(selections.filter((row) => row.epoch === lastEpoch), reflections);
+    const exportPaths = await store.writeExport(exportRows, { parquet: config.output.parquet });
+    timings.export = Date.now() - exportStarted;
+
+    const distill = await exportDistill(input, selections, reflections);
+    if (distill.message) await emit({ type: 'phase', ts: now(), phase: 'distill', message: distill.message });
+
+    timings.total = Date.now() - started + (input.timings?.total ?? 0);
+    const telemetry = buildTelemetry({ config, input, selections, trajectories, reflections, status: 'completed', timings, needReview: needReviewKeys.size, guidanceSizes, backend, finishedAt: now(), error: null, distill });
+    await store.writeTelemetry(telemetry);
+    await emit({ type: 'done', ts: now(), status: 'completed', message: `run complete: ${selections.length} selections, guidance step ${telemetry.guidance_step}` });
+    return { status: 'completed', telemetry, exportPaths, distillPath: distill.path };
+  } catch (raw) {
+    const error = toStageBError(raw);
+    const status: RunStatus = error.code === 'CANCELLED' ? 'cancelled' : 'failed';
+    timings.total = Date.now() - started + (input.timings?.total ?? 0);
+    // Partial outputs stay on disk for inspection; telemetry says why the run stopped.
+    const telemetry = buildTelemetry({ config, input, selections, trajectories, reflections, status, timings, needReview: needReviewKeys.size, guidanceSizes, backend, finishedAt: now(), error: error.toJSON(), distill: null });
+    await store.writeTelemetry(telemetry).catch(() => undefined);
+    await store.appendEvent({ type: 'error', ts: now(), error: error.toJSON() }).catch(() => undefined);
+    input.onEvent({ type: 'error', ts: now(), error: error.toJSON() });
+    throw error;
+  }
+}
+
+async function rolloutBatch(
+  input: PipelineInput,
+  tickets: Ticket[],
+  guidance: GuidanceState,
+  epoch: number,
+  batchIndex: number,
+  reflections: ReflectionLogRecord[],
+): Promise<{ trajectories: TrajectoryRecord[]; selections: SelectionRecord[]; warnings: RunEvent[] }> {
+  const { config, backend, now } = input;
+  const rolled: GroupRollout[] = await Promise.all(
+    tickets.map((ticket) =>
+      rolloutGroup({
+        backend,
+        ticket,
+        mission: config.mission,
+        experiences: guidance.experiences,
+        sampler: config.sampler,
+        seed: config.seed,
+        epoch,
+        purpose: 'rollout',
+        promptBudget: input.promptBudget,
+        signal: input.signal,
+      }),
+    ),
+  );
+  // The reflection whose apply produced the guidance in force (null for the initial guidance).
+  const producing = [...reflections].reverse().find((row) => row.reflection.applied && row.reflection.guidance_step_after === guidance.step);
+  const reflectionId = producing?.reflection.reflection_id ?? null;
+
+  const trajectories: TrajectoryRecord[] = [];
+  const selections: SelectionRecord[] = [];
+  const warnings: RunEvent[] = [];
+  const summaries = await Promise.all(
+    rolled.map((group) =>
+      group.status === 'ok' && group.selection.selected !== null
+        ? summarizeGroup({ backend, mission: config.mission, experiences: guidance.experiences, ticket: group.ticket, candidates: group.candidates, selection: group.selection, signal: input.signal })
+        : Promise.resolve({ summary: null, critique: null, error: null }),
+    ),
+  );
+  const createdAt = now();
+  rolled.forEach((group, index) => {
+    const { ticket } = group;
+    const base = { run_name: config.run_name, mission: config.mission, epoch, batch_index: batchIndex, group_id: ticket.group_id, ticket_key: ticket.ticket_key, label: ticket.label };
+    if (group.status === 'dropped') {
+      warnings.push({ type: 'warning', ts: createdAt, group_id: ticket.group_id, code: 'prompt_over_budget', message: group.reason, guidance_step: guidance.step, ineligible_reason: null });
+      selections.push({
+        ...base,
+        selected_candidate: null,
+        verdict: null,
+        reason: null,
+        confidence: null,
+        response_text: '',
+        vote: { pass: 0, fail: 0, malformed: 0 },
+        selection_rule: 'dropped: prompt over budget',
+        signals: { label_match: null, self_consistency: null, candidate_agreement: null, confidence: null, label_trust: null },
+        guidance_step: guidance.step,
+        reflection_cycle: batchIndex,
+        reflection_id: reflectionId,
+        summary: null,
+        critique: null,
+        eligible: null,
+        ineligible_reason: null,
+        warnings: ['prompt_over_budget'],
+        created_at: createdAt,
+      });
+      return;
+    }
+    const summary = summaries[index];
+    for (const candidate of group.candidates) {
+      trajectories.push({
+        ...base,
+        candidate_index: candidate.candidate_index,
+        decode: candidate.decode,
+        response_text: candidate.response_text,
+        verdict: candidate.verdict,
+        reason: candidate.reason,
+        confidence: candidate.confidence,
+        format_ok: candidate.format_ok,
+        parse_error: candidate.parse_error,
+        signals: candidate.signals,
+        guidance_step: guidance.step,
+        reflection_cycle: batchIndex,
+        summary: summary.summary,
+        critique: summary.critique,
+        tokens: candidate.tokens,
+        warnings: candidate.warnings,
+        created_at: createdAt,
+      });
+      if (!candidate.format_ok) {
+        warnings.push({ type: 'warning', ts: createdAt, group_id: ticket.group_id, code: 'malformed_output', message: `candidate ${candidate.candidate_index}: ${candidate.parse_error}`, guidance_step: guidance.step, ineligible_reason: null });
+      }
+    }
+    const selected = group.selection.selected === null ? null : group.candidates[group.selection.selected];
+    const groupWarnings: WarningCode[] = [...group.warnings];
+    selections.push({
+      ...base,
+      selected_candidate: group.selection.selected,
+      verdict: group.selection.verdict,
+      reason: selected?.reason ?? null,
+      confidence: selected?.confidence ?? null,
+      response_text: selected?.response_text ?? '',
+      vote: group.selection.vote,
+      selection_rule: group.selection.rule,
+      signals: selected?.signals ?? { label_match: null, self_consistency: null, candidate_agreement: group.candidates[0]?.signals.candidate_agreement ?? null, confidence: null, label_trust: group.candidates[0]?.signals.label_trust ?? null },
+      guidance_step: guidance.step,
+      reflection_cycle: batchIndex,
+      reflection_id: reflectionId,
+      summary: summary.summary,
+      critique: summary.critique,
+      eligible: null,
+      ineligible_reason: null,
+      warnings: groupWarnings,
+      created_at: createdAt,
+    });
+    for (const code of group.warnings) {
+      warnings.push({ type: 'warning', ts: createdAt, group_id: ticket.group_id, code, message: `${code} (vote pass=${group.selection.vote.pass} fail=${group.selection.vote.fail} malformed=${group.selection.vote.malformed})`, guidance_step: guidance.step, ineligible_reason: null });
+    }
+    if (summary.error) {
+      warnings.push({ type: 'warning', ts: createdAt, group_id: ticket.group_id, code: 'summary_failed', message: summary.error, guidance_step: guidance.step, ineligible_reason: null });
+    }
+  });
+  return { trajectories, selections, warnings };
+}
+
+/** Holdout preview: the same seeds for every guidance, so baseline and preview are paired. */
+async function evaluateHoldout(input: PipelineInput, experiences: Record<string, string>) {
+  const results = await Promise.all(
+    input.holdout.map((ticket) =>
+      rolloutGroup({
+        backend: input.backend,
+        ticket,
+        mission: input.config.mission,
+        experiences,
+        sampler: input.config.sampler,
+        seed: input.config.seed,
+        epoch: 0,
+        purpose: 'holdout',
+        promptBudget: input.promptBudget,
+        signal: input.signal,
+      }),
+    ),
+  );
+  return results.map((group) => ({
+    ticket_key: group.ticket.ticket_key,
+    label: group.ticket.label!,
+    verdict: group.status === 'ok' ? group.selection.verdict : null,
+  }));
+}
+
+async function exportDistill(
+  input: PipelineInput,
+  selections: SelectionRecord[],
+  reflections: ReflectionLogRecord[],
+): Promise<Telemetry['distill']> {
+  const { config, store } = input;
+  const settings = config.stage_b_distillation;
+  if (!settings.enabled) return { status: 'disabled', epoch: null, rows: 0, path: null, message: null };
+  const epochs = Array.from({ length: config.runner.epochs }, (_, epoch) => ({
+    epoch,
+    applied_updates: reflections.filter((row) => row.epoch === epoch && row.reflection.applied).length,
+  }));
+  const decision = detectConvergedEpoch(epochs, { exportLastIfUnconverged: settings.export_last_if_unconverged });
+  if (decision.epoch === null) return { status: 'not_converged', epoch: null, rows: 0, path: null, message: decision.message };
+  const history = await store.readGuidanceHistory();
+  const experiencesAt = (step: number) => history.find((entry) => entry.step === step)?.experiences;
+  const byGroup = new Map(selections.filter((row) => row.epoch === decision.epoch).map((row) => [row.group_id, row]));
+  const ticketByGroup = new Map(input.train.map((ticket) => [ticket.group_id, ticket]));
+  const records: DistillRecord[] = buildDistillRecords(selections, decision.epoch, (groupId) => {
+    const selection = byGroup.get(groupId)!;
+    const experiences = experiencesAt(selection.guidance_step);
+    const ticket = ticketByGroup.get(groupId);
+    if (!experiences || !ticket) throw new StageBError('INTERNAL', `no guidance history for step ${selection.guidance_step} of group ${groupId}`);
+    const variant = selection.selected_candidate === null ? 'default' : config.sampler.grid[selection.selected_candidate % config.sampler.grid.length].prompt_variant;
+    return promptToMessages(buildRolloutPrompt({ mission: config.mission, experiences, ticket, variant, format: config.sampler.format }));
+  }).records;
+  const path = await store.writeDistill(records, settings.output_path);
+  return {
+    status: decision.status,
+    epoch: decision.epoch,
+    rows: records.length,
+    path,
+    message: decision.message,
+  };
+}

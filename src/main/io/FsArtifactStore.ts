@@ -1,0 +1,197 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve, dirname } from 'node:path';
+import type { z } from 'zod';
+import type { ArtifactStore } from '../engine/ports/ArtifactStore';
+import { GuidanceHistoryEntrySchema, type GuidanceHistoryEntry } from '../../shared/schemas/guidance';
+import {
+  DistillRecordSchema,
+  ExportRowSchema,
+  NeedReviewRecordSchema,
+  ReflectionLogRecordSchema,
+  SelectionRecordSchema,
+  TrajectoryRecordSchema,
+  type DistillRecord,
+  type ExportRow,
+  type NeedReviewRecord,
+  type ReflectionLogRecord,
+  type SelectionRecord,
+  type TrajectoryRecord,
+} from '../../shared/schemas/records';
+import { RunEventSchema, RunManifestSchema, TelemetrySchema, type RunEvent, type RunManifest, type Telemetry } from '../../shared/schemas/telemetry';
+import { StageBError } from '../../shared/errors';
+import { appendJsonl, readJsonl, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
+import { writeVerdictsParquet } from './writeVerdictsParquet';
+
+export const RUN_FILES = {
+  manifest: 'run.json',
+  guidance: 'guidance.json',
+  snapshots: 'snapshots',
+  trajectories: 'trajectories.jsonl',
+  selections: 'selections.jsonl',
+  reflections: 'reflection.jsonl',
+  needReview: 'need_review.jsonl',
+  guidanceHistory: 'guidance_history.jsonl',
+  telemetry: 'telemetry.json',
+  events: 'events.jsonl',
+  reflectionCache: 'reflection_cache',
+  distill: 'distill_chatml.jsonl',
+} as const;
+
+const CACHE_NAME = /^[A-Za-z0-9_.-]+\.json$/;
+
+/**
+ * The run directory `{output.root}/{run_name}/{mission}/` on disk. Every record is
+ * validated against its schema on the way in and out; logs are append-only JSONL
+ * that tolerate a torn last line; whole files are replaced atomically.
+ */
+export class FsArtifactStore implements ArtifactStore {
+  readonly runDir: string;
+  private readonly exportDir: string;
+  /** Torn last lines found while reading, reported by the caller. */
+  readonly tornTails: { file: string; line: number; bytes: number }[] = [];
+
+  constructor(runDir: string, options: { exportDir?: string } = {}) {
+    this.runDir = runDir;
+    const exportDir = options.exportDir ?? 'export';
+    this.exportDir = isAbsolute(exportDir) ? exportDir : join(runDir, exportDir);
+  }
+
+  path(name: string): string {
+    return join(this.runDir, name);
+  }
+
+  async ensureDir(): Promise<void> {
+    await mkdir(this.runDir, { recursive: true });
+  }
+
+  private async readLog<T>(name: string, schema: z.ZodType<T>): Promise<T[]> {
+    try {
+      const { rows, tornTail } = await readJsonl(this.path(name), schema, { tolerateTornTail: true, missingCode: 'INPUT_NOT_FOUND' });
+      if (tornTail) this.tornTails.push({ file: this.path(name), ...tornTail });
+      return rows;
+    } catch (error) {
+      // A log that does not exist yet is an empty log.
+      if (error instanceof StageBError && error.code === 'INPUT_NOT_FOUND') return [];
+      throw error;
+    }
+  }
+
+  private async readJson<T>(name: string, schema: z.ZodType<T>): Promise<T | null> {
+    let text: string;
+    try {
+      text = await readFile(this.path(name), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new StageBError('IO_READ_FAILED', `cannot read ${this.path(name)}: ${(error as Error).message}`, { file: this.path(name) });
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new StageBError('IO_READ_FAILED', `${this.path(name)} is not valid JSON: ${(error as Error).message}`, { file: this.path(name) });
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new StageBError('IO_READ_FAILED', `${this.path(name)}: ${issue.message}`, { file: this.path(name), field: issue.path.join('.') });
+    }
+    return parsed.data;
+  }
+
+  readManifest(): Promise<RunManifest | null> {
+    return this.readJson(RUN_FILES.manifest, RunManifestSchema);
+  }
+  async writeManifest(manifest: RunManifest): Promise<void> {
+    await writeJsonAtomic(this.path(RUN_FILES.manifest), RunManifestSchema.parse(manifest));
+  }
+  readTelemetry(): Promise<Telemetry | null> {
+    return this.readJson(RUN_FILES.telemetry, TelemetrySchema);
+  }
+  readTrajectories(): Promise<TrajectoryRecord[]> {
+    return this.readLog(RUN_FILES.trajectories, TrajectoryRecordSchema);
+  }
+  async appendTrajectories(rows: TrajectoryRecord[]): Promise<void> {
+    await appendJsonl(this.path(RUN_FILES.trajectories), rows.map((row) => TrajectoryRecordSchema.parse(row)));
+  }
+  readSelections(): Promise<SelectionRecord[]> {
+    return this.readLog(RUN_FILES.selections, SelectionRecordSchema);
+  }
+  async appendSelections(rows: SelectionRecord[]): Promise<void> {
+    await appendJsonl(this.path(RUN_FILES.selections), rows.map((row) => SelectionRecordSchema.parse(row)));
+  }
+  async replaceRollouts(trajectories: TrajectoryRecord[], selections: SelectionRecord[]): Promise<void> {
+    // Selections first: a batch counts as complete only through its selections,
+    // so a crash between the two writes leaves at worst extra trajectories that
+    // the next resume drops again.
+    await writeJsonlAtomic(this.path(RUN_FILES.selections), selections);
+    await writeJsonlAtomic(this.path(RUN_FILES.trajectories), trajectories);
+  }
+  readReflections(): Promise<ReflectionLogRecord[]> {
+    return this.readLog(RUN_FILES.reflections, ReflectionLogRecordSchema);
+  }
+  async appendReflection(row: ReflectionLogRecord): Promise<void> {
+    await appendJsonl(this.path(RUN_FILES.reflections), [ReflectionLogRecordSchema.parse(row)]);
+  }
+  readGuidanceHistory(): Promise<GuidanceHistoryEntry[]> {
+    return this.readLog(RUN_FILES.guidanceHistory, GuidanceHistoryEntrySchema);
+  }
+  async appendGuidanceHistory(entry: GuidanceHistoryEntry): Promise<void> {
+    await appendJsonl(this.path(RUN_FILES.guidanceHistory), [GuidanceHistoryEntrySchema.parse(entry)]);
+  }
+  readNeedReview(): Promise<NeedReviewRecord[]> {
+    return this.readLog(RUN_FILES.needReview, NeedReviewRecordSchema);
+  }
+  async writeNeedReview(rows: NeedReviewRecord[]): Promise<void> {
+    await writeJsonlAtomic(this.path(RUN_FILES.needReview), rows.map((row) => NeedReviewRecordSchema.parse(row)));
+  }
+  async appendEvent(event: RunEvent): Promise<void> {
+    await appendJsonl(this.path(RUN_FILES.events), [RunEventSchema.parse(event)]);
+  }
+  async writeTelemetry(telemetry: Telemetry): Promise<void> {
+    await writeJsonAtomic(this.path(RUN_FILES.telemetry), TelemetrySchema.parse(telemetry));
+  }
+  async writeExport(rows: ExportRow[], options: { parquet: boolean }): Promise<{ jsonl: string; parquet: string | null }> {
+    const validated = rows.map((row) => ExportRowSchema.parse(row));
+    await mkdir(this.exportDir, { recursive: true });
+    const jsonl = join(this.exportDir, 'verdicts.jsonl');
+    await writeJsonlAtomic(jsonl, validated);
+    let parquet: string | null = null;
+    if (options.parquet) {
+      parquet = join(this.exportDir, 'verdicts.parquet');
+      await writeVerdictsParquet(parquet, validated);
+    }
+    return { jsonl, parquet };
+  }
+  async writeDistill(rows: DistillRecord[], path: string | null): Promise<string> {
+    const target = path ? resolve(this.runDir, path) : this.path(RUN_FILES.distill);
+    await mkdir(dirname(target), { recursive: true });
+    await writeJsonlAtomic(target, rows.map((row) => DistillRecordSchema.parse(row)));
+    return target;
+  }
+  async readCacheArtifact(name: string): Promise<unknown | null> {
+    const file = this.cachePath(name);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new StageBError('IO_READ_FAILED', `cannot read ${file}: ${(error as Error).message}`, { file });
+    }
+    try {
+      return JSON.parse(text);
+    } catch {
+      // An invalid artifact is treated as missing: only that stage regenerates.
+      return null;
+    }
+  }
+  async writeCacheArtifact(name: string, value: unknown): Promise<string> {
+    const file = this.cachePath(name);
+    await mkdir(dirname(file), { recursive: true });
+    await writeJsonAtomic(file, value);
+    return join(RUN_FILES.reflectionCache, name);
+  }
+  private cachePath(name: string): string {
+    if (!CACHE_NAME.test(name)) throw new StageBError('INTERNAL', `invalid cache artifact name ${JSON.stringify(name)}`, { field: 'name' });
+    return join(this.runDir, RUN_FILES.reflectionCache, name);
+  }
+}

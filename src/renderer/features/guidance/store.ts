@@ -1,0 +1,221 @@
+import { createStore } from 'zustand/vanilla';
+import type { ApiClient } from '../../../shared/api/transport';
+import type { GuidanceWriteResult, RunRef } from '../../../shared/api/contract';
+import type { GuidanceState } from '../../../shared/schemas/guidance';
+import type { SerializedError } from '../../../shared/errors';
+import { toSerializedError } from '../../shared/asyncState';
+import { clearDrafts, latestDraft, saveDraft, type DraftStorage } from './draftPersistence';
+import { buildMergeRows, pickRule, resolveMerge, type MergeRow, type RuleSide } from './threeWayMerge';
+import { nextRuleKey, parseRawExperiences, validateGuidanceEdit, type EditIssue } from './validateGuidanceEdit';
+
+export type GuidanceConflict = {
+  base: GuidanceState | null;
+  theirs: GuidanceState;
+  mine: Record<string, string>;
+  rows: MergeRow[];
+  error: SerializedError;
+};
+
+export type GuidanceEditorState = {
+  ref: RunRef | null;
+  server: GuidanceState | null;
+  loading: boolean;
+  loadError: SerializedError | null;
+  /** The step the annotator's text is based on; what a save sends. */
+  baseStep: number | null;
+  experiences: Record<string, string>;
+  rawText: string;
+  mode: 'rules' | 'raw';
+  issues: EditIssue[];
+  dirty: boolean;
+  /** Set when the file moved to another step while the annotator had unsaved text. */
+  remoteStep: number | null;
+  restoredDraftStep: number | null;
+  saving: boolean;
+  saveError: SerializedError | null;
+  lastSavedStep: number | null;
+  conflict: GuidanceConflict | null;
+  load(ref: RunRef): Promise<void>;
+  poll(): Promise<void>;
+  setRule(key: string, text: string): void;
+  addRule(): string;
+  removeRule(key: string): void;
+  setRaw(text: string): void;
+  setMode(mode: 'rules' | 'raw'): void;
+  save(): Promise<void>;
+  pickMerge(key: string, side: RuleSide, custom?: string): void;
+  saveMerge(): Promise<void>;
+  discardEdits(): void;
+};
+
+const pretty = (experiences: Record<string, string>) => JSON.stringify(experiences, null, 2);
+
+/**
+ * The guidance editor: edits never get lost (every keystroke is a localStorage
+ * draft keyed by run/mission/baseStep), a save names its base step, and a lost
+ * race opens a per-rule merge of base / theirs / mine.
+ */
+export function createGuidanceStore(client: () => ApiClient, storage: DraftStorage, now: () => string = () => new Date().toISOString()) {
+  return createStore<GuidanceEditorState>()((set, get) => {
+    function persist() {
+      const { ref, baseStep, rawText } = get();
+      if (ref && baseStep !== null) saveDraft(storage, { run: ref.runId, mission: ref.mission, baseStep, text: rawText, savedAt: now() });
+    }
+
+    function edit(experiences: Record<string, string>, rawText = pretty(experiences)) {
+      set({ experiences, rawText, dirty: true, issues: validateGuidanceEdit(experiences, get().server, rawText), saveError: null });
+      persist();
+    }
+
+    function adopt(state: GuidanceState) {
+      set({ server: state, baseStep: state.step, experiences: { ...state.experiences }, rawText: pretty(state.experiences), dirty: false, remoteStep: null, issues: [], restoredDraftStep: null });
+    }
+
+    async function handleWrite(result: GuidanceWriteResult, mine: Record<string, string>) {
+      const { ref } = get();
+      if (result.status === 'ok') {
+        if (ref) clearDrafts(storage, ref.runId, ref.mission);
+        adopt(result.state);
+        set({ conflict: null, lastSavedStep: result.state.step });
+        return;
+      }
+      set({ conflict: { base: result.base, theirs: result.theirs, mine, rows: buildMergeRows(result.base?.experiences ?? {}, result.theirs.experiences, mine), error: result.error }, remoteStep: result.theirs.step });
+    }
+
+    return {
+      ref: null,
+      server: null,
+      loading: false,
+      loadError: null,
+      baseStep: null,
+      experiences: {},
+      rawText: '',
+      mode: 'rules',
+      issues: [],
+      dirty: false,
+      remoteStep: null,
+      restoredDraftStep: null,
+      saving: false,
+      saveError: null,
+      lastSavedStep: null,
+      conflict: null,
+      async load(ref) {
+        set({ ref, loading: true, loadError: null, conflict: null, saveError: null });
+        try {
+          const { state } = await client().guidanceRead(ref);
+          adopt(state);
+          const draft = latestDraft(storage, ref.runId, ref.mission);
+          if (draft && draft.text !== pretty(state.experiences)) {
+            const parsed = parseRawExperiences(draft.text);
+            const experiences = parsed.ok ? parsed.experiences : state.experiences;
+            set({
+              baseStep: draft.baseStep,
+              rawText: draft.text,
+              experiences,
+              mode: parsed.ok ? get().mode : 'raw',
+              dirty: true,
+              restoredDraftStep: draft.baseStep,
+              remoteStep: draft.baseStep !== state.step ? state.step : null,
+              issues: parsed.ok ? validateGuidanceEdit(experiences, state, draft.text) : [parsed.issue],
+            });
+          }
+        } catch (error) {
+          set({ loadError: toSerializedError(error) });
+        } finally {
+          set({ loading: false });
+        }
+      },
+      async poll() {
+        const { ref } = get();
+        if (!ref || get().saving) return;
+        try {
+          const { state } = await client().guidanceRead(ref);
+          const { baseStep, dirty } = get();
+          if (state.step === baseStep) return;
+          if (!dirty) adopt(state);
+          else set({ remoteStep: state.step });
+        } catch {
+          // A failed poll is retried on the next tick; the editor keeps working.
+        }
+      },
+      setRule(key, text) {
+        edit({ ...get().experiences, [key]: text });
+      },
+      addRule() {
+        const key = nextRuleKey(get().experiences);
+        edit({ ...get().experiences, [key]: '' });
+        return key;
+      },
+      removeRule(key) {
+        const { [key]: _removed, ...rest } = get().experiences;
+        edit(rest);
+      },
+      setRaw(text) {
+        const parsed = parseRawExperiences(text);
+        if (!parsed.ok) {
+          set({ rawText: text, dirty: true, issues: [parsed.issue] });
+          persist();
+          return;
+        }
+        edit(parsed.experiences, text);
+      },
+      setMode(mode) {
+        if (mode === 'rules' && !parseRawExperiences(get().rawText).ok) return;
+        set({ mode });
+      },
+      async save() {
+        const { ref, baseStep, experiences, rawText, server } = get();
+        if (!ref || baseStep === null) return;
+        const parsed = parseRawExperiences(rawText);
+        const issues = parsed.ok ? validateGuidanceEdit(parsed.experiences, server, rawText) : [parsed.issue];
+        if (issues.length) {
+          set({ issues });
+          return;
+        }
+        set({ saving: true, saveError: null });
+        try {
+          const mine = parsed.ok ? parsed.experiences : experiences;
+          await handleWrite(await client().guidanceSave({ ...ref, baseStep, experiences: mine }), mine);
+        } catch (error) {
+          set({ saveError: toSerializedError(error) });
+        } finally {
+          set({ saving: false });
+        }
+      },
+      pickMerge(key, side, custom) {
+        const { conflict } = get();
+        if (!conflict) return;
+        set({ conflict: { ...conflict, rows: pickRule(conflict.rows, key, side, custom) } });
+      },
+      async saveMerge() {
+        const { ref, conflict } = get();
+        if (!ref || !conflict) return;
+        const merged = resolveMerge(conflict.rows);
+        const issues = validateGuidanceEdit(merged, conflict.theirs);
+        if (issues.length) {
+          set({ issues });
+          return;
+        }
+        // The merged text is now the annotator's text, based on the step on disk.
+        set({ baseStep: conflict.theirs.step, server: conflict.theirs, experiences: merged, rawText: pretty(merged), dirty: true, saving: true, saveError: null });
+        persist();
+        try {
+          await handleWrite(await client().guidanceSave({ ...ref, baseStep: conflict.theirs.step, experiences: merged }), merged);
+        } catch (error) {
+          set({ saveError: toSerializedError(error) });
+        } finally {
+          set({ saving: false });
+        }
+      },
+      discardEdits() {
+        const { ref } = get();
+        if (!ref) return;
+        clearDrafts(storage, ref.runId, ref.mission);
+        set({ conflict: null, dirty: false });
+        void get().load(ref);
+      },
+    };
+  });
+}
+
+export type GuidanceEditorStore = ReturnType<typeof createGuidanceStore>;

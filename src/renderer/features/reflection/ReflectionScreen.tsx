@@ -1,0 +1,111 @@
+import { useEffect, useState } from 'react';
+import { useStore } from 'zustand';
+import type { ReflectionLogOutput } from '../../../shared/api/contract';
+import { navStore } from '../../app/navStore';
+import { groupIdOfTicketKey, num, pct, time } from '../../shared/format';
+import { KeyList } from '../../shared/ui/KeyList';
+import { StatusLine } from '../../shared/ui/StatusLine';
+import { TextDiff } from '../../shared/monaco/TextDiff';
+import { RuleDiffTable } from './RuleDiffTable';
+import { renderExperiences } from './ruleDiff';
+import type { ReflectionStores } from './store';
+
+type Row = ReflectionLogOutput['rows'][number];
+
+export function ReflectionScreen({ stores }: { stores: ReflectionStores }) {
+  const run = useStore(navStore, (s) => s.run);
+  const state = useStore(stores.log, (s) => s.state);
+  const selected = useStore(stores.view, (s) => s.selected);
+  const [appliedOnly, setAppliedOnly] = useState(false);
+  const [limit, setLimit] = useState(200);
+  useEffect(() => {
+    if (run) void stores.log.getState().load({ ...run, appliedOnly, limit });
+  }, [run, appliedOnly, limit, stores]);
+  if (!run) return <section className="screen"><h1>Reflection</h1><p className="muted empty">Open a run first.</p></section>;
+  const data = 'data' in state ? state.data : undefined;
+  const rows = data?.rows ?? [];
+  const current = rows[Math.min(selected, rows.length - 1)];
+  return (
+    <section className="screen split-screen" aria-labelledby="refl-title">
+      <header className="screen-head">
+        <h1 id="refl-title">Reflection timeline</h1>
+        <label><input type="checkbox" checked={appliedOnly} onChange={(e) => setAppliedOnly(e.target.checked)} /> applied only</label>
+        {data && <span className="muted">{data.total} decisions</span>}
+      </header>
+      <StatusLine state={state} empty="No reflection decisions yet." isEmpty={(d) => d.rows.length === 0} />
+      {rows.length > 0 && (
+        <div className="split">
+          <div className="split-list">
+            <KeyList<Row>
+              testId="reflection-list" label="Reflection decisions" items={rows} selected={Math.min(selected, rows.length - 1)}
+              onSelect={(i) => stores.view.getState().select(i)}
+              onOpen={(_, i) => { stores.view.getState().select(i); document.getElementById('reflection-detail')?.focus(); }}
+              itemKey={(r) => `${r.line}`}
+              renderItem={(r) => (
+                <div className="refl-item">
+                  <span>e{r.record.epoch} b{r.record.reflection.batch_index} c{r.record.reflection.cycle}</span>
+                  <span className={`tag ${r.record.reflection.applied ? 'ok' : r.record.reflection.eligible ? '' : 'warn'}`}>
+                    {r.record.reflection.applied ? 'applied' : r.record.reflection.ineligible_reason ?? (r.record.reflection.eligible ? 'not applied' : 'ineligible')}
+                  </span>
+                  <span className="muted">step {r.record.reflection.guidance_step_before}→{r.record.reflection.guidance_step_after}</span>
+                </div>
+              )}
+            />
+            {data && data.total > rows.length && <button onClick={() => setLimit(Math.min(200, limit + 50))} disabled={limit >= 200}>Showing first {rows.length}</button>}
+          </div>
+          {current && <ReflectionDetail row={current} />}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ReflectionDetail({ row }: { row: Row }) {
+  const r = row.record.reflection;
+  const before = row.guidance_before?.experiences ?? null;
+  const after = row.guidance_after?.experiences ?? null;
+  return (
+    <div className="split-detail" id="reflection-detail" tabIndex={-1} data-testid="reflection-detail">
+      <h2>{r.reflection_id}</h2>
+      <p>
+        epoch {row.record.epoch} · batch {r.batch_index} · cycle {r.cycle} · {time(row.record.created_at)} · action <strong>{r.proposal.action}</strong> ·{' '}
+        {r.eligible ? 'eligible' : <span className="warn-text">ineligible: {r.ineligible_reason}</span>} · <strong>{r.applied ? 'applied' : 'not applied'}</strong>
+      </p>
+      <table className="uplift">
+        <thead><tr><th></th><th>label_match</th><th>false-release</th><th>n</th></tr></thead>
+        <tbody>
+          <tr><td>pre</td><td>{pct(r.pre_uplift?.label_match_rate)}</td><td>{pct(r.pre_uplift?.false_release_rate)}</td><td>{r.pre_uplift?.n ?? '—'}</td></tr>
+          <tr><td>post</td><td>{pct(r.post_uplift?.label_match_rate)}</td><td>{pct(r.post_uplift?.false_release_rate)}</td><td>{r.post_uplift?.n ?? '—'}</td></tr>
+        </tbody>
+      </table>
+      <p>P(uplift &gt; 0) (paired bootstrap): <strong>{num(r.uplift_probability, 3)}</strong></p>
+      <p><strong>Summary:</strong> {r.proposal.summary}</p>
+      <p><strong>Critique:</strong> {r.proposal.critique}</p>
+      {r.proposal.uncertainty_note && <p className="warn-text">Uncertainty: {r.proposal.uncertainty_note}</p>}
+      <h3>Operations</h3>
+      {r.proposal.operations.length === 0 ? <p className="muted">No operations.</p> : (
+        <ul className="ops">
+          {r.proposal.operations.map((op, i) => (
+            <li key={i}>
+              <code>{op.op} {op.key}</code>{op.merge_from?.length ? ` ← ${op.merge_from.join(', ')}` : ''} {op.text && <q>{op.text}</q>}
+              {op.rationale && <div className="muted">{op.rationale}</div>}
+              <div className="evidence">evidence: {op.evidence.map((key) => (
+                <button key={key} className="link" onClick={() => navStore.getState().openGroup(groupIdOfTicketKey(key))} data-testid="evidence-link">{key}</button>
+              ))}</div>
+            </li>
+          ))}
+        </ul>
+      )}
+      {r.proposal.evidence_group_ids.length > 0 && (
+        <p>Evidence groups: {r.proposal.evidence_group_ids.map((g) => <button key={g} className="link" onClick={() => navStore.getState().openGroup(groupIdOfTicketKey(g))}>{g}</button>)}</p>
+      )}
+      <h3>Guidance step {r.guidance_step_before} → {r.guidance_step_after}</h3>
+      {before || after ? (
+        <>
+          <RuleDiffTable before={before} after={after} />
+          <TextDiff original={renderExperiences(before)} modified={renderExperiences(after)} />
+        </>
+      ) : <p className="muted">The guidance of these steps is no longer available.</p>}
+    </div>
+  );
+}

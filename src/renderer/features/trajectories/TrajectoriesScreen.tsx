@@ -1,0 +1,34 @@
+import { useEffect } from 'react';
+import { useStore } from 'zustand';
+import { navStore } from '../../app/navStore';
+import { ErrorBox } from '../../shared/ui/ErrorBox';
+import { RowFiltersBar } from './RowFiltersBar';
+import { RowsTable } from './RowsTable';
+import type { RowsStore } from './store';
+
+export function TrajectoriesScreen({ store }: { store: RowsStore }) {
+  const run = useStore(navStore, (s) => s.run);
+  const total = useStore(store, (s) => s.total);
+  const error = useStore(store, (s) => s.error);
+  const invalid = useStore(store, (s) => s.invalid);
+  const loading = useStore(store, (s) => Object.keys(s.loading).length > 0);
+  useEffect(() => store.getState().setRef(run), [run, store]);
+  if (!run) return <section className="screen"><h1>Trajectories</h1><p className="muted empty">Open a run first (Runs, key 1).</p></section>;
+  return (
+    <section className="screen rows-screen" aria-labelledby="rows-title">
+      <header className="screen-head">
+        <h1 id="rows-title">Trajectories and selections</h1>
+        <span className="muted" data-testid="rows-total" role="status">{total === null ? 'Loading…' : `${total.toLocaleString()} rows`}{loading && total !== null ? ' · fetching' : ''}</span>
+        <button onClick={() => store.getState().reload()}>Refresh</button>
+      </header>
+      <RowFiltersBar store={store} />
+      <ErrorBox error={error} />
+      {invalid.length > 0 && (
+        <details className="warning-box"><summary>{invalid.length} malformed line(s) skipped</summary>
+          <ul>{invalid.map((i) => <li key={i.line}>line {i.line}: {i.message}</li>)}</ul>
+        </details>
+      )}
+      {total === 0 ? <p className="muted empty">No rows match these filters.</p> : <RowsTable store={store} onOpen={(row) => navStore.getState().openGroup(row.record.group_id)} />}
+    </section>
+  );
+}

@@ -1,0 +1,118 @@
+import { createStore } from 'zustand/vanilla';
+import type { ApiClient } from '../../../shared/api/transport';
+import type { QueryRowsOutput, RowFilters, RowKind, RunRef, SortField } from '../../../shared/api/contract';
+import type { SerializedError } from '../../../shared/errors';
+import { toSerializedError } from '../../shared/asyncState';
+import { evictPages, pagesForRange } from './pageWindow';
+
+export type RowItem = QueryRowsOutput['rows'][number];
+
+export const PAGE_SIZE = 200;
+const MAX_CACHED_PAGES = 40;
+
+export type RowsState = {
+  ref: RunRef | null;
+  kind: RowKind;
+  filters: RowFilters;
+  sort: { field: SortField; dir: 'asc' | 'desc' };
+  /** null until the first page of the current query answers. */
+  total: number | null;
+  invalid: QueryRowsOutput['invalid'];
+  pages: Record<number, RowItem[]>;
+  loading: Record<number, true>;
+  /** Bumped on every query change; answers of an older generation are dropped. */
+  generation: number;
+  error: SerializedError | null;
+  selected: number;
+  setRef(ref: RunRef | null): void;
+  setKind(kind: RowKind): void;
+  setFilters(patch: Partial<RowFilters>): void;
+  clearFilters(): void;
+  setSort(field: SortField): void;
+  select(index: number): void;
+  ensureRange(start: number, end: number): void;
+  rowAt(index: number): RowItem | undefined;
+  reload(): void;
+};
+
+function cleanFilters(filters: RowFilters): RowFilters {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(filters)) if (value !== undefined && value !== '') out[key] = value;
+  return out as RowFilters;
+}
+
+/** The table's data: fetched page by page through queryRows, filters and sort on the server. */
+export function createRowsStore(client: () => ApiClient) {
+  return createStore<RowsState>()((set, get) => {
+    function reset(patch: Partial<RowsState>) {
+      set({ ...patch, total: null, pages: {}, loading: {}, invalid: [], error: null, selected: -1, generation: get().generation + 1 });
+      get().ensureRange(0, PAGE_SIZE - 1);
+    }
+
+    async function loadPage(page: number) {
+      const { ref, kind, filters, sort, generation } = get();
+      if (!ref) return;
+      set({ loading: { ...get().loading, [page]: true } });
+      try {
+        const out = await client().queryRows({ ...ref, kind, offset: page * PAGE_SIZE, limit: PAGE_SIZE, sort, filters: cleanFilters(filters) });
+        if (get().generation !== generation) return;
+        const { [page]: _done, ...loading } = get().loading;
+        const pages = { ...get().pages, [page]: out.rows as RowItem[] };
+        for (const drop of evictPages(Object.keys(pages).map(Number), MAX_CACHED_PAGES, page)) delete pages[drop];
+        set({ pages, loading, total: out.total, invalid: out.invalid, error: null });
+      } catch (error) {
+        if (get().generation !== generation) return;
+        const { [page]: _done, ...loading } = get().loading;
+        set({ loading, error: toSerializedError(error) });
+      }
+    }
+
+    return {
+      ref: null,
+      kind: 'selections',
+      filters: {},
+      sort: { field: 'row', dir: 'asc' },
+      total: null,
+      invalid: [],
+      pages: {},
+      loading: {},
+      generation: 0,
+      error: null,
+      selected: -1,
+      setRef(ref) {
+        const current = get().ref;
+        if (current && ref && current.runId === ref.runId && current.mission === ref.mission) return;
+        reset({ ref, filters: {} });
+      },
+      setKind(kind) {
+        if (kind !== get().kind) reset({ kind });
+      },
+      setFilters(patch) {
+        reset({ filters: cleanFilters({ ...get().filters, ...patch }) });
+      },
+      clearFilters() {
+        reset({ filters: {} });
+      },
+      setSort(field) {
+        const { sort } = get();
+        reset({ sort: { field, dir: sort.field === field && sort.dir === 'asc' ? 'desc' : 'asc' } });
+      },
+      select(index) {
+        set({ selected: index });
+      },
+      ensureRange(start, end) {
+        const { ref, total, pages, loading } = get();
+        if (!ref) return;
+        for (const page of pagesForRange(start, end, PAGE_SIZE, total)) if (!pages[page] && !loading[page]) void loadPage(page);
+      },
+      rowAt(index) {
+        return get().pages[Math.floor(index / PAGE_SIZE)]?.[index % PAGE_SIZE];
+      },
+      reload() {
+        reset({});
+      },
+    };
+  });
+}
+
+export type RowsStore = ReturnType<typeof createRowsStore>;

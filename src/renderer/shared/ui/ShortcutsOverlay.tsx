@@ -1,0 +1,38 @@
+import { useEffect, useRef } from 'react';
+import { SCREENS } from '../../app/navStore';
+
+const LIST_KEYS: Array<[string, string]> = [
+  ['j / ↓', 'next row'],
+  ['k / ↑', 'previous row'],
+  ['PgDn / PgUp', 'page down / up'],
+  ['g / G', 'first / last row'],
+  ['Enter', 'open the selected row'],
+  ['Esc', 'close this overlay, a dialog, or go back'],
+  ['?', 'show or hide these shortcuts'],
+  ['/', 'focus the search or filter field'],
+  ['r', 'QA queue: mark the selected group reviewed'],
+  ['Ctrl+S', 'guidance editor: save'],
+];
+
+export function ShortcutsOverlay({ onClose }: { onClose(): void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <div className="modal-backdrop" onClick={onClose}>
+      <div ref={ref} className="modal shortcuts" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" tabIndex={-1} onClick={(e) => e.stopPropagation()} data-testid="shortcuts">
+        <h2>Keyboard shortcuts</h2>
+        <table>
+          <tbody>
+            {LIST_KEYS.map(([key, what]) => (
+              <tr key={key}><td><kbd>{key}</kbd></td><td>{what}</td></tr>
+            ))}
+            {SCREENS.map((s) => (
+              <tr key={s.id}><td><kbd>{s.key}</kbd></td><td>go to {s.title}</td></tr>
+            ))}
+          </tbody>
+        </table>
+        <div className="modal-actions"><button onClick={onClose}>Close (Esc)</button></div>
+      </div>
+    </div>
+  );
+}

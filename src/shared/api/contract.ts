@@ -1,0 +1,397 @@
+import { z } from 'zod';
+import { ERROR_CODES } from '../errors';
+import { StageASummarySchema } from '../stageASummary';
+import { GuidanceStateSchema, ExperienceMetaSchema, ExperienceKeySchema } from '../schemas/guidance';
+import {
+  TrajectoryRecordSchema,
+  SelectionRecordSchema,
+  ReflectionLogRecordSchema,
+  NeedReviewRecordSchema,
+  WarningCodeSchema,
+} from '../schemas/records';
+import { RunStatusSchema, BatchTelemetrySchema, EpochTelemetrySchema, TelemetrySchema, RunEventSchema } from '../schemas/telemetry';
+
+/**
+ * The workbench API: one table, every method an input and an output schema.
+ * Both transports (Electron IPC, loopback HTTP) and the implementation in
+ * src/main/api are driven from this table, so a method added here shows up
+ * everywhere at once.
+ */
+
+export const SerializedErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  location: z.object({ file: z.string().optional(), line: z.number().optional(), field: z.string().optional() }),
+});
+
+/**
+ * One path segment under a root (a run directory name, a mission, a snapshot file
+ * name). The receiving side still resolves against the root; this is the first fence.
+ */
+export const PathSegmentSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((value) => !/[\\/\0]/.test(value), 'must not contain /, \\ or NUL')
+  .refine((value) => value !== '.' && value !== '..', 'must not be . or ..');
+
+/** A path relative to a configured root; '..' segments, absolute paths and NUL are refused. */
+export const RelativePathSchema = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine((value) => !value.includes('\0'), 'must not contain NUL')
+  .refine((value) => !/^([\\/]|[A-Za-z]:)/.test(value), 'must be relative to the configured root')
+  .refine((value) => !value.split(/[\\/]/).includes('..'), "must not contain '..'");
+
+export const RunRefSchema = z.object({ runId: PathSegmentSchema, mission: PathSegmentSchema });
+export type RunRef = z.infer<typeof RunRefSchema>;
+
+const Offset = z.number().int().nonnegative().default(0);
+const Limit = (max: number, fallback: number) => z.number().int().positive().max(max).default(fallback);
+const Empty = z.object({}).strict().default({});
+
+// ---------------------------------------------------------------- runs
+
+export const RunSummarySchema = z.object({
+  runId: z.string(),
+  mission: z.string(),
+  /** 'unknown' when telemetry.json is missing or unreadable (e.g. a run that never started). */
+  status: z.union([RunStatusSchema, z.literal('unknown')]),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  label_match_rate: z.number().nullable(),
+  false_release_rate: z.number().nullable(),
+  guidance_step: z.number().int().nullable(),
+  counts: TelemetrySchema.shape.counts.nullable(),
+  /** Which artifacts exist in the mission directory. */
+  files: z.object({
+    trajectories: z.boolean(),
+    selections: z.boolean(),
+    reflection: z.boolean(),
+    guidance: z.boolean(),
+    need_review: z.boolean(),
+    export: z.boolean(),
+    distill: z.boolean(),
+  }),
+  seed: z.number().int().nullable(),
+  model: z.string().nullable(),
+  /** Problem reading telemetry.json / run.json, shown next to the run. */
+  error: SerializedErrorSchema.nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+export const MissionSummarySchema = z.object({ mission: z.string(), runIds: z.array(z.string()) });
+
+// ---------------------------------------------------------------- rows
+
+export const RowKindSchema = z.enum(['trajectories', 'selections']);
+export type RowKind = z.infer<typeof RowKindSchema>;
+
+/** Fields the columnar index can sort on. 'row' is file order. */
+export const SortFieldSchema = z.enum([
+  'row',
+  'epoch',
+  'batch_index',
+  'group_id',
+  'label',
+  'verdict',
+  'label_match',
+  'confidence',
+  'self_consistency',
+  'guidance_step',
+  'candidate_index',
+  'eligible',
+]);
+export type SortField = z.infer<typeof SortFieldSchema>;
+
+export const RowFiltersSchema = z
+  .object({
+    epoch: z.number().int().nonnegative().optional(),
+    batch_index: z.number().int().nonnegative().optional(),
+    /** 'none' = unlabelled / no verdict (malformed). */
+    label: z.enum(['pass', 'fail', 'none']).optional(),
+    verdict: z.enum(['pass', 'fail', 'none']).optional(),
+    label_match: z.boolean().nullable().optional(),
+    /** Selections only (trajectories have no eligibility); ignored for trajectories. */
+    eligible: z.boolean().nullable().optional(),
+    ineligible_reason: z.string().max(200).optional(),
+    warning: WarningCodeSchema.optional(),
+    group_id: z.string().max(500).optional(),
+    /** Case-insensitive substring over group_id, response_text, reason, summary, critique. */
+    text: z.string().max(200).optional(),
+  })
+  .strict()
+  .default({});
+export type RowFilters = z.infer<typeof RowFiltersSchema>;
+
+export const QueryRowsInputSchema = RunRefSchema.extend({
+  kind: RowKindSchema,
+  offset: Offset,
+  limit: Limit(500, 100),
+  sort: z.object({ field: SortFieldSchema, dir: z.enum(['asc', 'desc']) }).default({ field: 'row', dir: 'asc' }),
+  filters: RowFiltersSchema,
+});
+export type QueryRowsInput = z.input<typeof QueryRowsInputSchema>;
+
+const InvalidLineSchema = z.object({ line: z.number().int().positive(), message: z.string() });
+
+const RowsCommon = {
+  total: z.number().int().nonnegative(),
+  offset: z.number().int().nonnegative(),
+  /** Lines in the file that are indexed (a torn last line is not counted until complete). */
+  indexed_lines: z.number().int().nonnegative(),
+  /** Lines skipped as malformed (first 50), with their 1-based line numbers. */
+  invalid: z.array(InvalidLineSchema),
+};
+
+export const QueryRowsOutputSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('trajectories'), ...RowsCommon, rows: z.array(z.object({ line: z.number().int().positive(), record: TrajectoryRecordSchema })) }),
+  z.object({ kind: z.literal('selections'), ...RowsCommon, rows: z.array(z.object({ line: z.number().int().positive(), record: SelectionRecordSchema })) }),
+]);
+export type QueryRowsOutput = z.infer<typeof QueryRowsOutputSchema>;
+
+// ---------------------------------------------------------------- group detail
+
+export const TicketSummaryEntrySchema = z.object({
+  image: z.string(),
+  raw: z.string(),
+  /** parseStageASummary(raw) from src/shared/stageASummary.ts. */
+  parsed: StageASummarySchema,
+});
+
+export const GroupTicketSchema = z.object({
+  group_id: z.string(),
+  ticket_key: z.string(),
+  label: z.enum(['pass', 'fail']).nullable(),
+  images: z.array(z.string()),
+  summaries: z.array(TicketSummaryEntrySchema),
+  gt_fail_reason_texts: z.array(z.string()),
+  source: z.object({ file: z.string(), line: z.number().int().positive() }),
+});
+export type GroupTicket = z.infer<typeof GroupTicketSchema>;
+
+export const GuidanceInForceSchema = z.object({
+  step: z.number().int().nonnegative(),
+  /** null when no snapshot or current file holds that step any more. */
+  state: GuidanceStateSchema.nullable(),
+});
+
+export const GroupDetailOutputSchema = z.object({
+  groupId: z.string(),
+  /** Every ticket with this group_id (the same group can be resubmitted with the other label). */
+  tickets: z.array(GroupTicketSchema),
+  /** Why the tickets could not be read (Stage-A file moved, etc.); null when fine. */
+  ticketError: SerializedErrorSchema.nullable(),
+  candidates: z.array(TrajectoryRecordSchema),
+  selections: z.array(SelectionRecordSchema),
+  needReview: NeedReviewRecordSchema.nullable(),
+  /** The guidance step of the latest selection (or candidate), with its text when recoverable. */
+  guidance: GuidanceInForceSchema.nullable(),
+  reviews: z.lazy(() => z.array(QaReviewRecordSchema)),
+});
+export type GroupDetailOutput = z.infer<typeof GroupDetailOutputSchema>;
+
+// ---------------------------------------------------------------- reflection
+
+export const ReflectionLogOutputSchema = z.object({
+  total: z.number().int().nonnegative(),
+  offset: z.number().int().nonnegative(),
+  invalid: z.array(InvalidLineSchema),
+  rows: z.array(
+    z.object({
+      line: z.number().int().positive(),
+      record: ReflectionLogRecordSchema,
+      /** For applied rows: guidance at guidance_step_before / _after (snapshots, current file, or the cached batch_update preview). */
+      guidance_before: GuidanceStateSchema.nullable(),
+      guidance_after: GuidanceStateSchema.nullable(),
+    }),
+  ),
+});
+export type ReflectionLogOutput = z.infer<typeof ReflectionLogOutputSchema>;
+
+// ---------------------------------------------------------------- guidance
+
+export const SnapshotInfoSchema = z.object({
+  name: z.string(),
+  step: z.number().int().nonnegative().nullable(),
+  updated_at: z.string().nullable(),
+  size_bytes: z.number().int().nonnegative(),
+});
+export type SnapshotInfo = z.infer<typeof SnapshotInfoSchema>;
+
+export const GuidanceEditSchema = z.object({
+  experiences: z.record(ExperienceKeySchema, z.string().max(20_000)),
+  metadata: z.record(z.string(), ExperienceMetaSchema).optional(),
+});
+
+/** A save or rollback: either the new state, or the three sides of a conflict for a merge view. */
+export const GuidanceWriteResultSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('ok'), state: GuidanceStateSchema }),
+  z.object({
+    status: z.literal('conflict'),
+    /** The state the editor started from (null when no snapshot of baseStep survives). */
+    base: GuidanceStateSchema.nullable(),
+    /** The state now on disk. */
+    theirs: GuidanceStateSchema,
+    /** What this writer tried to save (the snapshot's content for a rollback). */
+    mine: GuidanceEditSchema,
+    error: SerializedErrorSchema,
+  }),
+]);
+export type GuidanceWriteResult = z.infer<typeof GuidanceWriteResultSchema>;
+
+// ---------------------------------------------------------------- QA
+
+export const QaReasonSchema = z.enum(['critique', 'ineligible', 'need_review', 'warning']);
+export type QaReason = z.infer<typeof QaReasonSchema>;
+
+export const QaReviewStatusSchema = z.enum(['ok', 'label_wrong', 'guidance_gap', 'model_error', 'other']);
+
+/** qa_reviews.jsonl, append-only; the latest row per (group_id, epoch) wins. */
+export const QaReviewRecordSchema = z.object({
+  group_id: z.string(),
+  ticket_key: z.string().nullable(),
+  epoch: z.number().int().nonnegative().nullable(),
+  status: QaReviewStatusSchema,
+  note: z.string(),
+  reviewer: z.string().nullable(),
+  created_at: z.string(),
+});
+export type QaReviewRecord = z.infer<typeof QaReviewRecordSchema>;
+
+export const QaItemSchema = z.object({
+  group_id: z.string(),
+  ticket_key: z.string(),
+  epoch: z.number().int().nonnegative().nullable(),
+  label: z.enum(['pass', 'fail']).nullable(),
+  verdict: z.enum(['pass', 'fail']).nullable(),
+  reasons: z.array(QaReasonSchema),
+  critique: z.string().nullable(),
+  ineligible_reason: z.string().nullable(),
+  warnings: z.array(WarningCodeSchema),
+  need_review: z.boolean(),
+  review: QaReviewRecordSchema.nullable(),
+});
+export type QaItem = z.infer<typeof QaItemSchema>;
+
+// ---------------------------------------------------------------- charts
+
+export const ChartsOutputSchema = z.object({
+  batches: z.array(BatchTelemetrySchema),
+  epochs: z.array(EpochTelemetrySchema),
+  guidanceSizes: z.array(z.object({ step: z.number().int().nonnegative(), size: z.number().int().nonnegative() })),
+  /** 'telemetry' when read from telemetry.json, 'selections' when recomputed. */
+  source: z.enum(['telemetry', 'selections', 'none']),
+});
+export type ChartsOutput = z.infer<typeof ChartsOutputSchema>;
+
+// ---------------------------------------------------------------- configs & jobs
+
+export const ConfigValidationSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), config: z.record(z.string(), z.unknown()) }),
+  z.object({ ok: z.literal(false), errors: z.array(SerializedErrorSchema).min(1) }),
+]);
+export type ConfigValidation = z.infer<typeof ConfigValidationSchema>;
+
+export const JobKindSchema = z.enum(['stage_b', 'distill']);
+export const JobStatusSchema = z.enum(['starting', 'running', 'completed', 'failed', 'cancelled']);
+export type JobStatus = z.infer<typeof JobStatusSchema>;
+
+export const JobInfoSchema = z.object({
+  jobId: z.string(),
+  kind: JobKindSchema,
+  configPath: z.string(),
+  status: JobStatusSchema,
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  exit_code: z.number().int().nullable(),
+  error: SerializedErrorSchema.nullable(),
+  /** The last RunEvent seen, for a progress bar after a reload. */
+  last_event: RunEventSchema.nullable(),
+});
+export type JobInfo = z.infer<typeof JobInfoSchema>;
+
+// ---------------------------------------------------------------- the table
+
+export const api = {
+  listRuns: { input: Empty, output: z.object({ runs: z.array(RunSummarySchema) }) },
+  listMissions: { input: Empty, output: z.object({ missions: z.array(MissionSummarySchema) }) },
+  queryRows: { input: QueryRowsInputSchema, output: QueryRowsOutputSchema },
+  groupDetail: { input: RunRefSchema.extend({ groupId: z.string().min(1).max(500) }), output: GroupDetailOutputSchema },
+  reflectionLog: {
+    input: RunRefSchema.extend({ offset: Offset, limit: Limit(200, 50), appliedOnly: z.boolean().default(false) }),
+    output: ReflectionLogOutputSchema,
+  },
+  listSnapshots: { input: RunRefSchema, output: z.object({ snapshots: z.array(SnapshotInfoSchema) }) },
+  readSnapshot: { input: RunRefSchema.extend({ name: PathSegmentSchema }), output: z.object({ name: z.string(), state: GuidanceStateSchema }) },
+  guidanceRead: { input: RunRefSchema, output: z.object({ state: GuidanceStateSchema }) },
+  guidanceSave: {
+    input: RunRefSchema.extend({ baseStep: z.number().int().nonnegative(), ...GuidanceEditSchema.shape }),
+    output: GuidanceWriteResultSchema,
+  },
+  guidanceRollback: {
+    input: RunRefSchema.extend({ snapshot: PathSegmentSchema, baseStep: z.number().int().nonnegative() }),
+    output: GuidanceWriteResultSchema,
+  },
+  qaQueue: {
+    input: RunRefSchema.extend({ reason: QaReasonSchema.optional(), includeReviewed: z.boolean().default(true), offset: Offset, limit: Limit(500, 100) }),
+    output: z.object({ total: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), items: z.array(QaItemSchema) }),
+  },
+  markReviewed: {
+    input: RunRefSchema.extend({
+      groupId: z.string().min(1).max(500),
+      ticketKey: z.string().max(600).nullable().default(null),
+      epoch: z.number().int().nonnegative().nullable().default(null),
+      status: QaReviewStatusSchema,
+      note: z.string().max(4000).default(''),
+      reviewer: z.string().max(200).nullable().default(null),
+    }),
+    output: z.object({ review: QaReviewRecordSchema }),
+  },
+  charts: { input: RunRefSchema, output: ChartsOutputSchema },
+  listConfigs: {
+    input: Empty,
+    output: z.object({ configs: z.array(z.object({ path: z.string(), size_bytes: z.number().int().nonnegative(), modified_at: z.string() })) }),
+  },
+  readConfig: { input: z.object({ path: RelativePathSchema }), output: z.object({ path: z.string(), text: z.string() }) },
+  validateConfig: { input: z.object({ text: z.string().max(1_000_000) }), output: ConfigValidationSchema },
+  /** Refuses (CONFIG_INVALID) to save a config that does not validate, unless it is new text being drafted with force. */
+  saveConfig: {
+    input: z.object({ path: RelativePathSchema, text: z.string().max(1_000_000), force: z.boolean().default(false) }),
+    output: z.object({ path: z.string(), validation: ConfigValidationSchema }),
+  },
+  startRun: { input: z.object({ configPath: RelativePathSchema, kind: JobKindSchema.default('stage_b') }), output: z.object({ jobId: z.string() }) },
+  cancelRun: { input: z.object({ jobId: z.string().min(1).max(100) }), output: z.object({ cancelled: z.boolean() }) },
+  listJobs: { input: Empty, output: z.object({ jobs: z.array(JobInfoSchema) }) },
+} as const;
+
+export type Api = typeof api;
+export type ApiMethod = keyof Api;
+export const API_METHODS = Object.keys(api) as ApiMethod[];
+export type ApiInput<M extends ApiMethod> = z.input<Api[M]['input']>;
+export type ApiParsedInput<M extends ApiMethod> = z.output<Api[M]['input']>;
+export type ApiOutput<M extends ApiMethod> = z.output<Api[M]['output']>;
+
+export function isApiMethod(name: unknown): name is ApiMethod {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(api, name);
+}
+
+// ---------------------------------------------------------------- pushed events
+
+export const ApiEventSchema = z.discriminatedUnion('type', [
+  /** A RunEvent from the engine of job `jobId`. */
+  z.object({ type: z.literal('run_event'), jobId: z.string(), event: RunEventSchema }),
+  /** Job lifecycle; 'failed' carries the error (engine crash, non-zero exit). */
+  z.object({ type: z.literal('job_status'), jobId: z.string(), status: JobStatusSchema, exit_code: z.number().int().nullable(), error: SerializedErrorSchema.nullable() }),
+  /** A stderr line from the engine process (bounded length), for a log panel. */
+  z.object({ type: z.literal('job_log'), jobId: z.string(), line: z.string() }),
+]);
+export type ApiEvent = z.infer<typeof ApiEventSchema>;
+
+/** What both transports carry back for a call: the output, or the error to show verbatim. */
+export const ApiEnvelopeSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({ ok: z.literal(false), error: SerializedErrorSchema }),
+]);
+export type ApiEnvelope = z.infer<typeof ApiEnvelopeSchema>;

@@ -1,0 +1,126 @@
+import { StageBError } from '../errors';
+import type { ExperienceMeta, GuidanceState } from '../schemas/guidance';
+import type { ReflectionOperation } from '../schemas/records';
+import { isInvariantKey, learnedKeyIndex, sortExperienceKeys } from './sortExperienceKeys';
+import { validateExperienceText } from './validateExperienceText';
+
+export type OperationProvenance = {
+  reflection_id: string;
+  updated_at: string;
+  origin?: 'reflection' | 'annotator';
+};
+
+export type ExperiencesAndMetadata = {
+  experiences: Record<string, string>;
+  metadata: Record<string, ExperienceMeta>;
+};
+
+function reject(index: number, field: string, reason: string): never {
+  return fail(`operations[${index}].${field}`, `operation ${index}: ${reason}`);
+}
+
+function fail(field: string, reason: string): never {
+  throw new StageBError('GUIDANCE_REJECTED_OPERATION', reason, { field });
+}
+
+function uniqueInOrder(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+/**
+ * Applies a reflection plan to guidance, in order, without touching disk. The plan is
+ * all-or-nothing: any operation the rules forbid throws GUIDANCE_REJECTED_OPERATION
+ * naming `operations[i].<field>` and nothing is returned.
+ *
+ * Rules: G0 (the mission checklist) can be rewritten but never removed or merged
+ * away; S<n> keys are read-only; modify/merge/remove need an existing key; new and
+ * rewritten text must pass validateExperienceText; the result is never empty.
+ * `add` always appends after the highest G key, whatever `key` says (models write
+ * placeholders such as "NEW"). Every touched key records the provenance.
+ */
+export function applyOperations(
+  state: Pick<GuidanceState, 'experiences' | 'metadata'>,
+  operations: readonly ReflectionOperation[],
+  provenance: OperationProvenance,
+): ExperiencesAndMetadata {
+  const experiences: Record<string, string> = { ...state.experiences };
+  const metadata: Record<string, ExperienceMeta> = {};
+  for (const [key, meta] of Object.entries(state.metadata ?? {})) metadata[key] = { ...meta, sources: [...meta.sources] };
+
+  const stamp = (key: string, operation: ReflectionOperation, sources: readonly string[]): void => {
+    metadata[key] = {
+      origin: provenance.origin ?? 'reflection',
+      reflection_id: provenance.reflection_id,
+      sources: uniqueInOrder(sources),
+      rationale: operation.rationale ?? null,
+      updated_at: provenance.updated_at,
+    };
+  };
+
+  const requireText = (index: number, operation: ReflectionOperation, key: string): string => {
+    if (operation.text === undefined) reject(index, 'text', `${operation.op} needs a text`);
+    const reason = validateExperienceText(key, operation.text);
+    if (reason) reject(index, 'text', reason);
+    return operation.text.trim();
+  };
+
+  const requireExisting = (index: number, key: string, field: string, verb: string): void => {
+    if (isInvariantKey(key)) reject(index, field, `${key} is a read-only invariant and cannot be ${verb}`);
+    if (!(key in experiences)) reject(index, field, `${key} does not exist in the guidance, so it cannot be ${verb}`);
+  };
+
+  operations.forEach((operation, index) => {
+    const key = operation.key;
+    switch (operation.op) {
+      case 'add': {
+        if (isInvariantKey(key)) reject(index, 'key', `${key} is a read-only invariant and cannot be written`);
+        const highest = Math.max(0, ...Object.keys(experiences).map((k) => learnedKeyIndex(k) ?? 0));
+        const newKey = `G${highest + 1}`;
+        experiences[newKey] = requireText(index, operation, newKey);
+        stamp(newKey, operation, operation.evidence);
+        break;
+      }
+      case 'modify': {
+        requireExisting(index, key, 'key', 'modified');
+        experiences[key] = requireText(index, operation, key);
+        stamp(key, operation, operation.evidence);
+        break;
+      }
+      case 'merge': {
+        requireExisting(index, key, 'key', 'merged into');
+        const from = operation.merge_from ?? [];
+        if (from.length === 0) reject(index, 'merge_from', 'merge needs at least one key in merge_from');
+        from.forEach((source, sourceIndex) => {
+          const field = `merge_from[${sourceIndex}]`;
+          if (source === key) reject(index, field, `${key} cannot be merged into itself`);
+          if (source === 'G0') reject(index, field, 'G0 is the mission checklist and cannot be merged away');
+          requireExisting(index, source, field, 'merged');
+        });
+        const text = requireText(index, operation, key);
+        const carried = [key, ...from].flatMap((k) => metadata[k]?.sources ?? []);
+        for (const source of from) {
+          delete experiences[source];
+          delete metadata[source];
+        }
+        experiences[key] = text;
+        stamp(key, operation, [...operation.evidence, ...carried]);
+        break;
+      }
+      case 'remove': {
+        if (key === 'G0') reject(index, 'key', 'G0 is the mission checklist and cannot be removed');
+        requireExisting(index, key, 'key', 'removed');
+        delete experiences[key];
+        delete metadata[key];
+        break;
+      }
+      default:
+        reject(index, 'op', `unknown operation ${JSON.stringify((operation as { op: unknown }).op)}`);
+    }
+  });
+
+  if (Object.keys(experiences).length === 0) fail('operations', 'the plan would leave the experiences empty');
+
+  const ordered: Record<string, string> = {};
+  for (const key of sortExperienceKeys(Object.keys(experiences))) ordered[key] = experiences[key];
+  return { experiences: ordered, metadata };
+}

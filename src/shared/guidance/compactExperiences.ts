@@ -1,0 +1,64 @@
+import type { ExperienceMeta } from '../schemas/guidance';
+import { isInvariantKey, learnedKeyIndex, sortExperienceKeys } from './sortExperienceKeys';
+import { normalizeExperienceText } from './normalizeExperienceText';
+
+export type CompactedExperiences = {
+  experiences: Record<string, string>;
+  metadata: Record<string, ExperienceMeta>;
+  /** Old key → new key, for every kept key and for every dropped duplicate (→ the key it duplicated). */
+  keyMap: Record<string, string>;
+};
+
+/**
+ * The spec's post-update compaction: normalise G texts, drop exact duplicates (the
+ * first one in key order wins and inherits the dropped one's sources), and renumber
+ * learned keys densely G1..Gn in their existing order. G0 and S<n> keep their keys;
+ * S texts are never rewritten (they are read-only). Metadata follows its key;
+ * metadata of keys that no longer exist is dropped. Idempotent.
+ */
+export function compactExperiences(input: {
+  experiences: Readonly<Record<string, string>>;
+  metadata?: Readonly<Record<string, ExperienceMeta>>;
+}): CompactedExperiences {
+  const sourceMeta = input.metadata ?? {};
+  const experiences: Record<string, string> = {};
+  const metadata: Record<string, ExperienceMeta> = {};
+  const keyMap: Record<string, string> = {};
+  const keyByText = new Map<string, string>();
+  let next = 1;
+
+  const absorb = (keptKey: string, droppedKey: string): void => {
+    const dropped = sourceMeta[droppedKey];
+    if (!dropped) return;
+    const kept = metadata[keptKey];
+    if (!kept) {
+      metadata[keptKey] = { ...dropped, sources: [...new Set(dropped.sources)] };
+      return;
+    }
+    metadata[keptKey] = { ...kept, sources: [...new Set([...kept.sources, ...dropped.sources])] };
+  };
+
+  for (const key of sortExperienceKeys(Object.keys(input.experiences))) {
+    const invariant = isInvariantKey(key);
+    const learned = learnedKeyIndex(key);
+    const raw = input.experiences[key];
+    const text = invariant || learned === null ? raw : normalizeExperienceText(raw);
+    if (learned !== null && learned > 0 && text === '') continue;
+    const duplicateOf = keyByText.get(text);
+    if (duplicateOf !== undefined && !invariant && key !== 'G0') {
+      keyMap[key] = duplicateOf;
+      absorb(duplicateOf, key);
+      continue;
+    }
+    const newKey = learned !== null && learned > 0 ? `G${next++}` : key;
+    experiences[newKey] = text;
+    keyMap[key] = newKey;
+    if (!keyByText.has(text)) keyByText.set(text, newKey);
+    const meta = sourceMeta[key];
+    if (meta) metadata[newKey] = { ...meta, sources: [...new Set(meta.sources)] };
+  }
+
+  const ordered: Record<string, string> = {};
+  for (const key of sortExperienceKeys(Object.keys(experiences))) ordered[key] = experiences[key];
+  return { experiences: ordered, metadata, keyMap };
+}

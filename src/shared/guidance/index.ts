@@ -1,0 +1,10 @@
+export { sortExperienceKeys, learnedKeyIndex, isInvariantKey } from './sortExperienceKeys';
+export { renderExperiences } from './renderExperiences';
+export { guidanceContentHash } from './guidanceContentHash';
+export { validateExperienceText } from './validateExperienceText';
+export { applyOperations, type OperationProvenance, type ExperiencesAndMetadata } from './applyOperations';
+export { compactExperiences, type CompactedExperiences } from './compactExperiences';
+export { normalizeExperienceText } from './normalizeExperienceText';
+export { planFingerprint } from './planFingerprint';
+export { canonicalJson } from './canonicalJson';
+export { sha256Hex } from './sha256Hex';

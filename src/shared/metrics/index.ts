@@ -1,0 +1,4 @@
+export * from './rates';
+export * from './pairedBootstrapUpliftProbability';
+export * from './wilsonInterval';
+export * from './differenceInterval';
