@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { StageBError, toStageBError } from '../shared/errors';
 import type { RunEvent } from '../shared/schemas/telemetry';
 import { runStageB, validateRun, exportRun } from './runStageB';
@@ -11,6 +11,8 @@ Usage:
   stageb validate --config <file>              check config, inputs and guidance; writes nothing
   stageb export --config <file>                rewrite export/verdicts.{jsonl,parquet} from a run
   stageb demo [--config configs/demo.yaml]     generate the demo mission and model, then run
+  stageb demo-data [--out DIR] [--seed N] [--count N] [--force]
+                                               (re)generate only the demo mission files
   stageb model tiny --out <file> [--seed N]    write the tiny random-weight test GGUF
   stageb model random --shape <name> --out <file> [--seed N]
                                                write a random-weight GGUF of a real model's shape
@@ -100,9 +102,18 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       }
       case 'demo': {
         const { ensureDemoMission } = await import('./demo/generateDemoMission');
+        const { loadRunConfig } = await import('./io/loadRunConfig');
         const configPath = resolve(readFlag(rest, '--config') ?? 'configs/demo.yaml');
-        await ensureDemoMission(resolve('resources/demo'));
+        // The demo config points at the generator's output folder; fill it before validation.
+        const { config } = await loadRunConfig(configPath);
+        const demo = await ensureDemoMission(dirname(config.stage_a_paths[0]));
+        if (demo.generated) io.stderr.write(`generated the demo mission in ${demo.outDir}\n`);
         return await commandRun(rest, io, configPath);
+      }
+      case 'demo-data': {
+        const { runDemoMissionCommand, parseDemoMissionArgs } = await import('./demo/demoMissionCommand');
+        io.stdout.write(`${await runDemoMissionCommand(parseDemoMissionArgs(rest))}\n`);
+        return 0;
       }
       case 'model': {
         const { runModelCommand } = await import('./llm/modelCommand');

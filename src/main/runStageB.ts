@@ -8,6 +8,7 @@ import type { Ticket } from '../shared/schemas/stageARecord';
 import type { GuidanceState } from '../shared/schemas/guidance';
 import { StageBError, toStageBError } from '../shared/errors';
 import { renderExperiences } from '../shared/guidance/renderExperiences';
+import { canonicalJson } from '../shared/guidance/canonicalJson';
 import { loadRunConfig, type LoadedRunConfig } from './io/loadRunConfig';
 import { ingestStageA } from './io/ingestStageA';
 import { loadInitialGuidance } from './io/loadInitialGuidance';
@@ -45,15 +46,6 @@ export function utf8TokenUpperBound(text: string): number {
 
 export function runDirectoryOf(config: RunConfig): string {
   return join(config.output.root, config.run_name, config.mission);
-}
-
-/** Canonical JSON (sorted keys) so the hash does not depend on key order in the YAML. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value as Record<string, unknown>).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export function hashConfig(config: RunConfig): string {

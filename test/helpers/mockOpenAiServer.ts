@@ -108,21 +108,21 @@ export async function startMockOpenAiServer(options: MockOpenAiServerOptions = {
     };
     res.on('close', done);
 
+    // Recorded on arrival (body filled in later), so a client that gives up early still shows up.
+    const path = (req.url ?? '/').split('?')[0];
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path, headers: { ...req.headers }, body: null };
+    requests.push(recorded);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', async () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = null;
       if (raw !== '') {
         try {
-          body = JSON.parse(raw);
+          recorded.body = JSON.parse(raw);
         } catch {
-          body = raw;
+          recorded.body = raw;
         }
       }
-      const path = (req.url ?? '/').split('?')[0];
-      const recorded: RecordedRequest = { method: req.method ?? 'GET', path, headers: { ...req.headers }, body };
-      requests.push(recorded);
       const route = routes[path];
       const scripted: ScriptedResponse = route
         ? await route(recorded, path === '/v1/chat/completions' ? chatIndex++ : 0)

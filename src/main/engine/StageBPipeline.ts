@@ -18,7 +18,8 @@ import { buildRolloutPrompt, promptToMessages } from './promptBuilder';
 import { buildTelemetry, type TelemetryTimings } from './buildTelemetry';
 import { buildExportRows } from './buildExportRows';
 import { rates } from '../../shared/metrics/rates';
-import { summarizeGroup } from './reflection/sampleSummarizer';
+import { summarizeSample } from './reflection/sampleSummarizer';
+import { reflectionDecode } from './reflection/reflectionDecode';
 import { reflectOnBatch } from './reflection/reflectOnBatch';
 import { findNeedReview } from './reflection/needReview';
 import { detectConvergedEpoch } from '../../shared/distill/detectConvergedEpoch';
@@ -161,7 +162,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
             tickets: batches[batchIndex],
             config: config.reflection,
             seed: config.seed,
-            evaluateHoldout: (experiences) => evaluateHoldout(input, experiences),
+            evaluateHoldout: input.holdout.length > 0 ? (experiences) => evaluateHoldout(input, experiences) : null,
             needReviewKeys,
             now,
             signal: input.signal,
@@ -278,11 +279,25 @@ async function rolloutBatch(
   const selections: SelectionRecord[] = [];
   const warnings: RunEvent[] = [];
   const summaries = await Promise.all(
-    rolled.map((group) =>
-      group.status === 'ok' && group.selection.selected !== null
-        ? summarizeGroup({ backend, mission: config.mission, experiences: guidance.experiences, ticket: group.ticket, candidates: group.candidates, selection: group.selection, signal: input.signal })
-        : Promise.resolve({ summary: null, critique: null, error: null }),
-    ),
+    rolled.map((group) => {
+      if (group.status !== 'ok' || group.selection.selected === null) return Promise.resolve({ summary: null, critique: null, error: null });
+      const selected = group.candidates[group.selection.selected];
+      return summarizeSample({
+        backend,
+        sample: {
+          mission: config.mission,
+          experiences: guidance.experiences,
+          ticket: group.ticket,
+          label: group.ticket.label,
+          verdict: group.selection.verdict,
+          reason: selected.reason,
+          vote: group.selection.vote,
+          signals: selected.signals,
+        },
+        decode: reflectionDecode(config.seed, config.reflection.max_new_tokens, 'sample_summary', epoch, group.ticket.ticket_key),
+        signal: input.signal,
+      });
+    }),
   );
   const createdAt = now();
   rolled.forEach((group, index) => {
@@ -402,18 +417,22 @@ async function exportDistill(
   const { config, store } = input;
   const settings = config.stage_b_distillation;
   if (!settings.enabled) return { status: 'disabled', epoch: null, rows: 0, path: null, message: null };
-  const epochs = Array.from({ length: config.runner.epochs }, (_, epoch) => ({
-    epoch,
-    applied_updates: reflections.filter((row) => row.epoch === epoch && row.reflection.applied).length,
-  }));
+  const epochs = Array.from({ length: config.runner.epochs }, (_, epoch) => {
+    const steps = selections.filter((row) => row.epoch === epoch).map((row) => row.guidance_step);
+    return {
+      epoch,
+      applied_updates: reflections.filter((row) => row.epoch === epoch && row.reflection.applied).length,
+      // A hand edit during the epoch also breaks convergence: its prompts did not share one guidance.
+      guidance_step_start: Math.min(...steps),
+      guidance_step_end: Math.max(...steps),
+    };
+  });
   const decision = detectConvergedEpoch(epochs, { exportLastIfUnconverged: settings.export_last_if_unconverged });
   if (decision.epoch === null) return { status: 'not_converged', epoch: null, rows: 0, path: null, message: decision.message };
   const history = await store.readGuidanceHistory();
   const experiencesAt = (step: number) => history.find((entry) => entry.step === step)?.experiences;
-  const byGroup = new Map(selections.filter((row) => row.epoch === decision.epoch).map((row) => [row.group_id, row]));
   const ticketByGroup = new Map(input.train.map((ticket) => [ticket.group_id, ticket]));
-  const records: DistillRecord[] = buildDistillRecords(selections, decision.epoch, (groupId) => {
-    const selection = byGroup.get(groupId)!;
+  const records: DistillRecord[] = buildDistillRecords(selections, decision.epoch, (groupId, selection) => {
     const experiences = experiencesAt(selection.guidance_step);
     const ticket = ticketByGroup.get(groupId);
     if (!experiences || !ticket) throw new StageBError('INTERNAL', `no guidance history for step ${selection.guidance_step} of group ${groupId}`);

@@ -314,10 +314,10 @@ export function createOpenAiBackend(config: OpenAiModelConfig, options: OpenAiBa
       const linked = linkedSignal(signal);
       try {
         const needsKind = config.guided_decoding === 'auto' || request.candidates.length > 1;
-        const kind = needsKind ? await serverKind() : 'unknown';
+        const kind = needsKind ? await untilAborted(serverKind(), linked.signal) : 'unknown';
         const plan = planChatRequests(request.candidates, {
           seedMode,
-          // llama.cpp server rejects n > 1 on /chat/completions.
+          // Older llama.cpp servers reject n > 1 on /chat/completions.
           maxChoicesPerRequest: kind === 'llama.cpp' ? 1 : Number.POSITIVE_INFINITY,
         });
         const extraFields = constraintFields(request.constraint, config.guided_decoding, kind);
@@ -449,6 +449,25 @@ function describeNetworkError(error: unknown): string {
     return cause?.code ? `${error.message} (${cause.code})` : cause?.message ? `${error.message} (${cause.message})` : error.message;
   }
   return String(error);
+}
+
+/** Lets a caller stop waiting on a shared promise (the /models probe) without cancelling it for others. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new StageBError('CANCELLED', 'generate was cancelled', { field: 'model' }));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new StageBError('CANCELLED', 'generate was cancelled', { field: 'model' }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {

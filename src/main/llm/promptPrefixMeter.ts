@@ -12,9 +12,8 @@ export class PromptPrefixMeter {
   /** Records a prompt; returns how many of its tokens were new. */
   add(tokens: readonly number[]): number {
     let h1 = 0x811c9dc5;
-    let h2 = 0x01000193 ^ tokens.length;
+    let h2 = 0x9e3779b9;
     let fresh = 0;
-    h2 = 0x9e3779b9;
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i] >>> 0;
       h1 = Math.imul(h1 ^ t, 0x01000193) >>> 0;

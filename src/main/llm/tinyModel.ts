@@ -2,7 +2,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createRng, deriveSeed } from '../../shared/random';
 import { GgmlType, GgufValueType } from './gguf/ggufFormat';
-import { gguf, writeGguf, type GgufMetadata, type GgufTensorSpec, type GgufWritableType } from './gguf/ggufWriter';
+import { gguf, writeGguf, type GgufWriteSpec, type GgufMetadata, type GgufTensorSpec, type GgufWritableType } from './gguf/ggufWriter';
 import { readGgufHeader, validateGgufHeader } from './gguf/ggufHeader';
 import { CHATML_TEMPLATE, buildByteLevelVocab } from './byteLevelVocab';
 import { getModelShape, type ModelShape } from './modelShapes';
@@ -118,6 +118,13 @@ function modelTensors(shape: ModelShape, seed: number, vocabSize: number): GgufT
   return tensors;
 }
 
+/** The full GGUF description of a random model (tests edit it to build broken files). */
+export function randomModelSpec(shape: ModelShape | string, seed: number = TINY_MODEL_SEED): GgufWriteSpec {
+  const resolved = resolveShape(shape);
+  const vocab = buildByteLevelVocab(resolved.vocabSize);
+  return { metadata: modelMetadata(resolved, seed, vocab), tensors: modelTensors(resolved, seed, vocab.tokens.length) };
+}
+
 function resolveShape(shape: RandomModelOptions['shape']): ModelShape {
   if (shape === undefined) return getModelShape('tiny');
   return typeof shape === 'string' ? getModelShape(shape) : shape;
@@ -131,16 +138,13 @@ function tmpPathFor(out: string): string {
 export async function createRandomModel(options: RandomModelOptions): Promise<RandomModelResult> {
   const shape = resolveShape(options.shape);
   const seed = options.seed ?? TINY_MODEL_SEED;
-  const vocab = buildByteLevelVocab(shape.vocabSize);
+  const vocabSize = buildByteLevelVocab(shape.vocabSize).tokens.length;
   await mkdir(dirname(options.out), { recursive: true });
   const tmp = tmpPathFor(options.out);
   try {
-    const bytes = await writeGguf(tmp, {
-      metadata: modelMetadata(shape, seed, vocab),
-      tensors: modelTensors(shape, seed, vocab.tokens.length),
-    });
+    const bytes = await writeGguf(tmp, randomModelSpec(shape, seed));
     await rename(tmp, options.out);
-    return { path: options.out, bytes, shape, seed, vocabSize: vocab.tokens.length };
+    return { path: options.out, bytes, shape, seed, vocabSize };
   } catch (error) {
     await rm(tmp, { force: true });
     throw error;

@@ -227,7 +227,8 @@ export const GuidanceEditSchema = z.object({
 
 /** A save or rollback: either the new state, or the three sides of a conflict for a merge view. */
 export const GuidanceWriteResultSchema = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('ok'), state: GuidanceStateSchema }),
+  /** `hash`: content hash of the new file; send it back as baseHash with the next save. */
+  z.object({ status: z.literal('ok'), state: GuidanceStateSchema, hash: z.string().optional() }),
   z.object({
     status: z.literal('conflict'),
     /** The state the editor started from (null when no snapshot of baseStep survives). */
@@ -325,13 +326,15 @@ export const api = {
   },
   listSnapshots: { input: RunRefSchema, output: z.object({ snapshots: z.array(SnapshotInfoSchema) }) },
   readSnapshot: { input: RunRefSchema.extend({ name: PathSegmentSchema }), output: z.object({ name: z.string(), state: GuidanceStateSchema }) },
-  guidanceRead: { input: RunRefSchema, output: z.object({ state: GuidanceStateSchema }) },
+  /** `hash` is the content hash of the file read; a hand edit changes it without moving the step. */
+  guidanceRead: { input: RunRefSchema, output: z.object({ state: GuidanceStateSchema, hash: z.string().optional() }) },
+  /** Compare-and-swap on baseStep (and baseHash when given): a lost race comes back as status 'conflict', not as an error. */
   guidanceSave: {
-    input: RunRefSchema.extend({ baseStep: z.number().int().nonnegative(), ...GuidanceEditSchema.shape }),
+    input: RunRefSchema.extend({ baseStep: z.number().int().nonnegative(), baseHash: z.string().max(200).optional(), ...GuidanceEditSchema.shape }),
     output: GuidanceWriteResultSchema,
   },
   guidanceRollback: {
-    input: RunRefSchema.extend({ snapshot: PathSegmentSchema, baseStep: z.number().int().nonnegative() }),
+    input: RunRefSchema.extend({ snapshot: PathSegmentSchema, baseStep: z.number().int().nonnegative(), baseHash: z.string().max(200).optional() }),
     output: GuidanceWriteResultSchema,
   },
   qaQueue: {

@@ -85,9 +85,9 @@ describe('applyOperations', () => {
   it('never empties the map and never touches G0 or S keys (property)', () => {
     const opArb: fc.Arbitrary<ReflectionOperation> = fc.oneof(
       fc.record({ op: fc.constant('add' as const), key: fc.constantFrom('NEW', 'G0', 'G1', 'S1'), text: fc.constantFrom('rule a', 'rule b', '', '线缆×3'), evidence: fc.array(fc.constantFrom('x::pass', 'y::fail')) }),
-      fc.record({ op: fc.constant('modify' as const), key: fc.constantFrom('G1', 'G2', 'G3', 'G5', 'S1'), text: fc.constantFrom('rule c', 'rule d', ' '), evidence: fc.constant([]) }),
-      fc.record({ op: fc.constant('remove' as const), key: fc.constantFrom('G0', 'G1', 'G2', 'G3', 'G4', 'S1'), evidence: fc.constant([]) }),
-      fc.record({ op: fc.constant('merge' as const), key: fc.constantFrom('G1', 'G2', 'G3'), merge_from: fc.array(fc.constantFrom('G0', 'G1', 'G2', 'G3', 'G4', 'S1'), { maxLength: 2 }), text: fc.constantFrom('merged', ''), evidence: fc.constant([]) }),
+      fc.record({ op: fc.constant('modify' as const), key: fc.constantFrom('G1', 'G2', 'G3', 'G5', 'S1'), text: fc.constantFrom('rule c', 'rule d', ' '), evidence: fc.constant<string[]>([]) }),
+      fc.record({ op: fc.constant('remove' as const), key: fc.constantFrom('G0', 'G1', 'G2', 'G3', 'G4', 'S1'), evidence: fc.constant<string[]>([]) }),
+      fc.record({ op: fc.constant('merge' as const), key: fc.constantFrom('G1', 'G2', 'G3'), merge_from: fc.array(fc.constantFrom('G0', 'G1', 'G2', 'G3', 'G4', 'S1'), { maxLength: 2 }), text: fc.constantFrom('merged', ''), evidence: fc.constant<string[]>([]) }),
     );
     let applied = 0;
     fc.assert(

@@ -54,7 +54,7 @@ export const RunConfigSchema = z
     guidance: z
       .object({
         path: z.string().min(1).describe('Initial guidance file ({mission: {step, updated_at, experiences, metadata}}). Copied into the run directory on first start.'),
-        max_tokens: z.number().int().positive().default(2048).describe('Token budget for the rendered experiences block; over it the run stops before loading the model.'),
+        max_tokens: z.number().int().positive().default(2048).describe('Token budget for the rendered experiences block (model tokenizer); over it the run stops before any rollout and before anything is written.'),
         snapshot_retention: z.number().int().positive().default(50).describe('Snapshots kept in snapshots/; older ones are pruned.'),
       })
       .strict()

@@ -4,6 +4,7 @@
 import type { GroupLabel } from '../../../shared/verdict';
 import type { SelectionRecord, TrajectoryRecord, WarningCode } from '../../../shared/schemas/records';
 import type { Ticket } from '../../../shared/schemas/stageARecord';
+import type { Completion, GenerateRequest, LlmBackend } from '../../llm/LlmBackend';
 
 export const TEST_MISSION = 'BBU接地线检查';
 const NOW = '2026-01-01T00:00:00.000Z';
@@ -109,4 +110,53 @@ export function makeTicket(group: string, label: GroupLabel | null): Ticket {
     ],
     source: { file: 'test.jsonl', line: 1 },
   };
+}
+
+
+export type ScriptedReply = string | { text: string; finishReason: Completion['finishReason'] };
+
+/**
+ * A scripted LlmBackend for the reflection gate tests only (the integration test uses
+ * the real backend). It answers the SampleSummarizer with a fixed JSON summary and the
+ * critique stage with the next scripted reply, and records every request it receives.
+ */
+export class ScriptedBackend implements LlmBackend {
+  readonly info = { backend: 'llama-cpp' as const, modelName: 'scripted', modelPath: null, contextSize: 4096, gpu: false as const };
+  readonly requests: GenerateRequest[] = [];
+  private readonly critiqueReplies: ScriptedReply[];
+
+  constructor(critiqueReplies: ScriptedReply[]) {
+    this.critiqueReplies = [...critiqueReplies];
+  }
+
+  get calls(): number {
+    return this.requests.length;
+  }
+
+  async generate(request: GenerateRequest): Promise<Completion[]> {
+    this.requests.push(request);
+    const schema = request.constraint.kind === 'json_schema' ? request.constraint.schema : null;
+    const properties = (schema?.properties ?? {}) as Record<string, unknown>;
+    let reply: ScriptedReply;
+    if ('summary' in properties) {
+      reply = JSON.stringify({ summary: '选中候选判定通过，理由是接地线已连接。', critique: '未核对接地端子是否紧固。' });
+    } else {
+      const next = this.critiqueReplies.shift();
+      if (next === undefined) throw new Error('ScriptedBackend: no scripted critique reply left');
+      reply = next;
+    }
+    const text = typeof reply === 'string' ? reply : reply.text;
+    const finishReason = typeof reply === 'string' ? 'stop' : reply.finishReason;
+    return request.candidates.map(() => ({ text, finishReason, promptTokens: 100, generatedTokens: 20 }));
+  }
+  async countPromptTokens(): Promise<number> {
+    return 100;
+  }
+  async countTextTokens(text: string): Promise<number> {
+    return text.length;
+  }
+  tokenMeter() {
+    return { promptEvaluated: 0, promptUnique: 0, promptTotal: 0, generated: 0 };
+  }
+  async close(): Promise<void> {}
 }

@@ -103,3 +103,15 @@ describe('guidance editor store', () => {
     expect(server.current().step).toBe(0);
   });
 });
+
+describe('guidance edit validation', () => {
+  it('rejects a rule that is a copied Stage-A summary, inline on that rule', async () => {
+    const server = fakeGuidanceServer({ G0: 'a' });
+    const store = createGuidanceStore(() => server.client, memoryStorage());
+    await store.getState().load(ref);
+    store.getState().setRule('G1', '标签/5G-BBU-接地线×1，电线/捆扎整齐×4');
+    expect(store.getState().issues.find((i) => i.key === 'G1')?.message).toMatch(/Stage-A photo summary/);
+    store.getState().setRule('G1', '');
+    expect(store.getState().issues.find((i) => i.key === 'G1')?.message).toMatch(/empty/);
+  });
+});

@@ -1,4 +1,5 @@
 import { ExperienceKeySchema, GuidanceStateSchema, type GuidanceState } from '../../../shared/schemas/guidance';
+import { validateExperienceText } from '../../../shared/guidance/validateExperienceText';
 
 export type EditIssue = { key: string | null; message: string; line?: number };
 
@@ -29,7 +30,8 @@ function lineOfKey(text: string, key: string): number | undefined {
 
 /**
  * Checks an edit before it is sent: the zod GuidanceStateSchema (keys, non-empty),
- * G0 present, S-invariants unchanged and no empty rule text.
+ * G0 present, S-invariants unchanged, and validateExperienceText (no empty rule, no
+ * copied Stage-A summary) on every rule.
  */
 export function validateGuidanceEdit(experiences: Record<string, string>, server: GuidanceState | null, rawText?: string): EditIssue[] {
   const issues: EditIssue[] = [];
@@ -43,7 +45,9 @@ export function validateGuidanceEdit(experiences: Record<string, string>, server
   }
   for (const key of Object.keys(experiences)) {
     if (!ExperienceKeySchema.safeParse(key).success) continue;
-    if (experiences[key].trim() === '') issues.push({ key, message: `rule ${key} is empty; remove it instead`, line: where(key) });
+    if (key.startsWith('S') && server?.experiences[key] === experiences[key]) continue;
+    const problem = validateExperienceText(key, experiences[key]);
+    if (problem) issues.push({ key, message: experiences[key].trim() === '' ? `${problem}; remove it instead` : problem, line: where(key) });
   }
   if (!('G0' in experiences)) issues.push({ key: 'G0', message: 'G0 is the mission checklist and cannot be removed' });
   for (const [key, text] of Object.entries(server?.experiences ?? {})) {

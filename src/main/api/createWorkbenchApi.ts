@@ -1,0 +1,65 @@
+import path from 'node:path';
+import type { ApiMethod, ApiOutput, ApiParsedInput } from '../../shared/api/contract';
+import type { ApiContext, ConfigParser, GuidanceWriterFactory } from './ApiContext';
+import { EventHub } from './EventHub';
+import { JobRunner, type EngineLauncher } from './JobRunner';
+import { JsonlIndexCache } from './JsonlIndexCache';
+import * as configMethods from './configMethods';
+import * as guidanceMethods from './guidanceMethods';
+import * as runMethods from './runMethods';
+
+export type ApiHandlers = { [M in ApiMethod]: (input: ApiParsedInput<M>) => Promise<ApiOutput<M>> };
+
+export type WorkbenchApiOptions = {
+  runsRoot: string;
+  configsRoot?: string | null;
+  engineLauncher: EngineLauncher;
+  guidanceWriter: GuidanceWriterFactory;
+  parseConfig: ConfigParser;
+  snapshotRetention?: number;
+  cancelGraceMs?: number;
+  maxIndexedFiles?: number;
+  now?: () => Date;
+};
+
+export type WorkbenchApi = { handlers: ApiHandlers; events: EventHub; jobs: JobRunner; context: ApiContext };
+
+/** The API over run directories, independent of the transport that carries it. */
+export function createWorkbenchApi(options: WorkbenchApiOptions): WorkbenchApi {
+  const events = new EventHub();
+  const jobs = new JobRunner(options.engineLauncher, events, options.cancelGraceMs);
+  const ctx: ApiContext = {
+    runsRoot: path.resolve(options.runsRoot),
+    configsRoot: options.configsRoot ? path.resolve(options.configsRoot) : null,
+    indexes: new JsonlIndexCache(options.maxIndexedFiles),
+    jobs,
+    events,
+    guidanceWriter: options.guidanceWriter,
+    parseConfig: options.parseConfig,
+    snapshotRetention: options.snapshotRetention ?? 50,
+    now: options.now ?? (() => new Date()),
+  };
+  const handlers: ApiHandlers = {
+    listRuns: () => runMethods.listRuns(ctx),
+    listMissions: () => runMethods.listMissions(ctx),
+    queryRows: (input) => runMethods.queryRows(ctx, input),
+    groupDetail: (input) => runMethods.groupDetail(ctx, input),
+    reflectionLog: (input) => guidanceMethods.reflectionLog(ctx, input),
+    listSnapshots: (input) => guidanceMethods.listSnapshots(ctx, input),
+    readSnapshot: (input) => guidanceMethods.readSnapshot(ctx, input),
+    guidanceRead: (input) => guidanceMethods.guidanceRead(ctx, input),
+    guidanceSave: (input) => guidanceMethods.guidanceSave(ctx, input),
+    guidanceRollback: (input) => guidanceMethods.guidanceRollback(ctx, input),
+    qaQueue: (input) => runMethods.qaQueue(ctx, input),
+    markReviewed: (input) => runMethods.markReviewed(ctx, input),
+    charts: (input) => runMethods.charts(ctx, input),
+    listConfigs: () => configMethods.listConfigs(ctx),
+    readConfig: (input) => configMethods.readConfig(ctx, input),
+    validateConfig: (input) => configMethods.validateConfig(ctx, input),
+    saveConfig: (input) => configMethods.saveConfig(ctx, input),
+    startRun: (input) => configMethods.startRun(ctx, input),
+    cancelRun: (input) => configMethods.cancelRun(ctx, input),
+    listJobs: () => configMethods.listJobs(ctx),
+  };
+  return { handlers, events, jobs, context: ctx };
+}

@@ -1,0 +1,172 @@
+import { mkdir, writeFile, appendFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { createRng } from '../../shared/random';
+import type { SelectionRecord, TrajectoryRecord, WarningCode } from '../../shared/schemas/records';
+import type { GuidanceState } from '../../shared/schemas/guidance';
+import { RUN_FILES } from './runDirectory';
+
+/**
+ * Schema-valid run artifacts for tests and the workbench bench: deterministic
+ * (seeded) so a test can compute what a filter must return from the same rows.
+ */
+export type FixtureOptions = { runName: string; mission: string; groups: number; candidates: number; epochs: number; seed?: number };
+
+const REASONS_FAIL = ['接地线未连接到接地排', '未见黄绿色接地线', 'BBU接地线线径不合规', '接地端子松动'];
+const REASONS_PASS = ['接地线已连接且线径合规', '接地排连接牢固', '黄绿色接地线可见'];
+
+export function groupIdOf(index: number): string {
+  return `QC-${String(index).padStart(7, '0')}`;
+}
+
+export function* fixtureTrajectories(options: FixtureOptions): Generator<TrajectoryRecord> {
+  const rng = createRng(options.seed ?? 7);
+  for (let epoch = 0; epoch < options.epochs; epoch += 1) {
+    for (let g = 0; g < options.groups; g += 1) {
+      const groupId = groupIdOf(g);
+      const label = g % 3 === 0 ? 'fail' : g % 7 === 0 ? null : 'pass';
+      for (let k = 0; k < options.candidates; k += 1) {
+        const malformed = rng() < 0.05;
+        const verdict = malformed ? null : rng() < 0.8 ? (label ?? 'pass') : label === 'pass' ? 'fail' : 'pass';
+        const reasons = verdict === 'fail' ? REASONS_FAIL : REASONS_PASS;
+        const reason = malformed ? null : reasons[Math.floor(rng() * reasons.length)];
+        const confidence = malformed ? null : Math.round(rng() * 100) / 100;
+        const warnings: WarningCode[] = [];
+        if (malformed) warnings.push('malformed_output');
+        if (!malformed && rng() < 0.1) warnings.push('low_self_consistency');
+        const response = malformed ? 'Verdict: ???' : `Verdict: ${verdict === 'pass' ? '通过' : '不通过'}\nReason: ${reason}\nConfidence: ${confidence}`;
+        yield {
+          run_name: options.runName,
+          mission: options.mission,
+          epoch,
+          batch_index: Math.floor(g / 8),
+          group_id: groupId,
+          ticket_key: `${groupId}::${label ?? 'unlabeled'}`,
+          label,
+          candidate_index: k,
+          decode: { temperature: k % 2 ? 1 : 0.7, top_p: 0.9, seed: 1000 + k, max_new_tokens: 256, prompt_variant: k % 2 ? 'checklist' : 'default' },
+          response_text: response,
+          verdict,
+          reason,
+          confidence,
+          format_ok: !malformed,
+          parse_error: malformed ? 'missing Reason line' : null,
+          signals: {
+            label_match: label === null || verdict === null ? null : verdict === label,
+            self_consistency: malformed ? null : Math.round(rng() * 100) / 100,
+            candidate_agreement: malformed ? null : rng() < 0.6,
+            confidence,
+            label_trust: label === null ? null : 1,
+          },
+          guidance_step: epoch * 3 + Math.floor(g / 50),
+          reflection_cycle: Math.floor(g / 8),
+          summary: k === 0 ? `候选${k}认为${reason ?? '输出格式错误'}。` : null,
+          critique: k === 0 && verdict !== label ? `需复核：${groupId} 的判断与标签不一致。` : null,
+          tokens: { prompt: 900 + (g % 50), generated: 40 + k },
+          warnings,
+          created_at: new Date(Date.UTC(2025, 0, 1, 0, 0, g)).toISOString(),
+        };
+      }
+    }
+  }
+}
+
+export function* fixtureSelections(options: FixtureOptions): Generator<SelectionRecord> {
+  const rows: TrajectoryRecord[] = [];
+  for (const row of fixtureTrajectories(options)) {
+    rows.push(row);
+    if (rows.length < options.candidates) continue;
+    const first = rows.find((r) => r.verdict !== null) ?? rows[0];
+    const vote = { pass: rows.filter((r) => r.verdict === 'pass').length, fail: rows.filter((r) => r.verdict === 'fail').length, malformed: rows.filter((r) => r.verdict === null).length };
+    const g = Number(first.group_id.slice(3));
+    yield {
+      run_name: first.run_name,
+      mission: first.mission,
+      epoch: first.epoch,
+      batch_index: first.batch_index,
+      group_id: first.group_id,
+      ticket_key: first.ticket_key,
+      label: first.label,
+      selected_candidate: first.verdict === null ? null : first.candidate_index,
+      verdict: first.verdict,
+      reason: first.reason,
+      confidence: first.confidence,
+      response_text: first.response_text,
+      vote,
+      selection_rule: 'majority_then_confidence',
+      signals: first.signals,
+      guidance_step: first.guidance_step,
+      reflection_cycle: first.reflection_cycle,
+      reflection_id: null,
+      summary: first.summary,
+      critique: first.critique,
+      eligible: g % 5 === 0 ? false : true,
+      ineligible_reason: g % 5 === 0 ? 'holdout_no_uplift' : null,
+      warnings: first.warnings,
+      created_at: first.created_at,
+    };
+    rows.length = 0;
+  }
+}
+
+export function fixtureGuidance(step: number, extra = 0): GuidanceState {
+  const experiences: Record<string, string> = { G0: '检查BBU接地线是否连接到接地排，线径是否合规。' };
+  for (let i = 1; i <= extra; i += 1) experiences[`G${i}`] = `经验${i}：黄绿色线缆可见时视为接地线存在。`;
+  return { step, updated_at: '2025-01-01T00:00:00.000Z', experiences, metadata: {} };
+}
+
+/** Writes a JSONL file from a generator, streaming (the bench writes 500k rows). */
+export async function writeJsonlStream(file: string, rows: Iterable<unknown>): Promise<number> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const stream = createWriteStream(file);
+  let count = 0;
+  let buffer = '';
+  for (const row of rows) {
+    buffer += JSON.stringify(row) + '\n';
+    count += 1;
+    if (buffer.length > 1 << 20) {
+      if (!stream.write(buffer)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+      buffer = '';
+    }
+  }
+  stream.write(buffer);
+  await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  return count;
+}
+
+/** A complete small mission run directory: artifacts, guidance + a snapshot, a Stage-A input file, run.json. */
+export async function writeFixtureRun(runsRoot: string, options: FixtureOptions): Promise<string> {
+  const dir = path.join(runsRoot, options.runName, options.mission);
+  await mkdir(path.join(dir, RUN_FILES.snapshots), { recursive: true });
+  await writeJsonlStream(path.join(dir, RUN_FILES.trajectories), fixtureTrajectories(options));
+  await writeJsonlStream(path.join(dir, RUN_FILES.selections), fixtureSelections(options));
+  await writeFile(path.join(dir, RUN_FILES.guidance), JSON.stringify({ [options.mission]: fixtureGuidance(2, 2) }, null, 2));
+  await writeFile(path.join(dir, RUN_FILES.snapshots, 'guidance-20250101-000000-000001.json'), JSON.stringify({ [options.mission]: fixtureGuidance(0, 0) }));
+  await writeFile(path.join(dir, RUN_FILES.snapshots, 'guidance-20250101-000001-000001.json'), JSON.stringify({ [options.mission]: fixtureGuidance(1, 1) }));
+  const stageA = path.join(runsRoot, options.runName, 'input.stage_a.jsonl');
+  const lines: string[] = [];
+  for (let g = 0; g < options.groups; g += 1) {
+    const label = g % 3 === 0 ? 'fail' : g % 7 === 0 ? undefined : '通过';
+    lines.push(JSON.stringify({ group_id: groupIdOf(g), mission: options.mission, label, images: ['a.jpg', 'b.jpg'], per_image: { image_2: '无关图片', image_1: 'BBU设备/华为,显示完整×1，接地线/已连接×1' } }));
+  }
+  await writeFile(stageA, lines.join('\n') + '\n');
+  await writeFile(
+    path.join(dir, RUN_FILES.manifest),
+    JSON.stringify({
+      run_name: options.runName,
+      mission: options.mission,
+      seed: options.seed ?? 7,
+      config: { stage_a_paths: [stageA] },
+      config_hash: 'x',
+      model: { backend: 'llama-cpp', path: '/models/tiny.gguf', sha256: null, name: null },
+      versions: {},
+      inputs: [{ path: stageA, sha256: 'x', lines: options.groups }],
+      created_at: '2025-01-01T00:00:00.000Z',
+    }),
+  );
+  await appendFile(
+    path.join(dir, RUN_FILES.needReview),
+    JSON.stringify({ mission: options.mission, group_id: groupIdOf(1), ticket_key: `${groupIdOf(1)}::pass`, label: 'pass', agreed_verdict: 'fail', epochs: [0, 1], evidence: [], created_at: '2025-01-01T00:00:00.000Z' }) + '\n',
+  );
+  return dir;
+}

@@ -1,0 +1,153 @@
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { StageBError, toStageBError } from '../../shared/errors';
+import type { ApiOutput, ApiParsedInput, GuidanceWriteResult } from '../../shared/api/contract';
+import { ReflectionLogRecordSchema, type ReflectionLogRecord } from '../../shared/schemas/records';
+import type { ExperienceMeta, GuidanceState } from '../../shared/schemas/guidance';
+import type { ApiContext, GuidanceWriter } from './ApiContext';
+import { guidanceStateFromDocument, listSnapshotInfos, loadGuidanceTimeline, readGuidanceDocument } from './GuidanceTimeline';
+import { readJsonlTolerant } from './readJsonlTolerant';
+import { RUN_FILES, resolveMissionDir, resolveMissionFile } from './runDirectory';
+
+async function writerFor(ctx: ApiContext, runId: string, mission: string): Promise<{ missionDir: string; writer: GuidanceWriter }> {
+  const missionDir = await resolveMissionDir(ctx.runsRoot, runId, mission);
+  const writer = ctx.guidanceWriter({
+    path: path.join(missionDir, RUN_FILES.guidance),
+    mission,
+    snapshotDir: path.join(missionDir, RUN_FILES.snapshots),
+    retention: ctx.snapshotRetention,
+  });
+  return { missionDir, writer };
+}
+
+export async function listSnapshots(ctx: ApiContext, input: ApiParsedInput<'listSnapshots'>): Promise<ApiOutput<'listSnapshots'>> {
+  const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
+  return { snapshots: await listSnapshotInfos(missionDir, input.mission) };
+}
+
+export async function readSnapshot(ctx: ApiContext, input: ApiParsedInput<'readSnapshot'>): Promise<ApiOutput<'readSnapshot'>> {
+  const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
+  const file = await resolveMissionFile(missionDir, RUN_FILES.snapshots, input.name, 'name');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new StageBError('API_NOT_FOUND', `no snapshot ${input.name}`, { file: `snapshots/${input.name}` });
+  }
+  let state: GuidanceState | null = null;
+  try {
+    state = guidanceStateFromDocument(JSON.parse(text), input.mission);
+  } catch {
+    state = null;
+  }
+  if (!state) throw new StageBError('GUIDANCE_INVALID', 'snapshot is not a guidance document', { file: `snapshots/${input.name}` });
+  return { name: input.name, state };
+}
+
+export async function guidanceRead(ctx: ApiContext, input: ApiParsedInput<'guidanceRead'>): Promise<ApiOutput<'guidanceRead'>> {
+  const { writer } = await writerFor(ctx, input.runId, input.mission);
+  const { hash, ...state } = await writer.read();
+  return { state, hash };
+}
+
+/** Metadata for an annotator's save: given entries win, unchanged texts keep theirs, edited or new texts are the annotator's. */
+function annotatorMetadata(experiences: Record<string, string>, given: Record<string, ExperienceMeta> | undefined, current: GuidanceState | null, now: string): Record<string, ExperienceMeta> {
+  const metadata: Record<string, ExperienceMeta> = {};
+  for (const [key, text] of Object.entries(experiences)) {
+    const explicit = given?.[key];
+    if (explicit) metadata[key] = explicit;
+    else if (current && current.experiences[key] === text && current.metadata[key]) metadata[key] = current.metadata[key];
+    else metadata[key] = { origin: 'annotator', reflection_id: null, sources: [], rationale: null, updated_at: now };
+  }
+  return metadata;
+}
+
+async function conflictResult(
+  ctx: ApiContext,
+  missionDir: string,
+  mission: string,
+  writer: GuidanceWriter,
+  baseStep: number,
+  mine: { experiences: Record<string, string>; metadata?: Record<string, ExperienceMeta> },
+  error: StageBError,
+): Promise<GuidanceWriteResult> {
+  const details = (error.details ?? {}) as { current?: unknown };
+  const theirs = guidanceStateFromDocument(details.current, mission) ?? (await writer.read());
+  const base = (await loadGuidanceTimeline(missionDir, mission)).get(baseStep) ?? null;
+  return { status: 'conflict', base, theirs, mine, error: error.toJSON() };
+}
+
+export async function guidanceSave(ctx: ApiContext, input: ApiParsedInput<'guidanceSave'>): Promise<ApiOutput<'guidanceSave'>> {
+  const { missionDir, writer } = await writerFor(ctx, input.runId, input.mission);
+  let current: GuidanceState | null = null;
+  try {
+    current = await writer.read();
+  } catch {
+    current = null;
+  }
+  const metadata = annotatorMetadata(input.experiences, input.metadata, current, ctx.now().toISOString());
+  try {
+    const { hash, ...state } = await writer.write({ experiences: input.experiences, metadata }, input.baseStep, { expectedHash: input.baseHash });
+    return { status: 'ok', state, hash };
+  } catch (error) {
+    const typed = toStageBError(error);
+    if (typed.code !== 'GUIDANCE_STEP_CONFLICT') throw typed;
+    return conflictResult(ctx, missionDir, input.mission, writer, input.baseStep, { experiences: input.experiences, metadata: input.metadata }, typed);
+  }
+}
+
+export async function guidanceRollback(ctx: ApiContext, input: ApiParsedInput<'guidanceRollback'>): Promise<ApiOutput<'guidanceRollback'>> {
+  const { missionDir, writer } = await writerFor(ctx, input.runId, input.mission);
+  const file = await resolveMissionFile(missionDir, RUN_FILES.snapshots, input.snapshot, 'snapshot');
+  const target = await readGuidanceDocument(file, input.mission);
+  if (!target) throw new StageBError('API_NOT_FOUND', `no readable snapshot ${input.snapshot}`, { file: `snapshots/${input.snapshot}` });
+  try {
+    const { hash, ...state } = await writer.rollback(input.snapshot, input.baseStep, { expectedHash: input.baseHash });
+    return { status: 'ok', state, hash };
+  } catch (error) {
+    const typed = toStageBError(error);
+    if (typed.code !== 'GUIDANCE_STEP_CONFLICT') throw typed;
+    return conflictResult(ctx, missionDir, input.mission, writer, input.baseStep, { experiences: target.experiences, metadata: target.metadata }, typed);
+  }
+}
+
+/** The guidance a cached batch_update artifact previews (its shape is the engine's; accept the usual spellings). */
+async function previewFromCache(missionDir: string, record: ReflectionLogRecord, mission: string): Promise<GuidanceState | null> {
+  for (const name of record.reflection.cache_artifacts) {
+    if (!name.includes('batch_update')) continue;
+    const base = path.basename(name);
+    let value: unknown;
+    try {
+      value = JSON.parse(await readFile(path.join(missionDir, RUN_FILES.reflectionCache, base), 'utf8'));
+    } catch {
+      continue;
+    }
+    const object = (value ?? {}) as Record<string, unknown>;
+    for (const candidate of [object, object.preview, object.guidance, object.guidance_after]) {
+      const state = guidanceStateFromDocument(candidate, mission);
+      if (state) return state;
+      const experiences = (candidate as { experiences?: unknown } | undefined)?.experiences;
+      if (experiences && typeof experiences === 'object' && Object.keys(experiences).length > 0) {
+        return { step: record.reflection.guidance_step_after, updated_at: record.created_at, experiences: experiences as Record<string, string>, metadata: {} };
+      }
+    }
+  }
+  return null;
+}
+
+export async function reflectionLog(ctx: ApiContext, input: ApiParsedInput<'reflectionLog'>): Promise<ApiOutput<'reflectionLog'>> {
+  const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
+  const log = await readJsonlTolerant(path.join(missionDir, RUN_FILES.reflection), ReflectionLogRecordSchema);
+  const selected = input.appliedOnly ? log.rows.filter((row) => row.record.reflection.applied) : log.rows;
+  const page = selected.slice(input.offset, input.offset + input.limit);
+  const timeline = page.some((row) => row.record.reflection.applied) ? await loadGuidanceTimeline(missionDir, input.mission) : new Map<number, GuidanceState>();
+  const rows = await Promise.all(
+    page.map(async ({ line, record }) => {
+      if (!record.reflection.applied) return { line, record, guidance_before: null, guidance_after: null };
+      const before = timeline.get(record.reflection.guidance_step_before) ?? null;
+      const after = timeline.get(record.reflection.guidance_step_after) ?? (await previewFromCache(missionDir, record, input.mission));
+      return { line, record, guidance_before: before, guidance_after: after };
+    }),
+  );
+  return { total: selected.length, offset: input.offset, invalid: log.invalid, rows };
+}

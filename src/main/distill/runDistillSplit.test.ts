@@ -1,0 +1,85 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runDistillSplit } from './runDistillSplit';
+import { writeDistillCorpus } from './writeDistillCorpus';
+import { distillRecord } from '../../shared/distill/testFixtures';
+import { DistillRecordSchema, type DistillRecord } from '../../shared/schemas/records';
+import { HighValueRowSchema } from '../../shared/distill/markHighValue';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'distill-split-'));
+});
+afterEach(async () => {
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+function collector() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
+}
+
+const readLines = async (file: string) => (await fsp.readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+describe('writeDistillCorpus', () => {
+  it('overwrites the corpus on rerun and refuses an invalid record before writing', async () => {
+    const file = path.join(dir, 'run', 'm', 'distill_chatml.jsonl');
+    await writeDistillCorpus(file, [distillRecord('a', 'pass', 'pass'), distillRecord('b', 'fail', 'fail')]);
+    await writeDistillCorpus(file, [distillRecord('c', 'fail', 'fail')]);
+    expect((await readLines(file)).map((r) => r.group_id)).toEqual(['c']);
+    const bad = { ...distillRecord('d', 'pass', 'pass'), summary: 'reflection text' } as unknown as DistillRecord;
+    await expect(writeDistillCorpus(file, [bad])).rejects.toThrow(/invalid/);
+    expect((await readLines(file)).map((r) => r.group_id)).toEqual(['c']);
+  });
+});
+
+describe('stageb distill split', () => {
+  it('writes train, val and high-value files with stratified counts', async () => {
+    const records = Array.from({ length: 40 }, (_, i) =>
+      distillRecord(`g${i}`, i < 20 ? 'fail' : 'pass', i < 15 ? 'fail' : i < 20 ? 'pass' : i < 38 ? 'pass' : 'fail'),
+    );
+    const input = path.join(dir, 'distill_chatml.jsonl');
+    await writeDistillCorpus(input, records);
+    const outDir = path.join(dir, 'out');
+    const { io, out, err } = collector();
+    const code = await runDistillSplit(['--input', input, '--out-dir', outDir, '--val-fraction', '0.2', '--seed', '5', '--drop-conflicts'], io);
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const train = await readLines(path.join(outDir, 'distill_chatml.train.jsonl'));
+    const val = await readLines(path.join(outDir, 'distill_chatml.val.jsonl'));
+    const high = await readLines(path.join(outDir, 'distill_chatml.high_value.jsonl'));
+    for (const row of [...train, ...val]) expect(DistillRecordSchema.safeParse(row).success).toBe(true);
+    for (const row of high) expect(HighValueRowSchema.safeParse(row).success).toBe(true);
+    // 5 fail→pass and 2 pass→fail conflicts dropped: 15 fail + 18 pass kept; val = round(15×0.2)=3 fail, round(18×0.2)=4 pass.
+    expect(val.filter((r) => r.label === 'fail')).toHaveLength(3);
+    expect(val.filter((r) => r.label === 'pass')).toHaveLength(4);
+    expect(train).toHaveLength(26);
+    expect(high).toHaveLength(15);
+    expect(high.filter((h) => h.split === 'val').map((h) => h.group_id).sort()).toEqual(val.filter((r) => r.label === 'fail').map((r) => r.group_id).sort());
+    expect(out.join('\n')).toMatch(/dropped 7 \(label conflicts 7, malformed 0\)/);
+
+    // Same seed → identical files.
+    const again = collector();
+    await runDistillSplit(['distill', 'split', '--input', input, '--out-dir', outDir, '--val-fraction', '0.2', '--seed', '5', '--drop-conflicts'], again.io);
+    expect(await readLines(path.join(outDir, 'distill_chatml.val.jsonl'))).toEqual(val);
+  });
+
+  it('fails with a located error on a malformed input line, and with usage on bad arguments', async () => {
+    const input = path.join(dir, 'bad.jsonl');
+    await fsp.writeFile(input, JSON.stringify(distillRecord('a', 'pass', 'pass')) + '\n' + JSON.stringify({ group_id: 'b', mission: 'm', label: 'pass', messages: [], extra: 1 }) + '\n');
+    const c = collector();
+    expect(await runDistillSplit(['--input', input, '--out-dir', path.join(dir, 'o')], c.io)).toBe(1);
+    expect(c.err.join('\n')).toMatch(/bad\.jsonl:2/);
+    await expect(fsp.stat(path.join(dir, 'o'))).rejects.toThrow();
+
+    const u = collector();
+    expect(await runDistillSplit(['--out-dir', dir], u.io)).toBe(2);
+    expect(u.err.join('\n')).toMatch(/--input is required/);
+    const v = collector();
+    expect(await runDistillSplit(['--input', input, '--val-fraction', 'abc'], v.io)).toBe(1);
+    expect(v.err.join('\n')).toMatch(/CONFIG_INVALID.*val-fraction/);
+  });
+});

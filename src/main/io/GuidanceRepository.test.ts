@@ -1,0 +1,262 @@
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StageBError } from '../../shared/errors';
+import type { GuidanceState } from '../../shared/schemas/guidance';
+import { guidanceContentHash } from '../../shared/guidance/guidanceContentHash';
+import { GuidanceRepository, type GuidanceFsIo } from './GuidanceRepository';
+
+const MISSION = 'BBU接地线检查';
+const initial: GuidanceState = {
+  step: 0,
+  updated_at: '2025-01-01T00:00:00.000Z',
+  experiences: { G0: '检查接地线是否连接到接地排。', G1: '接地线松动判为不通过。', S1: '没有照片的工单不得放行。' },
+  metadata: {},
+};
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'guidance-repo-'));
+});
+afterEach(async () => {
+  await fsp.chmod(dir, 0o755).catch(() => undefined);
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+function repo(options: Partial<ConstructorParameters<typeof GuidanceRepository>[0]> = {}): GuidanceRepository {
+  return new GuidanceRepository({ path: path.join(dir, 'guidance.json'), mission: MISSION, snapshotDir: path.join(dir, 'snapshots'), ...options });
+}
+
+async function caught(promise: Promise<unknown>): Promise<StageBError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(StageBError);
+    return error as StageBError;
+  }
+  throw new Error('expected a StageBError');
+}
+
+async function listDir(sub = ''): Promise<string[]> {
+  return (await fsp.readdir(path.join(dir, sub))).sort();
+}
+
+describe('GuidanceRepository', () => {
+  it('initializes once and keeps an existing file on a resumed run', async () => {
+    const store = repo();
+    const first = await store.initialize(initial);
+    expect(first.step).toBe(0);
+    expect(first.hash).toBe(guidanceContentHash(initial));
+    await store.write({ experiences: { ...initial.experiences, G2: '线径不足判为不通过。' }, metadata: {} }, 0);
+    const again = await repo().initialize(initial);
+    expect(again.step).toBe(1);
+    expect(again.experiences.G2).toBe('线径不足判为不通过。');
+  });
+
+  it('writes step + 1 after snapshotting the old file, and preserves other missions untouched', async () => {
+    const other = { step: 7, updated_at: 'x', experiences: { G0: 'other mission' }, extra_field_kept: true };
+    await fsp.writeFile(path.join(dir, 'guidance.json'), JSON.stringify({ 其他任务: other }));
+    const store = repo({ clock: () => new Date('2025-03-04T05:06:07.000Z') });
+    await store.initialize(initial);
+    const written = await store.write({ experiences: { ...initial.experiences, G1: '接地线未紧固判为不通过。' }, metadata: {} }, 0, { origin: 'annotator' });
+    expect(written.step).toBe(1);
+    expect(written.updated_at).toBe('2025-03-04T05:06:07.000Z');
+    expect(written.metadata.G1).toMatchObject({ origin: 'annotator', updated_at: '2025-03-04T05:06:07.000Z' });
+    const onDisk = JSON.parse(await fsp.readFile(path.join(dir, 'guidance.json'), 'utf8'));
+    expect(onDisk.其他任务).toEqual(other);
+    expect(onDisk[MISSION].step).toBe(1);
+    const snapshots = await store.listSnapshots();
+    expect(snapshots).toHaveLength(1);
+    expect(snapshots[0].name).toMatch(/^guidance-\d{8}-\d{6}-\d{6}\.json$/);
+    expect(snapshots[0].step).toBe(0);
+    expect((await store.readSnapshot(snapshots[0].name)).experiences).toEqual(initial.experiences);
+    expect(await listDir()).toEqual(['guidance.json', 'snapshots']);
+  });
+
+  it('throws GUIDANCE_STEP_CONFLICT with base/theirs details when another writer saved first', async () => {
+    const engine = repo();
+    const annotator = repo();
+    await engine.initialize(initial);
+    const base = await annotator.read();
+    await engine.write({ experiences: { ...initial.experiences, G2: 'engine rule' }, metadata: {} }, 0);
+    const error = await caught(annotator.write({ experiences: { ...base.experiences, G2: 'annotator rule' }, metadata: {} }, base.step));
+    expect(error.code).toBe('GUIDANCE_STEP_CONFLICT');
+    expect(error.location).toEqual({ file: path.join(dir, 'guidance.json'), field: 'step' });
+    const details = error.details as { baseStep: number; currentStep: number; current: GuidanceState };
+    expect(details.baseStep).toBe(0);
+    expect(details.currentStep).toBe(1);
+    expect(details.current.experiences.G2).toBe('engine rule');
+    expect((await engine.read()).experiences.G2).toBe('engine rule');
+  });
+
+  it('detects a hand edit that changed the text without bumping the step', async () => {
+    const store = repo();
+    await store.initialize(initial);
+    const seen = await store.read();
+    const file = path.join(dir, 'guidance.json');
+    const onDisk = JSON.parse(await fsp.readFile(file, 'utf8'));
+    onDisk[MISSION].experiences.G1 = 'edited in a text editor';
+    await fsp.writeFile(file, JSON.stringify(onDisk));
+    const next = { experiences: { ...seen.experiences, G2: 'mine' }, metadata: {} };
+    expect((await caught(repo().write(next, 0, { expectedHash: seen.hash }))).code).toBe('GUIDANCE_STEP_CONFLICT');
+    // Without an explicit hash the repository remembers what it last read.
+    expect((await caught(store.write(next, 0))).code).toBe('GUIDANCE_STEP_CONFLICT');
+    expect((await store.read()).experiences.G1).toBe('edited in a text editor');
+  });
+
+  it('names the file and field of a hand edit that broke the file', async () => {
+    const store = repo();
+    await store.initialize(initial);
+    const file = path.join(dir, 'guidance.json');
+    const onDisk = JSON.parse(await fsp.readFile(file, 'utf8'));
+    onDisk[MISSION].experiences.G1 = 42;
+    await fsp.writeFile(file, JSON.stringify(onDisk));
+    const invalid = await caught(store.read());
+    expect(invalid.code).toBe('GUIDANCE_INVALID');
+    expect(invalid.location).toEqual({ file, field: `${MISSION}.experiences.G1` });
+    await fsp.writeFile(file, '{\n  "a": {\n    "step": 1,,\n  }\n}');
+    const syntax = await caught(store.read());
+    expect(syntax.code).toBe('GUIDANCE_INVALID');
+    expect(syntax.location.line).toBe(3);
+    // A broken file is never overwritten by a write.
+    expect((await caught(store.write({ experiences: initial.experiences, metadata: {} }, 0))).code).toBe('GUIDANCE_INVALID');
+    expect(await fsp.readFile(file, 'utf8')).toContain(',,');
+    expect((await caught(repo({ mission: 'missing' }).read())).code).toBe('GUIDANCE_INVALID');
+  });
+
+  it('rejects writes that empty the map, drop G0, touch S keys or store Stage-A text', async () => {
+    const store = repo();
+    await store.initialize(initial);
+    const cases: [Record<string, string>, string, string][] = [
+      [{}, 'GUIDANCE_EMPTY_EXPERIENCES', `${MISSION}.experiences`],
+      [{ G1: 'x', S1: initial.experiences.S1 }, 'GUIDANCE_REJECTED_OPERATION', `${MISSION}.experiences.G0`],
+      [{ G0: 'x', S1: 'changed' }, 'GUIDANCE_REJECTED_OPERATION', `${MISSION}.experiences.S1`],
+      [{ G0: 'x' }, 'GUIDANCE_REJECTED_OPERATION', `${MISSION}.experiences.S1`],
+      [{ ...initial.experiences, S2: 'new invariant' }, 'GUIDANCE_REJECTED_OPERATION', `${MISSION}.experiences.S2`],
+      [{ ...initial.experiences, G2: 'BBU/安装到位×2' }, 'GUIDANCE_REJECTED_OPERATION', `${MISSION}.experiences.G2`],
+      [{ ...initial.experiences, G2: '  ' }, 'GUIDANCE_REJECTED_OPERATION', `${MISSION}.experiences.G2`],
+      [{ ...initial.experiences, X1: 'bad key' }, 'GUIDANCE_REJECTED_OPERATION', `${MISSION}.experiences.X1`],
+    ];
+    for (const [experiences, code, field] of cases) {
+      const error = await caught(store.write({ experiences, metadata: {} }, 0));
+      expect([error.code, error.location.field]).toEqual([code, field]);
+    }
+    const after = await store.read();
+    expect(after.step).toBe(0);
+    expect(await store.listSnapshots()).toEqual([]);
+  });
+
+  it('applies a plan with compaction once; the same plan again is a no-op', async () => {
+    const store = repo();
+    await store.initialize({ ...initial, experiences: { ...initial.experiences, G5: 'old rule', G9: 'other rule' } });
+    const operations = [
+      { op: 'remove' as const, key: 'G5', evidence: [] },
+      { op: 'add' as const, key: 'NEW', text: '  接地排锈蚀需整改。 ', evidence: ['g1::fail'], rationale: 'r' },
+    ];
+    const provenance = { reflection_id: 'refl-1', updated_at: '2025-01-02T00:00:00.000Z' };
+    const first = await store.applyPlan(operations, 0, provenance);
+    expect(first.applied).toBe(true);
+    expect(first.step).toBe(1);
+    expect(first.experiences).toEqual({ G0: initial.experiences.G0, G1: initial.experiences.G1, G2: 'other rule', G3: '接地排锈蚀需整改。', S1: initial.experiences.S1 });
+    expect(first.metadata.G3).toMatchObject({ reflection_id: 'refl-1', sources: ['g1::fail'], origin: 'reflection' });
+    expect(first.keyMap).toMatchObject({ G9: 'G2', G10: 'G3' });
+    const second = await store.applyPlan(operations, 0, provenance);
+    expect(second.applied).toBe(false);
+    expect(second.step).toBe(1);
+    expect((await store.listSnapshots()).length).toBe(1);
+    // A different reflection proposing other edits on an old step is a conflict.
+    const stale = await caught(store.applyPlan([{ op: 'remove', key: 'G1', evidence: [] }], 0, { ...provenance, reflection_id: 'refl-2' }));
+    expect(stale.code).toBe('GUIDANCE_STEP_CONFLICT');
+    const rejected = await caught(store.applyPlan([{ op: 'remove', key: 'G0', evidence: [] }], 1, { ...provenance, reflection_id: 'refl-3' }));
+    expect(rejected.code).toBe('GUIDANCE_REJECTED_OPERATION');
+    expect((await store.read()).step).toBe(1);
+  });
+
+  it('rolls back as a new step with the snapshot content; nothing is deleted', async () => {
+    const store = repo();
+    await store.initialize(initial);
+    await store.write({ experiences: { ...initial.experiences, G2: 'two' }, metadata: {} }, 0);
+    await store.write({ experiences: { ...initial.experiences, G2: 'two', G3: 'three' }, metadata: {} }, 1);
+    const snapshots = await store.listSnapshots();
+    expect(snapshots.map((s) => s.step)).toEqual([1, 0]);
+    const rolled = await store.rollback(snapshots[1].name, 2);
+    expect(rolled.step).toBe(3);
+    expect(rolled.experiences).toEqual(initial.experiences);
+    expect((await store.listSnapshots()).map((s) => s.step)).toEqual([2, 1, 0]);
+    expect((await caught(store.rollback(snapshots[0].name, 2))).code).toBe('GUIDANCE_STEP_CONFLICT');
+    for (const bad of ['../guidance.json', 'guidance-20250101-000000-000000.json/../../x', '/etc/passwd', 'guidance-2025.json']) {
+      const error = await caught(store.readSnapshot(bad));
+      expect(error.location.field).toBe('snapshot');
+    }
+    expect((await caught(store.rollback('guidance-20200101-000000-000000.json', 3))).code).toBe('GUIDANCE_NOT_FOUND');
+  });
+
+  it('prunes snapshots beyond retention, oldest first, with unique increasing names', async () => {
+    const store = repo({ retention: 3 });
+    await store.initialize(initial);
+    for (let step = 0; step < 8; step++) {
+      await store.write({ experiences: { ...initial.experiences, G2: `rule ${step}` }, metadata: {} }, step);
+    }
+    const snapshots = await store.listSnapshots();
+    expect(snapshots.map((s) => s.step)).toEqual([7, 6, 5]);
+    const names = snapshots.map((s) => s.name);
+    expect([...names].sort().reverse()).toEqual(names);
+    expect(new Set(names).size).toBe(3);
+  });
+
+  it('breaks a stale lock left by a dead process and times out on a live one', async () => {
+    const store = repo({ lock: { timeoutMs: 200 } });
+    await store.initialize(initial);
+    const lockPath = path.join(dir, 'guidance.json.lock');
+    await fsp.writeFile(lockPath, JSON.stringify({ pid: 2 ** 22 + 12345, hostname: os.hostname(), token: 'dead', created_at: 'x' }));
+    expect((await store.write({ experiences: { ...initial.experiences, G2: 'after stale lock' }, metadata: {} }, 0)).step).toBe(1);
+    expect(await listDir()).toEqual(['guidance.json', 'snapshots']);
+    await fsp.writeFile(lockPath, JSON.stringify({ pid: process.ppid, hostname: os.hostname(), token: 'alive', created_at: 'x' }));
+    const locked = await caught(store.write({ experiences: initial.experiences, metadata: {} }, 1));
+    expect(locked.code).toBe('GUIDANCE_LOCKED');
+    expect(locked.message).toContain(String(process.ppid));
+    expect((await store.read()).step).toBe(1);
+  });
+
+  describe('disk faults', () => {
+    const fault = (errno: string) => Object.assign(new Error(`${errno}: injected`), { code: errno });
+
+    for (const [errno, io] of [
+      ['ENOSPC', { open: (async (...args: Parameters<typeof fsp.open>) => {
+        const handle = await fsp.open(...args);
+        return Object.assign(Object.create(Object.getPrototypeOf(handle)), handle, {
+          writeFile: async (data: string) => {
+            await handle.writeFile(String(data).slice(0, 10));
+            throw fault('ENOSPC');
+          },
+          sync: () => handle.sync(),
+          close: () => handle.close(),
+        });
+      }) as GuidanceFsIo['open'] }],
+      ['EROFS', { rename: (async () => { throw fault('EROFS'); }) as GuidanceFsIo['rename'] }],
+      ['EACCES', { link: (async () => { throw fault('EACCES'); }) as GuidanceFsIo['link'] }],
+    ] as const) {
+      it(`${errno}: IO_WRITE_FAILED, live file unchanged, no tmp left, lock released`, async () => {
+        await repo().initialize(initial);
+        const before = await fsp.readFile(path.join(dir, 'guidance.json'), 'utf8');
+        const store = repo({ io });
+        const error = await caught(store.write({ experiences: { ...initial.experiences, G2: 'x' }, metadata: {} }, 0));
+        expect(error.code).toBe('IO_WRITE_FAILED');
+        expect(error.message).toContain(errno);
+        expect(await fsp.readFile(path.join(dir, 'guidance.json'), 'utf8')).toBe(before);
+        expect(await listDir()).toEqual(['guidance.json', 'snapshots']);
+        expect(await listDir('snapshots')).toEqual([]);
+        expect((await repo().write({ experiences: { ...initial.experiences, G2: 'x' }, metadata: {} }, 0)).step).toBe(1);
+      });
+    }
+
+    it.skipIf(process.getuid?.() === 0)('EACCES from a real read-only directory', async () => {
+      await repo().initialize(initial);
+      await fsp.chmod(dir, 0o555);
+      const error = await caught(repo().write({ experiences: { ...initial.experiences, G2: 'x' }, metadata: {} }, 0));
+      expect(error.code).toBe('IO_WRITE_FAILED');
+      expect((await repo().read()).step).toBe(0);
+    });
+  });
+});

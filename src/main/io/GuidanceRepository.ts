@@ -1,0 +1,518 @@
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { StageBError } from '../../shared/errors';
+import {
+  ExperienceKeySchema,
+  GuidanceFileSchema,
+  GuidanceStateSchema,
+  type ExperienceMeta,
+  type GuidanceFile,
+  type GuidanceState,
+} from '../../shared/schemas/guidance';
+import type { ReflectionOperation } from '../../shared/schemas/records';
+import type { GuidanceStore } from '../engine/ports/ArtifactStore';
+import { applyOperations, type OperationProvenance } from '../../shared/guidance/applyOperations';
+import { compactExperiences } from '../../shared/guidance/compactExperiences';
+import { guidanceContentHash } from '../../shared/guidance/guidanceContentHash';
+import { planFingerprint } from '../../shared/guidance/planFingerprint';
+import { isInvariantKey, sortExperienceKeys } from '../../shared/guidance/sortExperienceKeys';
+import { validateExperienceText } from '../../shared/guidance/validateExperienceText';
+import { acquireFileLock, type FileLockOptions } from './fileLock';
+import { isProcessAlive } from './isProcessAlive';
+import { describeZodIssue } from './zodIssuePath';
+import { isSnapshotName, microsFromSnapshotName, nowMicros, snapshotNameFromMicros } from './snapshotName';
+
+/**
+ * The guidance file of one mission, written by the one rule of ARCHITECTURE.md §5:
+ * every write names the step it was based on and succeeds only if the file is still
+ * at that step with the content the writer saw (compare-and-swap under `<path>.lock`);
+ * it then snapshots the current file and writes step + 1 atomically. The engine's
+ * reflection apply, an annotator's save, a rollback and a hand edit in a text editor
+ * all meet this rule, so nothing is ever overwritten silently.
+ *
+ * The file keeps the mission-keyed format (`{ "<mission>": GuidanceState }`); other
+ * missions' entries are carried over byte-for-byte as parsed JSON.
+ */
+
+export type GuidanceWithHash = GuidanceState & { hash: string };
+
+export type GuidanceWriteOptions = {
+  /** The content hash the caller based its edit on; a different hash at the same step is a hand edit → conflict. */
+  expectedHash?: string;
+  /** Stamps metadata of changed keys whose metadata the caller did not update. */
+  origin?: ExperienceMeta['origin'];
+};
+
+export type GuidancePlanResult = GuidanceWithHash & {
+  /** False when this plan had already been applied and nothing was written. */
+  applied: boolean;
+  /** Keys of the pre-plan guidance → keys after compaction (for provenance in logs). */
+  keyMap: Record<string, string>;
+};
+
+export type GuidanceSnapshotInfo = { name: string; step: number; updated_at: string; size: number };
+
+/** The filesystem calls the writer makes; tests inject real errno failures (ENOSPC, EROFS) here. */
+export type GuidanceFsIo = {
+  open: typeof fsp.open;
+  rename: typeof fsp.rename;
+  link: typeof fsp.link;
+};
+
+export type GuidanceRepositoryOptions = {
+  path: string;
+  mission: string;
+  /** Default: `snapshots/` next to the guidance file. */
+  snapshotDir?: string;
+  /** How many snapshots to keep (oldest pruned first). Default 100; Infinity keeps all. */
+  retention?: number;
+  lock?: Pick<FileLockOptions, 'timeoutMs' | 'staleAfterMs'>;
+  clock?: () => Date;
+  io?: Partial<GuidanceFsIo>;
+};
+
+/** How many applied plan fingerprints the state remembers. */
+const APPLIED_PLANS_KEPT = 256;
+const WRITE_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE', 'EBUSY', 'EFBIG']);
+
+type CurrentFile = {
+  text: string;
+  /** The whole file as parsed JSON, so other missions are written back untouched. */
+  raw: Record<string, unknown>;
+  state: GuidanceState;
+  hash: string;
+};
+
+type CommitRequest = {
+  next: Pick<GuidanceState, 'experiences' | 'metadata'>;
+  baseStep: number;
+  expectedHash?: string;
+  origin?: ExperienceMeta['origin'];
+  fingerprint?: string;
+  /** Rollbacks restore a snapshot verbatim, invariants included. */
+  verbatim?: boolean;
+};
+
+function errnoOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function lineOfPosition(text: string, message: string): number | undefined {
+  const line = /line (\d+)/.exec(message);
+  if (line) return Number(line[1]);
+  const position = /position (\d+)/.exec(message);
+  if (!position) return undefined;
+  return text.slice(0, Number(position[1])).split('\n').length;
+}
+
+function orderedState(state: GuidanceState): GuidanceState {
+  const experiences: Record<string, string> = {};
+  for (const key of sortExperienceKeys(Object.keys(state.experiences))) experiences[key] = state.experiences[key];
+  const metadata: Record<string, ExperienceMeta> = {};
+  for (const key of sortExperienceKeys(Object.keys(state.metadata ?? {}))) metadata[key] = state.metadata[key];
+  const out: GuidanceState = { step: state.step, updated_at: state.updated_at, experiences, metadata };
+  if (state.applied_plans && state.applied_plans.length > 0) out.applied_plans = state.applied_plans;
+  return out;
+}
+
+export class GuidanceRepository implements GuidanceStore {
+  readonly path: string;
+  readonly mission: string;
+  readonly snapshotDir: string;
+  readonly lockPath: string;
+  private readonly retention: number;
+  /** Snapshot tmp files are named after the live file, so two guidance files never clean up each other's. */
+  private readonly snapshotTmpBase: string;
+  private readonly lockOptions: FileLockOptions;
+  private readonly clock: () => Date;
+  private readonly io: GuidanceFsIo;
+  /** The step and hash this instance last saw, to catch a same-step hand edit when the caller gives no hash. */
+  private lastSeen: { step: number; hash: string } | null = null;
+
+  constructor(options: GuidanceRepositoryOptions) {
+    this.path = path.resolve(options.path);
+    this.mission = options.mission;
+    this.snapshotDir = path.resolve(options.snapshotDir ?? path.join(path.dirname(this.path), 'snapshots'));
+    this.lockPath = `${this.path}.lock`;
+    this.retention = options.retention ?? 100;
+    this.snapshotTmpBase = `${path.basename(this.path)}.snapshot`;
+    this.lockOptions = { timeoutMs: 10_000, ...options.lock, lockedCode: 'GUIDANCE_LOCKED' };
+    this.clock = options.clock ?? (() => new Date());
+    this.io = { open: fsp.open, rename: fsp.rename, link: fsp.link, ...options.io };
+  }
+
+  /**
+   * Creates the live file from `initial` when it does not exist, or adds this mission to
+   * an existing file that lacks it. An existing mission entry is kept as it is: a resumed
+   * run continues with the guidance it had.
+   */
+  async initialize(initial: GuidanceState): Promise<GuidanceWithHash> {
+    const parsed = GuidanceStateSchema.safeParse(initial);
+    if (!parsed.success) {
+      const issue = describeZodIssue(parsed.error.issues[0]);
+      throw new StageBError('GUIDANCE_INVALID', `initial guidance is invalid: ${issue.message}`, { file: this.path, field: `${this.mission}.${issue.field}` });
+    }
+    return this.locked(async () => {
+      let raw: Record<string, unknown> = {};
+      try {
+        const current = await this.readCurrent();
+        this.remember(current);
+        return { ...current.state, hash: current.hash };
+      } catch (error) {
+        if (!(error instanceof StageBError) || error.code !== 'GUIDANCE_NOT_FOUND') throw error;
+        if ((error.details as { missing?: string } | undefined)?.missing === 'mission') {
+          raw = (error.details as { raw: Record<string, unknown> }).raw;
+        }
+      }
+      const state = orderedState(parsed.data);
+      await this.writeLive({ ...raw, [this.mission]: state });
+      const hash = guidanceContentHash(state);
+      this.lastSeen = { step: state.step, hash };
+      return { ...state, hash };
+    });
+  }
+
+  async read(): Promise<GuidanceWithHash> {
+    const current = await this.readCurrent();
+    this.remember(current);
+    return { ...current.state, hash: current.hash };
+  }
+
+  /**
+   * Compare-and-swap write of a whole new experiences/metadata pair, based on `baseStep`.
+   * Throws GUIDANCE_STEP_CONFLICT (details: baseStep, currentStep, current) when the file
+   * moved, GUIDANCE_LOCKED when the lock cannot be had, IO_WRITE_FAILED on disk faults
+   * (the live file is then unchanged).
+   */
+  async write(next: Pick<GuidanceState, 'experiences' | 'metadata'>, baseStep: number, options: GuidanceWriteOptions = {}): Promise<GuidanceWithHash> {
+    const result = await this.commit({ next, baseStep, expectedHash: options.expectedHash, origin: options.origin });
+    return result.state;
+  }
+
+  /**
+   * Applies a reflection plan (operations → compaction) as one write based on `baseStep`.
+   * A plan already applied (same operations, same reflection_id) is a no-op that
+   * returns the current state with `applied: false`.
+   */
+  async applyPlan(operations: readonly ReflectionOperation[], baseStep: number, provenance: OperationProvenance): Promise<GuidancePlanResult> {
+    const fingerprint = planFingerprint(operations, provenance.reflection_id);
+    const current = await this.read();
+    if (current.applied_plans?.includes(fingerprint)) return { ...current, applied: false, keyMap: identityKeyMap(current.experiences) };
+    if (current.step !== baseStep) throw this.conflict(baseStep, current, 'the plan was made for another step');
+    const applied = applyOperations(current, operations, provenance);
+    const compacted = compactExperiences(applied);
+    const result = await this.commit({
+      next: { experiences: compacted.experiences, metadata: compacted.metadata },
+      baseStep,
+      expectedHash: current.hash,
+      fingerprint,
+    });
+    return { ...result.state, applied: result.changed, keyMap: result.changed ? compacted.keyMap : identityKeyMap(result.state.experiences) };
+  }
+
+  /** A rollback is a new step whose content equals the snapshot's; nothing is deleted. */
+  async rollback(snapshotName: string, baseStep: number, options: { expectedHash?: string } = {}): Promise<GuidanceWithHash> {
+    const snapshot = await this.readSnapshot(snapshotName);
+    const result = await this.commit({
+      next: { experiences: snapshot.experiences, metadata: snapshot.metadata },
+      baseStep,
+      expectedHash: options.expectedHash,
+      verbatim: true,
+    });
+    return result.state;
+  }
+
+  /** Snapshots, newest first. Files that do not parse are skipped. */
+  async listSnapshots(): Promise<GuidanceSnapshotInfo[]> {
+    const names = (await this.snapshotNames()).reverse();
+    const out: GuidanceSnapshotInfo[] = [];
+    for (const name of names) {
+      try {
+        const file = path.join(this.snapshotDir, name);
+        const [state, stat] = await Promise.all([this.readSnapshot(name), fsp.stat(file)]);
+        out.push({ name, step: state.step, updated_at: state.updated_at, size: stat.size });
+      } catch {
+        // A snapshot pruned meanwhile or broken by hand is not listed.
+      }
+    }
+    return out;
+  }
+
+  async readSnapshot(name: string): Promise<GuidanceWithHash> {
+    if (typeof name !== 'string' || !isSnapshotName(name)) {
+      throw new StageBError('GUIDANCE_NOT_FOUND', `${JSON.stringify(name)} is not a snapshot name (guidance-YYYYMMDD-HHMMSS-ffffff.json)`, {
+        file: this.snapshotDir,
+        field: 'snapshot',
+      });
+    }
+    const file = path.join(this.snapshotDir, name);
+    const current = await this.parseFile(file);
+    return { ...current.state, hash: current.hash };
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────
+
+  private remember(current: { state: GuidanceState; hash: string }): void {
+    this.lastSeen = { step: current.state.step, hash: current.hash };
+  }
+
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    await fsp.mkdir(path.dirname(this.path), { recursive: true }).catch((error) => {
+      throw this.writeFailure(path.dirname(this.path), error);
+    });
+    const lock = await acquireFileLock(this.lockPath, this.lockOptions);
+    try {
+      await this.removeOrphanTmpFiles();
+      return await fn();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private conflict(baseStep: number, current: GuidanceWithHash, why: string): StageBError {
+    return new StageBError(
+      'GUIDANCE_STEP_CONFLICT',
+      `guidance for ${this.mission} changed since step ${baseStep} (now step ${current.step}): ${why}; reload and reapply the edit`,
+      { file: this.path, field: 'step' },
+      { baseStep, currentStep: current.step, current },
+    );
+  }
+
+  private async commit(request: CommitRequest): Promise<{ state: GuidanceWithHash; changed: boolean }> {
+    return this.locked(async () => {
+      const current = await this.readCurrent();
+      const currentWithHash: GuidanceWithHash = { ...current.state, hash: current.hash };
+      if (request.fingerprint && current.state.applied_plans?.includes(request.fingerprint)) {
+        this.remember(current);
+        return { state: currentWithHash, changed: false };
+      }
+      if (current.state.step !== request.baseStep) throw this.conflict(request.baseStep, currentWithHash, 'another writer saved first');
+      const expectedHash = request.expectedHash ?? (this.lastSeen?.step === request.baseStep ? this.lastSeen.hash : undefined);
+      if (expectedHash !== undefined && expectedHash !== current.hash) {
+        throw this.conflict(request.baseStep, currentWithHash, 'the file was edited without a step change (a hand edit?)');
+      }
+
+      const state = this.nextState(current.state, request);
+      await this.snapshotAndReplace(current, { ...current.raw, [this.mission]: state });
+      const hash = guidanceContentHash(state);
+      this.lastSeen = { step: state.step, hash };
+      await this.pruneSnapshots();
+      return { state: { ...state, hash }, changed: true };
+    });
+  }
+
+  private nextState(current: GuidanceState, request: CommitRequest): GuidanceState {
+    const experiences = { ...request.next.experiences };
+    const metadata: Record<string, ExperienceMeta> = { ...(request.next.metadata ?? {}) };
+    const reject = (field: string, message: string): never => {
+      throw new StageBError('GUIDANCE_REJECTED_OPERATION', message, { file: this.path, field: `${this.mission}.${field}` });
+    };
+    const keys = Object.keys(experiences);
+    if (keys.length === 0) {
+      throw new StageBError('GUIDANCE_EMPTY_EXPERIENCES', 'guidance must keep at least one experience', { file: this.path, field: `${this.mission}.experiences` });
+    }
+    for (const key of keys) {
+      if (!ExperienceKeySchema.safeParse(key).success) reject(`experiences.${key}`, `${JSON.stringify(key)} is not an experience key (G0, G12, S1)`);
+      if (typeof experiences[key] !== 'string') reject(`experiences.${key}`, `experience ${key} must be text`);
+    }
+    if (!('G0' in experiences)) reject('experiences.G0', 'G0 is the mission checklist and cannot be removed');
+    if (!request.verbatim) {
+      const invariantKeys = new Set([...Object.keys(current.experiences), ...keys].filter(isInvariantKey));
+      for (const key of sortExperienceKeys([...invariantKeys])) {
+        if (current.experiences[key] !== experiences[key]) reject(`experiences.${key}`, `${key} is a read-only invariant and cannot be added, changed or removed`);
+      }
+      for (const key of sortExperienceKeys(keys)) {
+        if (isInvariantKey(key) || current.experiences[key] === experiences[key]) continue;
+        const reason = validateExperienceText(key, experiences[key]);
+        if (reason) reject(`experiences.${key}`, reason);
+      }
+    }
+    const updatedAt = this.clock().toISOString();
+    if (request.origin) {
+      for (const key of keys) {
+        if (isInvariantKey(key) || current.experiences[key] === experiences[key]) continue;
+        const before = current.metadata?.[key];
+        const given = metadata[key];
+        if (given && given !== before && JSON.stringify(given) !== JSON.stringify(before)) continue;
+        metadata[key] = { origin: request.origin, reflection_id: null, sources: before?.sources ?? [], rationale: null, updated_at: updatedAt };
+      }
+    }
+    let appliedPlans = current.applied_plans ?? [];
+    if (request.fingerprint) appliedPlans = [...appliedPlans, request.fingerprint].slice(-APPLIED_PLANS_KEPT);
+    const candidate = { step: current.step + 1, updated_at: updatedAt, experiences, metadata, applied_plans: appliedPlans.length > 0 ? appliedPlans : undefined };
+    const parsed = GuidanceStateSchema.safeParse(candidate);
+    if (!parsed.success) {
+      const issue = describeZodIssue(parsed.error.issues[0]);
+      throw new StageBError('GUIDANCE_INVALID', `new guidance is invalid: ${issue.message}`, { file: this.path, field: `${this.mission}.${issue.field}` });
+    }
+    return orderedState(parsed.data);
+  }
+
+  private async readCurrent(): Promise<CurrentFile> {
+    return this.parseFile(this.path);
+  }
+
+  private async parseFile(file: string): Promise<CurrentFile> {
+    let text: string;
+    try {
+      text = await fsp.readFile(file, 'utf8');
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') throw new StageBError('GUIDANCE_NOT_FOUND', `guidance file ${file} does not exist`, { file });
+      throw new StageBError('IO_READ_FAILED', `cannot read guidance file ${file}: ${(error as Error).message}`, { file });
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      const message = (error as Error).message;
+      throw new StageBError('GUIDANCE_INVALID', `guidance file is not valid JSON: ${message}`, { file, line: lineOfPosition(text, message) });
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new StageBError('GUIDANCE_INVALID', 'guidance file must be a JSON object keyed by mission', { file });
+    }
+    const parsed = GuidanceFileSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = describeZodIssue(parsed.error.issues[0]);
+      throw new StageBError('GUIDANCE_INVALID', `guidance file is invalid: ${issue.message}`, { file, field: issue.field });
+    }
+    const file_: GuidanceFile = parsed.data;
+    const state = file_[this.mission];
+    if (!state) {
+      throw new StageBError(
+        'GUIDANCE_NOT_FOUND',
+        `guidance file ${file} has no entry for mission ${JSON.stringify(this.mission)} (has: ${Object.keys(file_).join(', ') || 'none'})`,
+        { file, field: this.mission },
+        { missing: 'mission', raw },
+      );
+    }
+    return { text, raw: raw as Record<string, unknown>, state, hash: guidanceContentHash(state) };
+  }
+
+  private writeFailure(file: string, error: unknown): StageBError {
+    if (error instanceof StageBError) return error;
+    const errno = errnoOf(error);
+    const hint = errno === 'ENOSPC' ? ' (disk full)' : errno === 'EROFS' ? ' (read-only filesystem)' : errno === 'EACCES' || errno === 'EPERM' ? ' (permission denied)' : '';
+    return new StageBError(
+      'IO_WRITE_FAILED',
+      `cannot write ${file}: ${errno ?? 'error'}${hint}: ${(error as Error)?.message ?? String(error)}. The guidance file was not changed.`,
+      { file },
+      { errno: errno ?? null, retryable: errno !== undefined && WRITE_ERRNOS.has(errno) },
+    );
+  }
+
+  /** Writes `content` to `target` through a private tmp file: write, fsync, then `commit(tmp)`; the tmp never outlives a failure. */
+  private async writeViaTmp(target: string, content: string, commit: (tmp: string) => Promise<void>): Promise<void> {
+    const dir = path.dirname(target);
+    const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      const handle = await this.io.open(tmp, 'wx');
+      try {
+        await handle.writeFile(content, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await commit(tmp);
+    } catch (error) {
+      throw this.writeFailure(target, error);
+    } finally {
+      await fsp.unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  private async writeLive(file: Record<string, unknown>): Promise<void> {
+    await this.writeViaTmp(this.path, JSON.stringify(file, null, 2) + '\n', async (tmp) => {
+      await this.io.rename(tmp, this.path);
+    });
+    await fsyncDir(path.dirname(this.path));
+  }
+
+  /** Snapshot the current file under a fresh, strictly increasing name, then replace the live file. */
+  private async snapshotAndReplace(current: CurrentFile, file: Record<string, unknown>): Promise<void> {
+    await fsp.mkdir(this.snapshotDir, { recursive: true }).catch((error) => {
+      throw this.writeFailure(this.snapshotDir, error);
+    });
+    const existing = await this.snapshotNames();
+    const newest = existing.length > 0 ? microsFromSnapshotName(existing[existing.length - 1]) : null;
+    let micros = Math.max(nowMicros(), newest === null ? 0 : newest + 1);
+    let snapshot = '';
+    await this.writeViaTmp(path.join(this.snapshotDir, this.snapshotTmpBase), current.text, async (tmp) => {
+      // link fails on an existing name, so two snapshots can never share one, even within a microsecond.
+      for (;;) {
+        snapshot = path.join(this.snapshotDir, snapshotNameFromMicros(micros));
+        try {
+          await this.io.link(tmp, snapshot);
+          return;
+        } catch (error) {
+          if (errnoOf(error) !== 'EEXIST') throw error;
+          micros += 1;
+        }
+      }
+    });
+    await fsyncDir(this.snapshotDir);
+    try {
+      await this.writeLive(file);
+    } catch (error) {
+      // The live file is unchanged, so the snapshot duplicates it; drop it.
+      await fsp.unlink(snapshot).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async snapshotNames(): Promise<string[]> {
+    try {
+      return (await fsp.readdir(this.snapshotDir)).filter(isSnapshotName).sort();
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return [];
+      throw new StageBError('IO_READ_FAILED', `cannot list snapshots in ${this.snapshotDir}: ${(error as Error).message}`, { file: this.snapshotDir });
+    }
+  }
+
+  private async pruneSnapshots(): Promise<void> {
+    if (!Number.isFinite(this.retention)) return;
+    const names = await this.snapshotNames();
+    const excess = names.length - Math.max(0, this.retention);
+    for (const name of names.slice(0, Math.max(0, excess))) await fsp.unlink(path.join(this.snapshotDir, name)).catch(() => undefined);
+  }
+
+  /** Tmp files of writers that died mid-write (we hold the lock, so no live writer owns one). */
+  private async removeOrphanTmpFiles(): Promise<void> {
+    const targets: [string, string][] = [
+      [path.dirname(this.path), path.basename(this.path)],
+      [this.snapshotDir, this.snapshotTmpBase],
+    ];
+    for (const [dir, base] of targets) {
+      let names: string[];
+      try {
+        names = await fsp.readdir(dir);
+      } catch {
+        continue;
+      }
+      const prefix = `.${base}.`;
+      for (const name of names) {
+        if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+        const pid = Number(name.slice(prefix.length).split('.')[0]);
+        if (pid !== process.pid && isProcessAlive(pid)) continue;
+        await fsp.unlink(path.join(dir, name)).catch(() => undefined);
+      }
+    }
+  }
+}
+
+function identityKeyMap(experiences: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(experiences).map((key) => [key, key]));
+}
+
+/** Makes a rename durable; directories cannot be fsynced on every platform, which is then accepted. */
+async function fsyncDir(dir: string): Promise<void> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // EISDIR/EPERM on Windows; the rename itself already happened.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}

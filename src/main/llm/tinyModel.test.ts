@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkGgufFile } from './gguf/ggufHeader';
+import { GgmlType } from './gguf/ggufFormat';
+import { createRandomModel, createTinyModel, ensureTinyModel } from './tinyModel';
+import { runModelCommand } from './modelCommand';
+import { gpt2ByteToUnicode } from './byteLevelVocab';
+import { getModelShape, MODEL_SHAPES } from './modelShapes';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'stageb-tiny-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sha = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+
+describe('random models', () => {
+  it('the same seed gives byte-identical files, another seed does not', async () => {
+    await createTinyModel({ out: join(dir, 'a.gguf'), seed: 5 });
+    await createTinyModel({ out: join(dir, 'b.gguf'), seed: 5 });
+    await createTinyModel({ out: join(dir, 'c.gguf'), seed: 6 });
+    expect(await sha(join(dir, 'a.gguf'))).toBe(await sha(join(dir, 'b.gguf')));
+    expect(await sha(join(dir, 'a.gguf'))).not.toBe(await sha(join(dir, 'c.gguf')));
+  });
+
+  it('writes the llama keys, a ChatML byte tokenizer, and the shape as tensors', async () => {
+    const result = await createTinyModel({ out: join(dir, 'tiny.gguf') });
+    const { header } = await checkGgufFile(result.path);
+    const get = (k: string) => header.metadata.get(k)?.value;
+    expect(get('general.architecture')).toBe('llama');
+    expect(get('tokenizer.ggml.model')).toBe('gpt2');
+    const tokens = get('tokenizer.ggml.tokens') as string[];
+    expect(tokens.slice(256)).toEqual(['<|endoftext|>', '<|im_start|>', '<|im_end|>']);
+    expect(tokens[get('tokenizer.ggml.eos_token_id') as number]).toBe('<|im_end|>');
+    expect(String(get('tokenizer.chat_template'))).toContain('<|im_start|>assistant');
+    const shape = getModelShape('tiny');
+    expect(header.tensors).toHaveLength(2 + shape.layers * 9 + 1);
+    const q = header.tensors.find((t) => t.name === 'blk.0.attn_k.weight')!;
+    expect(q.dims).toEqual([shape.embedding, shape.kvHeads * shape.headDim]);
+    expect(result.bytes).toBeLessThan(4 << 20);
+  });
+
+  it('GPT-2 byte map is a bijection onto 256 distinct characters', () => {
+    const map = gpt2ByteToUnicode();
+    expect(new Set(map).size).toBe(256);
+    expect(map[0x41]).toBe('A');
+    expect(map[0x0a]).toBe('Ċ');
+    expect(map[0x20]).toBe('Ġ');
+  });
+
+  it('pads the vocab of a stand-in shape and writes Q8_0 weights', async () => {
+    const shape = { ...MODEL_SHAPES['qwen3-0.6b'], name: 'mini-pad', layers: 1, embedding: 64, heads: 2, kvHeads: 1, headDim: 32, feedForward: 64, vocabSize: 1000 };
+    const result = await createRandomModel({ out: join(dir, 'pad.gguf'), shape, seed: 1 });
+    const { header } = await checkGgufFile(result.path);
+    expect((header.metadata.get('tokenizer.ggml.tokens')?.value as string[]).length).toBe(1000);
+    expect(header.tensors.find((t) => t.name === 'output.weight')).toMatchObject({ dims: [64, 1000], type: GgmlType.Q8_0 });
+  });
+});
+
+describe('ensureTinyModel', () => {
+  it('creates the model once under concurrent callers and leaves no temp files', async () => {
+    const path = join(dir, 'fixture', 'tiny.gguf');
+    await Promise.all([ensureTinyModel(path), ensureTinyModel(path), ensureTinyModel(path)]);
+    await checkGgufFile(path);
+    expect(await readdir(join(dir, 'fixture'))).toEqual(['tiny.gguf']);
+  });
+
+  it('replaces a broken file at the fixture path', async () => {
+    const path = join(dir, 'broken.gguf');
+    await writeFile(path, 'garbage');
+    await ensureTinyModel(path);
+    await checkGgufFile(path);
+  });
+});
+
+describe('runModelCommand', () => {
+  it('writes a tiny model and prints path, size and sha256', async () => {
+    const lines: string[] = [];
+    const out = join(dir, 'cli.gguf');
+    const code = await runModelCommand(['tiny', '--out', out, '--seed', '9'], { stdout: (l) => lines.push(l), stderr: (l) => lines.push(l) });
+    expect(code).toBe(0);
+    const text = lines.join('\n');
+    expect(text).toContain(out);
+    expect(text).toContain(await sha(out));
+    expect(text).toMatch(/size\s+\d+ bytes/);
+  });
+
+  it('refuses an unknown shape with a typed error and exit code 1', async () => {
+    const errors: string[] = [];
+    const code = await runModelCommand(['random', '--shape', 'nope', '--out', join(dir, 'x.gguf')], { stdout: () => {}, stderr: (l) => errors.push(l) });
+    expect(code).toBe(1);
+    expect(errors.join('\n')).toContain('CONFIG_INVALID');
+    expect(errors.join('\n')).toContain('qwen3-8b');
+  });
+
+  it('prints usage for an unknown subcommand', async () => {
+    const errors: string[] = [];
+    expect(await runModelCommand(['bogus'], { stdout: () => {}, stderr: (l) => errors.push(l) })).toBe(2);
+    expect(errors.join('\n')).toContain('usage');
+  });
+});

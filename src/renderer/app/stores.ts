@@ -1,0 +1,38 @@
+import { getApiClient } from './apiClient';
+import { createRunsStore } from '../features/runs/store';
+import { createRowsStore } from '../features/trajectories/store';
+import { createGroupStore } from '../features/group/store';
+import { createReflectionStore } from '../features/reflection/store';
+import { createGuidanceStore } from '../features/guidance/store';
+import { memoryStorage, type DraftStorage } from '../features/guidance/draftPersistence';
+import { createSnapshotsStore } from '../features/snapshots/store';
+import { createQaStore } from '../features/qa/store';
+import { createLauncherStore } from '../features/launcher/store';
+import { createChartsStore } from '../features/charts/store';
+
+function draftStorage(): DraftStorage {
+  try {
+    const storage = globalThis.localStorage;
+    if (storage) return storage;
+  } catch {
+    // Storage can be disabled; drafts then live for the session only.
+  }
+  return memoryStorage();
+}
+
+/** Every feature's core store, created once per window. */
+export function createAppStores() {
+  return {
+    runs: createRunsStore(getApiClient),
+    rows: createRowsStore(getApiClient),
+    group: createGroupStore(getApiClient),
+    reflection: createReflectionStore(getApiClient),
+    guidance: createGuidanceStore(getApiClient, draftStorage()),
+    snapshots: createSnapshotsStore(getApiClient),
+    qa: createQaStore(getApiClient),
+    launcher: createLauncherStore(getApiClient),
+    charts: createChartsStore(getApiClient),
+  };
+}
+
+export type AppStores = ReturnType<typeof createAppStores>;

@@ -1,0 +1,88 @@
+import { useEffect } from 'react';
+import { useStore } from 'zustand';
+import { getApiClient } from '../../app/apiClient';
+import { navStore } from '../../app/navStore';
+import { time } from '../../shared/format';
+import { CodeEditor } from '../../shared/monaco/CodeEditor';
+import { ErrorBox } from '../../shared/ui/ErrorBox';
+import { MergeView } from './MergeView';
+import { RulesEditor } from './RulesEditor';
+import type { GuidanceEditorStore } from './store';
+
+const POLL_MS = 2000;
+
+export function GuidanceScreen({ store }: { store: GuidanceEditorStore }) {
+  const run = useStore(navStore, (s) => s.run);
+  const s = useStore(store);
+  useEffect(() => {
+    if (!run) return;
+    void store.getState().load(run);
+    const timer = setInterval(() => void store.getState().poll(), POLL_MS);
+    const off = getApiClient().onEvent((event) => {
+      if (event.type === 'run_event' && event.event.type === 'guidance') void store.getState().poll();
+    });
+    return () => {
+      clearInterval(timer);
+      off();
+    };
+  }, [run, store]);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if ((event.ctrlKey || event.metaKey) && event.key === 's') {
+        event.preventDefault();
+        if (store.getState().conflict) void store.getState().saveMerge();
+        else void store.getState().save();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [store]);
+  if (!run) return <section className="screen"><h1>Guidance</h1><p className="muted empty">Open a run first.</p></section>;
+  const markers = s.issues.filter((i) => i.line !== undefined).map((i) => ({ line: i.line!, message: i.message }));
+  return (
+    <section className="screen guidance-screen" aria-labelledby="guidance-title">
+      <header className="screen-head">
+        <h1 id="guidance-title">Guidance — {run.mission}</h1>
+        {s.server && <span className="tag" data-testid="guidance-step">step {s.server.step}</span>}
+        {s.baseStep !== null && <span className="muted">editing on step {s.baseStep}{s.dirty ? ' · unsaved changes (kept as a draft)' : ''}</span>}
+        {s.server && <span className="muted">updated {time(s.server.updated_at)}</span>}
+      </header>
+      {s.loading && !s.server && <p className="muted" role="status">Loading…</p>}
+      <ErrorBox error={s.loadError} />
+      {s.remoteStep !== null && !s.conflict && (
+        <div className="banner warn" role="alert" data-testid="guidance-moved">
+          The guidance changed under you: it is now at step {s.remoteStep}; your edit is based on step {s.baseStep}. Your text is kept; saving opens the merge.
+        </div>
+      )}
+      {s.restoredDraftStep !== null && !s.conflict && (
+        <div className="banner" role="status" data-testid="draft-restored">Restored your unsaved draft (based on step {s.restoredDraftStep}).
+          <button onClick={() => store.getState().discardEdits()}>Discard it</button></div>
+      )}
+      {s.lastSavedStep !== null && !s.dirty && <div className="banner ok" role="status" data-testid="guidance-saved">Saved as step {s.lastSavedStep}.</div>}
+      <MergeView store={store} />
+      {s.server && !s.conflict && (
+        <>
+          <div className="tabs" role="tablist">
+            <button role="tab" aria-selected={s.mode === 'rules'} onClick={() => store.getState().setMode('rules')} data-testid="mode-rules">Rules</button>
+            <button role="tab" aria-selected={s.mode === 'raw'} onClick={() => store.getState().setMode('raw')} data-testid="mode-raw">Raw JSON</button>
+          </div>
+          {s.mode === 'rules' ? <RulesEditor store={store} /> : (
+            <CodeEditor value={s.rawText} onChange={(t) => store.getState().setRaw(t)} language="json" markers={markers} testId="guidance-raw" />
+          )}
+          {s.issues.length > 0 && (
+            <ul className="issues" data-testid="guidance-issues">
+              {s.issues.map((i, n) => <li key={n} className="field-error">{i.line ? `line ${i.line}: ` : ''}{i.message}</li>)}
+            </ul>
+          )}
+          <ErrorBox error={s.saveError} />
+          <div className="actions">
+            <button className="primary" disabled={s.saving || !s.dirty} onClick={() => void store.getState().save()} data-testid="guidance-save">
+              {s.saving ? 'Saving…' : 'Save (Ctrl+S)'}
+            </button>
+            <button disabled={!s.dirty} onClick={() => store.getState().discardEdits()}>Discard edits</button>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,58 @@
+import { useStore } from 'zustand';
+import { formatError } from '../../../shared/errors';
+import { TextDiff } from '../../shared/monaco/TextDiff';
+import { renderExperiences } from '../reflection/ruleDiff';
+import { resolveMerge, type MergeRow } from './threeWayMerge';
+import type { GuidanceEditorStore } from './store';
+
+const show = (text: string | null) => (text === null ? <em className="muted">(absent)</em> : text);
+
+/** base / theirs / mine per rule, with a pick per rule and free edit; saving retries on the new step. */
+export function MergeView({ store }: { store: GuidanceEditorStore }) {
+  const conflict = useStore(store, (s) => s.conflict);
+  const saving = useStore(store, (s) => s.saving);
+  if (!conflict) return null;
+  const merged = resolveMerge(conflict.rows);
+  return (
+    <div className="merge" data-testid="merge-view" role="region" aria-label="Merge guidance">
+      <div className="banner warn" role="alert">
+        <strong>Step conflict.</strong> {formatError(conflict.error)}. Your text is kept. Pick per rule, then save the merge on top of step {conflict.theirs.step}.
+      </div>
+      <table className="merge-table">
+        <thead><tr><th>Rule</th><th>Base (step {conflict.base?.step ?? '?'})</th><th>Theirs (step {conflict.theirs.step})</th><th>Mine</th><th>Use</th></tr></thead>
+        <tbody>
+          {conflict.rows.map((row) => <MergeRowView key={row.key} row={row} store={store} />)}
+        </tbody>
+      </table>
+      <h3>Theirs vs merged result</h3>
+      <TextDiff original={renderExperiences(conflict.theirs.experiences)} modified={renderExperiences(merged)} height={220} />
+      <div className="actions">
+        <button className="primary" disabled={saving} onClick={() => void store.getState().saveMerge()} data-testid="save-merge">
+          {saving ? 'Saving…' : `Save merge on step ${conflict.theirs.step}`}
+        </button>
+        <button onClick={() => store.getState().discardEdits()}>Discard my edits</button>
+      </div>
+    </div>
+  );
+}
+
+function MergeRowView({ row, store }: { row: MergeRow; store: GuidanceEditorStore }) {
+  const name = `pick-${row.key}`;
+  const changed = row.mine !== row.theirs;
+  return (
+    <tr className={row.conflict ? 'conflict' : changed ? 'changed' : undefined} data-testid={`merge-row-${row.key}`}>
+      <td><code>{row.key}</code>{row.conflict && <span className="tag warn">both changed</span>}</td>
+      <td>{show(row.base)}</td>
+      <td>{show(row.theirs)}</td>
+      <td>{show(row.mine)}</td>
+      <td className="merge-pick">
+        <label><input type="radio" name={name} checked={row.pick === 'mine'} onChange={() => store.getState().pickMerge(row.key, 'mine')} data-testid={`pick-mine-${row.key}`} /> mine</label>
+        <label><input type="radio" name={name} checked={row.pick === 'theirs'} onChange={() => store.getState().pickMerge(row.key, 'theirs')} data-testid={`pick-theirs-${row.key}`} /> theirs</label>
+        <label><input type="radio" name={name} checked={row.pick === 'custom'} onChange={() => store.getState().pickMerge(row.key, 'custom')} data-testid={`pick-custom-${row.key}`} /> edit</label>
+        {row.pick === 'custom' && (
+          <textarea value={row.custom ?? ''} onChange={(e) => store.getState().pickMerge(row.key, 'custom', e.target.value)} aria-label={`Merged text of ${row.key}`} data-testid={`custom-${row.key}`} />
+        )}
+      </td>
+    </tr>
+  );
+}

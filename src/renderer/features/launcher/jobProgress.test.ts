@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiEvent } from '../../../shared/api/contract';
+import { applyJobEvent, newJobProgress, overallFraction } from './jobProgress';
+
+const ts = '2026-01-01T00:00:00Z';
+const run = (event: unknown) => ({ type: 'run_event', jobId: 'j1', event }) as ApiEvent;
+
+describe('applyJobEvent', () => {
+  it('tracks phases, progress, the label_match curve and the end state', () => {
+    let p = newJobProgress('j1');
+    p = applyJobEvent(p, run({ type: 'phase', ts, phase: 'rollout', message: 'rolling out' }));
+    expect(p).toMatchObject({ status: 'running', phase: 'rollout' });
+    p = applyJobEvent(p, run({ type: 'progress', ts, epoch: 1, epochs: 2, batch_index: 0, batches: 4, groups_done: 5, groups_total: 10, tokens_per_second: 42, eta_ms: 1000 }));
+    expect(overallFraction(p)).toBeCloseTo(0.75);
+    p = applyJobEvent(p, run({ type: 'batch', ts, epoch: 1, batch_index: 0, label_match_rate: 0.5, false_release_rate: 0.1, guidance_step: 2 }));
+    p = applyJobEvent(p, run({ type: 'batch', ts, epoch: 1, batch_index: 0, label_match_rate: 0.6, false_release_rate: 0.1, guidance_step: 2 }));
+    expect(p.curve).toEqual([{ epoch: 1, batch: 0, labelMatch: 0.6, falseRelease: 0.1 }]);
+    p = applyJobEvent(p, run({ type: 'done', ts, status: 'completed', message: 'ok' }));
+    expect(p.status).toBe('completed');
+    expect(overallFraction(p)).toBe(1);
+  });
+  it('ignores other jobs and keeps the failure error', () => {
+    const p = newJobProgress('j1');
+    expect(applyJobEvent(p, { type: 'job_log', jobId: 'other', line: 'x' })).toBe(p);
+    const failed = applyJobEvent(p, { type: 'job_status', jobId: 'j1', status: 'failed', exit_code: 1, error: { code: 'MODEL_NOT_FOUND', message: 'no model', location: { file: 'm.gguf' } } });
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'MODEL_NOT_FOUND' } });
+  });
+});
