@@ -158,7 +158,7 @@ export async function writeFixtureRun(runsRoot: string, options: FixtureOptions)
       seed: options.seed ?? 7,
       config: { stage_a_paths: [stageA] },
       config_hash: 'x',
-      model: { backend: 'llama-cpp', path: '/models/tiny.gguf', sha256: null, name: null },
+      model: { backend: 'llama-cpp', path: '/models/tiny.gguf', fingerprint: null, name: null },
       versions: {},
       inputs: [{ path: stageA, sha256: 'x', lines: options.groups }],
       created_at: '2025-01-01T00:00:00.000Z',

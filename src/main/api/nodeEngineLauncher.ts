@@ -2,9 +2,13 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { EngineLauncher, EngineProcess } from './JobRunner';
 
-/** The argv of the engine CLI for a job; the Electron utilityProcess uses the same. */
-export function engineArgs(kind: 'stage_b' | 'distill', configPath: string): string[] {
-  return [kind === 'distill' ? 'distill' : 'run', '--config', configPath, '--events-json'];
+/**
+ * The argv of the engine CLI for a job; the Electron utilityProcess uses the same.
+ * A distillation job is a Stage-B run whose config enables stage_b_distillation
+ * (the corpus is written from the converged epoch), so both kinds run `run`.
+ */
+export function engineArgs(_kind: 'stage_b' | 'distill', configPath: string): string[] {
+  return ['run', '--config', configPath, '--events-json'];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { readdir, readFile, appendFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { StageBError, toStageBError } from '../../shared/errors';
@@ -14,12 +15,24 @@ import {
   type SelectionRecord,
   type TrajectoryRecord,
 } from '../../shared/schemas/records';
-import { RunManifestSchema, TelemetrySchema, type BatchTelemetry, type EpochTelemetry } from '../../shared/schemas/telemetry';
+import { TelemetrySchema, type BatchTelemetry, type EpochTelemetry } from '../../shared/schemas/telemetry';
 import type { ApiContext } from './ApiContext';
 import { loadGuidanceTimeline } from './GuidanceTimeline';
 import { readJsonFile, readJsonlTolerant } from './readJsonlTolerant';
 import { LABEL_CODE, ROW_FLAG } from './RowColumns';
 import { RUN_FILES, resolveMissionDir } from './runDirectory';
+
+/**
+ * The few run.json fields the workbench shows, read leniently: a run written by an
+ * older or newer engine (RunManifestSchema drift) must still open for review.
+ */
+const LooseManifestSchema = z.object({
+  seed: z.number().int().optional(),
+  created_at: z.string().optional(),
+  model: z.object({ backend: z.string().optional(), path: z.string().nullable().optional(), name: z.string().nullable().optional() }).partial().optional(),
+  config: z.object({ stage_a_paths: z.array(z.string()).optional() }).passthrough().optional(),
+  inputs: z.array(z.object({ path: z.string() }).passthrough()).optional(),
+});
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -78,11 +91,12 @@ async function summarizeRun(missionDir: string, runId: string, mission: string):
       summary.guidance_step = telemetry.guidance_step;
       summary.counts = telemetry.counts;
     }
-    const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), RunManifestSchema);
+    const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), LooseManifestSchema);
     if (manifest) {
-      summary.seed = manifest.seed;
-      summary.model = manifest.model.name ?? (manifest.model.path ? path.basename(manifest.model.path) : manifest.model.backend);
-      summary.started_at ??= manifest.created_at;
+      summary.seed = manifest.seed ?? null;
+      const model = manifest.model;
+      summary.model = model ? (model.name ?? (model.path ? path.basename(model.path) : (model.backend ?? null))) : null;
+      summary.started_at ??= manifest.created_at ?? null;
     }
   } catch (error) {
     summary.error = toStageBError(error, 'IO_READ_FAILED').toJSON();
@@ -131,14 +145,12 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
 
 /** The Stage-A tickets of one group, found by scanning the run's input files (named in run.json). */
 async function findTickets(missionDir: string, groupId: string): Promise<GroupTicket[]> {
-  const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), RunManifestSchema);
+  const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), LooseManifestSchema);
   if (!manifest) throw new StageBError('INPUT_NOT_FOUND', 'run.json is missing, so the Stage-A inputs are unknown', { file: RUN_FILES.manifest });
-  const configured = (manifest.config as { stage_a_paths?: unknown }).stage_a_paths;
-  const paths = manifest.inputs.length
+  const configured = manifest.config?.stage_a_paths;
+  const paths = manifest.inputs?.length
     ? manifest.inputs.map((input) => input.path)
-    : Array.isArray(configured)
-      ? configured.filter((value): value is string => typeof value === 'string')
-      : [];
+    : (configured ?? []);
   const needle = JSON.stringify(groupId).slice(1, -1);
   const tickets: GroupTicket[] = [];
   for (const file of paths) {

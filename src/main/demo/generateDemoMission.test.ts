@@ -79,14 +79,14 @@ describe('generateDemoMission', () => {
 
   it('ensureDemoMission reuses matching files and regenerates on another seed or an edit', async () => {
     const outDir = path.join(dir, 'ensure');
-    expect((await ensureDemoMission(outDir, 3)).generated).toBe(true);
+    expect((await ensureDemoMission(outDir, 3, 40)).generated).toBe(true);
     const first = await readAll(outDir);
-    expect((await ensureDemoMission(outDir, 3)).generated).toBe(false);
-    expect((await ensureDemoMission(outDir, 4)).generated).toBe(true);
-    expect((await ensureDemoMission(outDir, 3)).generated).toBe(true);
+    expect((await ensureDemoMission(outDir, 3, 40)).generated).toBe(false);
+    expect((await ensureDemoMission(outDir, 4, 40)).generated).toBe(true);
+    expect((await ensureDemoMission(outDir, 3, 40)).generated).toBe(true);
     expect(await readAll(outDir)).toEqual(first);
     await fsp.appendFile(path.join(outDir, 'demo_mission.stage_a.jsonl'), '\n');
-    expect((await ensureDemoMission(outDir, 3)).generated).toBe(true);
+    expect((await ensureDemoMission(outDir, 3, 40)).generated).toBe(true);
     expect(await readAll(outDir)).toEqual(first);
   });
 

@@ -476,7 +476,7 @@ export class GuidanceRepository implements GuidanceStore {
     for (const name of names.slice(0, Math.max(0, excess))) await fsp.unlink(path.join(this.snapshotDir, name)).catch(() => undefined);
   }
 
-  /** Tmp files of writers that died mid-write (we hold the lock, so no live writer owns one). */
+  /** Tmp files of writers that died mid-write. */
   private async removeOrphanTmpFiles(): Promise<void> {
     const targets: [string, string][] = [
       [path.dirname(this.path), path.basename(this.path)],
@@ -493,7 +493,8 @@ export class GuidanceRepository implements GuidanceStore {
       for (const name of names) {
         if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
         const pid = Number(name.slice(prefix.length).split('.')[0]);
-        if (pid !== process.pid && isProcessAlive(pid)) continue;
+        // Live writers (this process included) always remove their own tmp files.
+        if (isProcessAlive(pid)) continue;
         await fsp.unlink(path.join(dir, name)).catch(() => undefined);
       }
     }

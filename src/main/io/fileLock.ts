@@ -118,7 +118,8 @@ async function removeLeftovers(lockPath: string): Promise<void> {
       const match = pattern.exec(name);
       if (!match) return;
       const pid = Number(match[1]);
-      if (pid !== process.pid && isProcessAlive(pid)) return;
+      // Our own process may have other acquirers waiting with pending files of their own.
+      if (isProcessAlive(pid)) return;
       await fsp.unlink(path.join(dir, name)).catch(() => undefined);
     }),
   );

@@ -89,24 +89,24 @@ export async function ingestStageA(options: IngestStageAOptions): Promise<{ tick
         value = JSON.parse(line.text);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        if (report({ code: 'INPUT_MALFORMED_JSON', message: `${file}:${line.line} is not valid JSON: ${reason}`, file, line: line.line })) break scan;
+        if (report({ code: 'INPUT_MALFORMED_JSON', message: `not valid JSON: ${reason}`, file, line: line.line })) break scan;
         continue;
       }
       if (!value || typeof value !== 'object' || Array.isArray(value)) {
-        if (report({ code: 'INPUT_INVALID_FIELD', message: `${file}:${line.line} must be a JSON object (one ticket per line)`, file, line: line.line })) break scan;
+        if (report({ code: 'INPUT_INVALID_FIELD', message: 'each line must be a JSON object (one ticket per line)', file, line: line.line })) break scan;
         continue;
       }
       const parsed = StageARecordSchema.safeParse(value);
       if (!parsed.success) {
         const issue = describeZodIssue(parsed.error.issues[0]);
         const field = issue.field || undefined;
-        const message = `${file}:${line.line}${field ? ` field ${field}` : ''}: ${issue.message}`;
+        const message = issue.message;
         if (report({ code: 'INPUT_INVALID_FIELD', message, file, line: line.line, field })) break scan;
         continue;
       }
       const record = parsed.data;
       if (record.mission.trim() !== mission) {
-        const message = `${file}:${line.line}: mission ${JSON.stringify(record.mission)} does not match the configured mission ${JSON.stringify(mission)}`;
+        const message = `mission ${JSON.stringify(record.mission)} does not match the configured mission ${JSON.stringify(mission)}`;
         if (report({ code: 'INPUT_MISSION_MISMATCH', message, file, line: line.line, field: 'mission' })) break scan;
         continue;
       }
@@ -114,7 +114,7 @@ export async function ingestStageA(options: IngestStageAOptions): Promise<{ tick
       const key = ticketKey(record.group_id, label);
       const seen = firstSeen.get(key);
       if (seen) {
-        const message = `${file}:${line.line}: duplicate ticket_key ${JSON.stringify(key)} (group_id with the same label), first seen at ${seen.file}:${seen.line}`;
+        const message = `duplicate ticket_key ${JSON.stringify(key)} (group_id with the same label), first seen at ${seen.file}:${seen.line}`;
         if (report({ code: 'INPUT_INVALID_FIELD', message, file, line: line.line, field: 'group_id' })) break scan;
         continue;
       }
@@ -134,7 +134,7 @@ export async function ingestStageA(options: IngestStageAOptions): Promise<{ tick
       });
     }
     if (fileStats.tickets === 0 && issues.length === 0) {
-      report({ code: 'INPUT_EMPTY', message: `${file} holds no tickets`, file });
+      report({ code: 'INPUT_EMPTY', message: 'the file holds no tickets', file });
     }
   }
 

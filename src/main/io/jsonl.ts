@@ -53,9 +53,9 @@ function decodeLine(bytes: Buffer, isFirst: boolean): string {
 
 function readErrorFor(error: unknown, file: string, missingCode: ErrorCode): StageBError {
   const errno = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (errno === 'ENOENT') return new StageBError(missingCode, `file not found: ${file}`, { file });
+  if (errno === 'ENOENT') return new StageBError(missingCode, 'file not found', { file });
   const reason = error instanceof Error ? error.message : String(error);
-  return new StageBError('IO_READ_FAILED', `cannot read ${file}: ${reason}`, { file });
+  return new StageBError('IO_READ_FAILED', `cannot read the file: ${reason}`, { file });
 }
 
 /** Streams the lines of a file (blank lines included) with their 1-based numbers. */
@@ -64,7 +64,7 @@ export async function* readJsonlLines(file: string, options: { missingCode?: Err
   let stream: ReturnType<typeof createReadStream>;
   try {
     const stat = await fsp.stat(file);
-    if (stat.isDirectory()) throw new StageBError('IO_READ_FAILED', `expected a file but found a directory: ${file}`, { file });
+    if (stat.isDirectory()) throw new StageBError('IO_READ_FAILED', 'expected a file but found a directory', { file });
     stream = createReadStream(file);
   } catch (error) {
     if (error instanceof StageBError) throw error;
@@ -132,7 +132,7 @@ export async function readJsonl<T>(
         }
         if (errors.length < maxErrors) {
           const reason = error instanceof Error ? error.message : String(error);
-          errors.push({ code: 'INPUT_MALFORMED_JSON', message: `line ${line.line} of ${file} is not valid JSON: ${reason}`, file, line: line.line });
+          errors.push({ code: 'INPUT_MALFORMED_JSON', message: `not valid JSON: ${reason}`, file, line: line.line });
         }
         continue;
       }
@@ -143,7 +143,7 @@ export async function readJsonl<T>(
         const issue = describeZodIssue(parsed.error.issues[0]);
         errors.push({
           code: 'INPUT_INVALID_FIELD',
-          message: `line ${line.line} of ${file}: ${issue.field ? `field ${issue.field}: ` : ''}${issue.message}`,
+          message: issue.message,
           file,
           line: line.line,
           field: issue.field || undefined,
@@ -170,7 +170,7 @@ function writeError(error: unknown, file: string): StageBError {
   const reason = error instanceof Error ? error.message : String(error);
   const hint =
     errno === 'ENOSPC' ? ' (disk full)' : errno === 'EACCES' || errno === 'EPERM' ? ' (permission denied)' : errno === 'EROFS' ? ' (read-only file system)' : '';
-  return new StageBError('IO_WRITE_FAILED', `cannot write ${file}${hint}: ${reason}`, { file });
+  return new StageBError('IO_WRITE_FAILED', `write failed${hint}: ${reason}`, { file });
 }
 
 async function writeAll(handle: fsp.FileHandle, data: Buffer): Promise<void> {

@@ -26,8 +26,8 @@ export async function loadInitialGuidance(file: string, mission: string, budget:
     text = await fsp.readFile(file, 'utf8');
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
-    if (errno === 'ENOENT') throw new StageBError('GUIDANCE_NOT_FOUND', `guidance file not found: ${file}`, { file });
-    throw new StageBError('IO_READ_FAILED', `cannot read guidance ${file}: ${error instanceof Error ? error.message : String(error)}`, { file });
+    if (errno === 'ENOENT') throw new StageBError('GUIDANCE_NOT_FOUND', 'guidance file not found', { file });
+    throw new StageBError('IO_READ_FAILED', `cannot read the guidance file: ${error instanceof Error ? error.message : String(error)}`, { file });
   }
   let value: unknown;
   try {
@@ -60,7 +60,7 @@ export async function loadInitialGuidance(file: string, mission: string, budget:
   if (!parsed.success) {
     const issue = describeZodIssue(parsed.error.issues[0]);
     const field = issue.field ? `${mission}.${issue.field}` : mission;
-    throw new StageBError('GUIDANCE_INVALID', `${field}: ${issue.message}`, { file, field }, parsed.error.issues);
+    throw new StageBError('GUIDANCE_INVALID', issue.message, { file, field }, parsed.error.issues);
   }
   const state = parsed.data;
   const blank = Object.entries(state.experiences).find(([, textValue]) => textValue.trim() === '');

@@ -90,7 +90,7 @@ export function parseRunConfigText(text: string, fileLabel: string): { config: R
       parsed.error.issues.slice(0, 20).map((zodIssue) => {
         const issue = describeZodIssue(zodIssue);
         return {
-          message: issue.field ? `${issue.field}: ${issue.message}` : issue.message,
+          message: issue.message,
           field: issue.field || undefined,
           line: lineOfPath(doc, lineCounter, issue.path),
         };
@@ -130,9 +130,9 @@ export async function loadRunConfig(configPath: string): Promise<LoadedRunConfig
     text = await fsp.readFile(absolute, 'utf8');
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
-    if (errno === 'ENOENT') throw new StageBError('CONFIG_NOT_FOUND', `config file not found: ${absolute}`, { file: absolute });
-    if (errno === 'EISDIR') throw new StageBError('CONFIG_NOT_FOUND', `expected a config file but found a directory: ${absolute}`, { file: absolute });
-    throw new StageBError('IO_READ_FAILED', `cannot read config ${absolute}: ${error instanceof Error ? error.message : String(error)}`, { file: absolute });
+    if (errno === 'ENOENT') throw new StageBError('CONFIG_NOT_FOUND', 'config file not found', { file: absolute });
+    if (errno === 'EISDIR') throw new StageBError('CONFIG_NOT_FOUND', 'expected a config file but found a directory', { file: absolute });
+    throw new StageBError('IO_READ_FAILED', `cannot read the config: ${error instanceof Error ? error.message : String(error)}`, { file: absolute });
   }
   const { config, raw } = parseRunConfigText(text, absolute);
   const configDir = path.dirname(absolute);

@@ -27,5 +27,9 @@ export function describeZodIssue(issue: z.core.$ZodIssue): { field: string; mess
     path.push(issue.keys[0]);
     return { field: zodIssuePath(path), message: `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`, path };
   }
+  // Record key failures carry the useful message (the key's own rule) one level down.
+  if (issue.code === 'invalid_key' && issue.issues.length > 0) {
+    return { field: zodIssuePath(path), message: issue.issues[0].message, path };
+  }
   return { field: zodIssuePath(path), message: issue.message, path };
 }

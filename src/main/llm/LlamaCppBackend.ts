@@ -12,6 +12,7 @@ import {
   type LlamaGrammar,
   type LlamaModel,
   type Token,
+  type TokenMeterState,
 } from 'node-llama-cpp';
 import { StageBError, type ErrorCode } from '../../shared/errors';
 import type { LlamaCppModelConfig } from '../../shared/schemas/runConfig';
@@ -183,21 +184,32 @@ export class LlamaCppBackend implements LlmBackend {
         disableContextShift: true,
         signal,
       });
-      const used = slot.sequence.tokenMeter.diff(before);
-      this.meter.promptEvaluated += used.usedInputTokens;
-      this.meter.generated += used.usedOutputTokens;
+      const used = this.recordUsage(slot, before);
       const reason = result.metadata.stopReason;
       const finishReason: FinishReason = reason === 'maxTokens' ? 'length' : reason === 'abort' ? 'abort' : 'stop';
-      return { text: result.response, finishReason, promptTokens: tokens.length, generatedTokens: used.usedOutputTokens };
+      return { text: result.response, finishReason, promptTokens: tokens.length, generatedTokens: used.generated };
     } catch (error) {
-      const used = slot.sequence.tokenMeter.diff(before);
-      this.meter.promptEvaluated += used.usedInputTokens;
-      this.meter.generated += used.usedOutputTokens;
+      this.recordUsage(slot, before);
       if (isAbortError(error, signal)) throw new StageBError('CANCELLED', 'generation cancelled', { file: this.modelPath });
       // The sequence state is unknown after a native failure; start it clean next time.
       await slot.sequence.clearHistory().catch(() => undefined);
       throw classifyNativeError(error, 'INTERNAL', this.modelPath, 'generation failed');
     }
+  }
+
+  /**
+   * node-llama-cpp meters each decode's logit-producing token as "output", so
+   * the last prompt token lands there (input = prompt tokens evaluated - 1) and
+   * output equals the tokens sampled (the last sampled one is never fed back).
+   * Measured: a fresh 2,363-token prompt with maxTokens 1 gives input 2,362, output 1.
+   */
+  private recordUsage(slot: SequenceSlot, before: TokenMeterState): { evaluated: number; generated: number } {
+    const used = slot.sequence.tokenMeter.diff(before);
+    const evaluated = used.usedInputTokens + (used.usedOutputTokens > 0 ? 1 : 0);
+    const generated = used.usedOutputTokens;
+    this.meter.promptEvaluated += evaluated;
+    this.meter.generated += generated;
+    return { evaluated, generated };
   }
 
   private grammarFor(constraint: OutputConstraint): Promise<LlamaGrammar> | undefined {

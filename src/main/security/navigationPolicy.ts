@@ -16,7 +16,7 @@ export function isAllowedNavigation(url: string, appOrigin: string): boolean {
   }
   if (target.username || target.password) return false;
   // URL.origin is 'null' for non-special schemes such as app://, so compare the parts.
-  return target.protocol === app.protocol && target.host === app.host && target.host !== '';
+  return target.protocol === app.protocol && target.host.toLowerCase() === app.host.toLowerCase() && target.host !== '';
 }
 
 /** The same check for the frame that sent an IPC message (event.senderFrame.url). */

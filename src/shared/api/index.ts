@@ -19,3 +19,5 @@ export * from './contract';
 export * from './transport';
 export * from './httpClient';
 export * from './selectApiClient';
+export * from './createBridgeClient';
+export * from './methodNames';

@@ -1,11 +1,11 @@
 import { formatError, type SerializedError } from '../errors';
-import type { ApiEvent, ApiInput, ApiMethod, ApiOutput } from './contract';
+import type { ApiEnvelope, ApiEvent, ApiInput, ApiMethod, ApiOutput } from './contract';
 
 /**
- * What the renderer talks to. The Electron preload bridge (window.stagebApi) and
- * the HTTP client (createHttpClient) both implement it; a method resolves with
- * the method's output or rejects with an ApiCallError carrying the
- * SerializedError to show verbatim.
+ * What the renderer talks to. The Electron bridge (createBridgeClient over
+ * window.stagebBridge) and the HTTP client (createHttpClient) both implement it;
+ * a method resolves with the method's output or rejects with an ApiCallError
+ * carrying the SerializedError to show verbatim. selectApiClient() picks one.
  */
 export type ApiClient = {
   [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>>;
@@ -14,16 +14,22 @@ export type ApiClient = {
   onEvent(listener: (event: ApiEvent) => void): () => void;
 };
 
-/** The global name under which the Electron preload exposes its ApiClient. */
-export const PRELOAD_GLOBAL = 'stagebApi';
+/**
+ * What the Electron preload exposes (contextBridge cannot carry Error subclasses,
+ * so each method resolves with the envelope; createBridgeClient turns it into an ApiClient).
+ */
+export type PreloadBridge = {
+  [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiEnvelope>;
+} & {
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+};
 
-/** IPC channels: one per method (`api:<method>`) plus the event channel. */
-export const IPC_METHOD_PREFIX = 'api:';
-export const IPC_EVENT_CHANNEL = 'api-event';
+/** The global name under which the Electron preload exposes its PreloadBridge. */
+export const PRELOAD_GLOBAL = 'stagebBridge';
 
-export function ipcChannelFor(method: ApiMethod): string {
-  return `${IPC_METHOD_PREFIX}${method}`;
-}
+/** IPC: one invoke channel carrying { method, input }, and one channel for pushed events. */
+export const IPC_INVOKE_CHANNEL = 'stageb:api';
+export const IPC_EVENT_CHANNEL = 'stageb:event';
 
 /** A failed API call; `error` is what the server (or the transport) reported. */
 export class ApiCallError extends Error {

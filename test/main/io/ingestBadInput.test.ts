@@ -64,6 +64,15 @@ describe('Stage-A input errors', () => {
     expect(error.location).toEqual({ file, line: 3, field: 'per_image.image_2' });
   });
 
+  it('bad per_image key → INPUT_INVALID_FIELD naming the key and its rule, location printed once', async () => {
+    const file = await write('key.jsonl', ok('A', { per_image: { img1: 'x×1' } }) + '\n');
+    const error = await caught(ingestStageA({ paths: [file], mission: 'M' }));
+    expect(error.code).toBe('INPUT_INVALID_FIELD');
+    expect(error.location).toEqual({ file, line: 1, field: 'per_image.img1' });
+    expect(error.message).toContain('image_1');
+    expect(error.format().split(file)).toHaveLength(2);
+  });
+
   it('unknown label → INPUT_INVALID_FIELD on label', async () => {
     const file = await write('label.jsonl', ok('A', { label: 'maybe' }) + '\n');
     const error = await caught(ingestStageA({ paths: [file], mission: 'M' }));

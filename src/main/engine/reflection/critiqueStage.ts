@@ -5,17 +5,12 @@ import { isInvariantKey, learnedKeyIndex, sortExperienceKeys } from '../../../sh
 import type { DecodeParams } from '../../../shared/schemas/decode';
 import type { LlmBackend, PromptSegments } from '../../llm/LlmBackend';
 import { generateStrictJson } from './generateStrictJson';
+import { boundedText } from './boundedText';
+import { DEFAULT_CRITIQUE_LIMITS, fitCritiqueLimits, tokensPerCharacter, type CritiqueLimits } from './outputLimits';
 import type { SummaryArtifact } from './reflectionArtifacts';
 
-/** Output bounds of the critique stage (characters / items); they also bound the grammar. */
-export const CRITIQUE_LIMITS = {
-  operations: 3,
-  text: 160,
-  rationale: 100,
-  evidence: 4,
-  merge_from: 3,
-  uncertainty_note: 120,
-} as const;
+/** The default bounds; runCritiqueStage fits them to the token budget (outputLimits.ts). */
+export const CRITIQUE_LIMITS = DEFAULT_CRITIQUE_LIMITS;
 
 export type CritiqueKeySpace = {
   /** Existing learned keys (G0..Gn) that may be modified or merged into. */
@@ -44,16 +39,20 @@ export function critiqueKeySpace(experiences: Readonly<Record<string, string>>, 
  * evidence ids depend on the current guidance and the batch. One variant per op, each
  * listing every key it uses (node-llama-cpp's grammar requires all listed properties),
  * so that the grammar itself rules out an add without text or a merge without sources.
+ * At least one operation is required: the spec treats an empty answer as a generation
+ * error, so under the grammar the model cannot produce one (doubt goes in
+ * uncertainty_note, and the holdout gate decides); an unconstrained backend's empty
+ * list still fails the zod parse and becomes generation_error.
  * The zod schema and the JSON schema are built side by side from the same lists;
  * critiqueStage.test.ts checks that they agree.
  */
-export function buildCritiqueSchemas(space: CritiqueKeySpace): { schema: z.ZodType<CritiqueOutput>; jsonSchema: Record<string, unknown> } {
-  const text = z.string().min(1).max(CRITIQUE_LIMITS.text);
-  const rationale = z.string().max(CRITIQUE_LIMITS.rationale);
-  const evidence = z.array(z.enum(space.evidence as [string, ...string[]])).min(1).max(CRITIQUE_LIMITS.evidence);
-  const jText = { type: 'string', minLength: 1, maxLength: CRITIQUE_LIMITS.text };
-  const jRationale = { type: 'string', maxLength: CRITIQUE_LIMITS.rationale };
-  const jEvidence = { type: 'array', items: { enum: space.evidence }, minItems: 1, maxItems: CRITIQUE_LIMITS.evidence };
+export function buildCritiqueSchemas(space: CritiqueKeySpace, limits: CritiqueLimits = DEFAULT_CRITIQUE_LIMITS): { schema: z.ZodType<CritiqueOutput>; jsonSchema: Record<string, unknown> } {
+  const text = boundedText(1, limits.text);
+  const rationale = boundedText(0, limits.rationale);
+  const evidence = z.array(z.enum(space.evidence as [string, ...string[]])).min(1).max(limits.evidence);
+  const jText = { type: 'string', minLength: 1, maxLength: limits.text };
+  const jRationale = { type: 'string', minLength: 0, maxLength: limits.rationale };
+  const jEvidence = { type: 'array', items: { enum: space.evidence }, minItems: 1, maxItems: limits.evidence };
 
   const zVariants: z.ZodObject[] = [];
   const jVariants: Record<string, unknown>[] = [];
@@ -79,23 +78,23 @@ export function buildCritiqueSchemas(space: CritiqueKeySpace): { schema: z.ZodTy
       key: [z.enum(space.editable as [string, ...string[]]), { enum: space.editable }],
       text: [text, jText],
       merge_from: [
-        z.array(z.enum(space.removable as [string, ...string[]])).min(1).max(CRITIQUE_LIMITS.merge_from),
-        { type: 'array', items: { enum: space.removable }, minItems: 1, maxItems: CRITIQUE_LIMITS.merge_from },
+        z.array(z.enum(space.removable as [string, ...string[]])).min(1).max(limits.merge_from),
+        { type: 'array', items: { enum: space.removable }, minItems: 1, maxItems: limits.merge_from },
       ],
     });
   }
   const operation = zVariants.length === 1 ? zVariants[0] : z.union(zVariants as [z.ZodObject, z.ZodObject, ...z.ZodObject[]]);
   const schema = z
     .object({
-      operations: z.array(operation).max(CRITIQUE_LIMITS.operations),
-      uncertainty_note: z.string().min(1).max(CRITIQUE_LIMITS.uncertainty_note).nullable(),
+      operations: z.array(operation).min(1).max(limits.operations),
+      uncertainty_note: boundedText(1, limits.uncertainty_note).nullable(),
     })
     .strict() as unknown as z.ZodType<CritiqueOutput>;
   const jsonSchema = {
     type: 'object',
     properties: {
-      operations: { type: 'array', items: jVariants.length === 1 ? jVariants[0] : { oneOf: jVariants }, maxItems: CRITIQUE_LIMITS.operations },
-      uncertainty_note: { oneOf: [{ type: 'string', minLength: 1, maxLength: CRITIQUE_LIMITS.uncertainty_note }, { type: 'null' }] },
+      operations: { type: 'array', items: jVariants.length === 1 ? jVariants[0] : { oneOf: jVariants }, minItems: 1, maxItems: limits.operations },
+      uncertainty_note: { oneOf: [{ type: 'string', minLength: 1, maxLength: limits.uncertainty_note }, { type: 'null' }] },
     },
     required: ['operations', 'uncertainty_note'],
     additionalProperties: false,
@@ -129,7 +128,8 @@ const LABEL_TEXT = { pass: '通过', fail: '不通过' } as const;
  * Only the stage-1 summaries go in — never Stage-A text — so the model has nothing to copy
  * but its own critic notes.
  */
-export function buildCritiquePrompt(input: { mission: string; experiences: Record<string, string>; summary: SummaryArtifact; space: CritiqueKeySpace }): PromptSegments {
+export function buildCritiquePrompt(input: { mission: string; experiences: Record<string, string>; summary: SummaryArtifact; space: CritiqueKeySpace; limits?: CritiqueLimits }): PromptSegments {
+  const limits = input.limits ?? DEFAULT_CRITIQUE_LIMITS;
   const groups = input.summary.groups.map((g) => {
     const match = g.signals.label_match === null ? '无法比较' : g.signals.label_match ? '一致' : '不一致';
     return [
@@ -149,9 +149,9 @@ export function buildCritiquePrompt(input: { mission: string; experiences: Recor
     '',
     '根据以上总结修订经验，使判定与人工标签一致。',
     '只输出一个 JSON 对象，固定两个键 "operations" 和 "uncertainty_note"，不要 markdown 代码块，不要任何其他文字。',
-    `"operations": 最多 ${CRITIQUE_LIMITS.operations} 个操作，每个操作的键固定为 op、key、text、merge_from（仅 merge）、rationale、evidence。`,
+    `"operations": 最多 ${limits.operations} 个操作，每个操作的键固定为 op、key、text、merge_from（仅 merge）、rationale、evidence。`,
     `  op=add: 新增一条经验，key 固定为 "${input.space.addKey}"；op=modify: 改写已有经验；op=merge: 把 merge_from 中的经验并入 key；op=remove: 删除经验（G0 不可删除）。`,
-    `  text 是一条通用规则，不超过 ${CRITIQUE_LIMITS.text} 字；evidence 只能填上面列出的工单编号。`,
+    `  text 是一条通用规则，不超过 ${limits.text} 字；evidence 只能填上面列出的工单编号。`,
     '  不要照抄样本总结或图片摘要（例如 "×1"、"标签/" 这类计数写法），经验必须是可复用的检查规则。',
     '"uncertainty_note": 若证据不足或可能是标签错误，写一句说明；否则为 null。',
   ];
@@ -171,10 +171,15 @@ export async function runCritiqueStage(input: {
   signal?: AbortSignal;
 }): Promise<CritiqueResult> {
   const space = critiqueKeySpace(input.experiences, input.summary.groups.map((g) => g.ticket_key));
-  const { schema, jsonSchema } = buildCritiqueSchemas(space);
+  const limits = fitCritiqueLimits(
+    input.decode.max_new_tokens,
+    await tokensPerCharacter(input.backend),
+    Math.max(...space.evidence.map((k) => new TextEncoder().encode(k).length)),
+  );
+  const { schema, jsonSchema } = buildCritiqueSchemas(space, limits);
   const result = await generateStrictJson({
     backend: input.backend,
-    prompt: buildCritiquePrompt({ mission: input.mission, experiences: input.experiences, summary: input.summary, space }),
+    prompt: buildCritiquePrompt({ mission: input.mission, experiences: input.experiences, summary: input.summary, space, limits }),
     jsonSchema,
     schema,
     decode: input.decode,

@@ -86,8 +86,17 @@ describe('reflectOnBatch on the tiny model', () => {
       // Large enough that the bounded grammars always close before the token cap.
       reflection: { max_new_tokens: 3500, apply_if_delta: 0, allow_uncertain: true, max_false_release_increase: 1 },
     });
+    // The lead's holdout rollout is not under test here: the initial guidance gets every
+    // holdout ticket right and any preview gets them wrong, so the gate always refuses and
+    // the guidance step stays put for the rerun.
+    const initial = JSON.stringify((await guidance.read()).experiences);
     const holdoutLabels: GroupLabel[] = ['fail', 'pass'];
-    const evaluateHoldout = async (): Promise<HoldoutRow[]> => holdoutLabels.map((label, i) => ({ ticket_key: `h${i}::${label}`, label, verdict: 'pass' }));
+    const evaluateHoldout = async (experiences: Record<string, string>): Promise<HoldoutRow[]> =>
+      holdoutLabels.map((label, i) => ({
+        ticket_key: `h${i}::${label}`,
+        label,
+        verdict: JSON.stringify(experiences) === initial ? label : label === 'pass' ? 'fail' : 'pass',
+      }));
     const make = (b: LlmBackend, s: FsArtifactStore): ReflectionContext => ({
       backend: b,
       store: s,
@@ -133,7 +142,8 @@ describe('reflectOnBatch on the tiny model', () => {
     }
     expect(existsSync(join(dir, 'reflection_cache', 'epoch0_cycle0_critique.json'))).toBe(true);
 
-    if (outcome.applied) return; // an applied plan moved the guidance step: a rerun is a new reflection
+    expect(outcome.applied).toBe(false);
+    expect((await guidance.read()).step).toBe(0);
     const rerun = counted(backend);
     const again = await reflectOnBatch(make(rerun, new FsArtifactStore(dir)));
     expect(rerun.requests).toHaveLength(0);

@@ -248,7 +248,7 @@ describe('reflectOnBatch: generation errors leave guidance untouched', () => {
     ['truncated output', { text: critique([addOp(HELPFUL_RULE)]).slice(0, 40), finishReason: 'length' }, /truncated/],
     ['a schema violation (evidence outside the batch)', critique([addOp(HELPFUL_RULE, { evidence: ['zz::pass'] })]), /schema violation/],
     ['a missing key', JSON.stringify({ operations: [addOp(HELPFUL_RULE)] }), /schema violation/],
-    ['zero operations', critique([]), /zero operations/],
+    ['zero operations', critique([]), /operations: Too small/],
   ];
   for (const [name, reply, message] of bad) {
     it(`${name} -> generation_error`, async () => {
@@ -366,5 +366,20 @@ describe('reflectOnBatch: the stage cache', () => {
     const prompt = backend.requests[0].prompt.userParts.join('');
     expect(prompt).toContain('已有批评。');
     expect(prompt).not.toContain('标签/可识别');
+  });
+
+  it('does not summarise a group whose candidates were all malformed', async () => {
+    const backend = new ScriptedBackend([critique([addOp(CONFUSING_RULE)])]);
+    const outcome = await reflectOnBatch(context({
+      backend,
+      specs: [
+        { group: 'g1', label: 'fail', verdicts: ['pass', 'pass'] },
+        { group: 'm', label: 'pass', verdicts: [null, null] },
+      ],
+    }));
+    // One sample summary (g1) and the critique.
+    expect(backend.calls).toBe(2);
+    expect(outcome.sampleSummaries.find((g) => g.group_id === 'm')).toMatchObject({ summary: null, critique: null, summary_error: expect.stringMatching(/malformed/) });
+    expect(outcome.record.reflection.debug_info?.summary_warnings).toHaveLength(1);
   });
 });

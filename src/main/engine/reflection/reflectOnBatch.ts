@@ -32,11 +32,10 @@ import {
   type SummaryGroup,
 } from './reflectionArtifacts';
 import { buildSummaryArtifact } from './summaryStage';
-import { CRITIQUE_LIMITS, runCritiqueStage } from './critiqueStage';
+import { runCritiqueStage } from './critiqueStage';
 import { buildBatchUpdate } from './batchUpdateStage';
 import { decideGate, type GateDecision } from './holdoutGate';
 import { reflectionDecode } from './reflectionDecode';
-import { SAMPLE_SUMMARY_LIMITS } from './sampleSummarizer';
 
 export type ReflectionContext = {
   backend: LlmBackend;
@@ -117,7 +116,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     batch_index: ctx.batchIndex,
     guidance_step: stepBefore,
     experiences: experiencesFp,
-    limits: SAMPLE_SUMMARY_LIMITS,
+    max_new_tokens: ctx.config.max_new_tokens,
     groups: learnable.map(({ selection: s }) => [s.ticket_key, s.label, s.verdict, s.reason, s.vote, s.signals]),
     excluded: eligibility.need_review,
   });
@@ -221,7 +220,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
 
   // Stage 2: critique.
   const critiqueName = reflectionCacheName(ctx.epoch, ctx.cycle, 'critique');
-  const critiqueFp = fingerprint({ summary: summary.inputs_fingerprint, groups: summary.groups, experiences: experiencesFp, limits: CRITIQUE_LIMITS });
+  const critiqueFp = fingerprint({ summary: summary.inputs_fingerprint, groups: summary.groups, experiences: experiencesFp, max_new_tokens: ctx.config.max_new_tokens });
   let critique: CritiqueArtifact;
   const cachedCritique = await readCachedArtifact(ctx.store, critiqueName, CritiqueArtifactSchema, critiqueFp);
   if (cachedCritique.value) {

@@ -6,34 +6,41 @@ import type { DecodeParams } from '../../../shared/schemas/decode';
 import { renderExperiences } from '../../../shared/guidance/renderExperiences';
 import type { LlmBackend, PromptSegments } from '../../llm/LlmBackend';
 import { generateStrictJson } from './generateStrictJson';
+import { boundedText } from './boundedText';
+import { DEFAULT_SAMPLE_SUMMARY_LIMITS, fitSampleSummaryLimits, tokensPerCharacter, type SampleSummaryLimits } from './outputLimits';
 
-/** Character bounds: they keep a random-weight model's output finite and the prompt short. */
-export const SAMPLE_SUMMARY_LIMITS = { summary: 200, critique: 120 } as const;
-
-/** What the SampleSummarizer must return for one group. */
-export const SampleSummarySchema = z
-  .object({
-    summary: z.string().min(1).max(SAMPLE_SUMMARY_LIMITS.summary),
-    critique: z.string().min(1).max(SAMPLE_SUMMARY_LIMITS.critique),
-  })
-  .strict();
-export type SampleSummary = z.infer<typeof SampleSummarySchema>;
+/** The default bounds (characters); summarizeSample fits them to the token budget. */
+export const SAMPLE_SUMMARY_LIMITS = DEFAULT_SAMPLE_SUMMARY_LIMITS;
 
 /**
- * The same shape as SampleSummarySchema in node-llama-cpp's JSON-schema subset (its
- * objects require every listed key and default to no additional properties). Written by
- * hand because zod's JSON Schema output uses anyOf / $schema, which that subset lacks;
- * sampleSummarizer.test.ts checks that the two agree.
+ * What the SampleSummarizer must return for one group, as a zod schema and as the same
+ * shape in node-llama-cpp's JSON-schema subset (objects require every listed key and
+ * allow no others). Written side by side because zod's JSON Schema output (anyOf,
+ * $schema) is not in that subset; schemas.test.ts checks that the two agree.
  */
-export const SAMPLE_SUMMARY_JSON_SCHEMA = {
-  type: 'object',
-  properties: {
-    summary: { type: 'string', minLength: 1, maxLength: SAMPLE_SUMMARY_LIMITS.summary },
-    critique: { type: 'string', minLength: 1, maxLength: SAMPLE_SUMMARY_LIMITS.critique },
-  },
-  required: ['summary', 'critique'],
-  additionalProperties: false,
-} as const;
+export function buildSampleSummarySchemas(limits: SampleSummaryLimits = DEFAULT_SAMPLE_SUMMARY_LIMITS) {
+  const schema = z
+    .object({
+      summary: boundedText(1, limits.summary),
+      critique: boundedText(1, limits.critique),
+    })
+    .strict();
+  const jsonSchema = {
+    type: 'object',
+    properties: {
+      summary: { type: 'string', minLength: 1, maxLength: limits.summary },
+      critique: { type: 'string', minLength: 1, maxLength: limits.critique },
+    },
+    required: ['summary', 'critique'],
+    additionalProperties: false,
+  };
+  return { schema, jsonSchema };
+}
+
+const DEFAULT_SCHEMAS = buildSampleSummarySchemas();
+export const SampleSummarySchema = DEFAULT_SCHEMAS.schema;
+export type SampleSummary = z.infer<typeof SampleSummarySchema>;
+export const SAMPLE_SUMMARY_JSON_SCHEMA: Record<string, unknown> = DEFAULT_SCHEMAS.jsonSchema;
 
 export type SampleSummaryInput = {
   mission: string;
@@ -64,7 +71,7 @@ function formatSignals(signals: Signals): string {
  * ban on copying them: summaries and critiques feed guidance, which must stay free of
  * per-photo counts.
  */
-export function buildSampleSummaryPrompt(input: SampleSummaryInput): PromptSegments {
+export function buildSampleSummaryPrompt(input: SampleSummaryInput, limits: SampleSummaryLimits = DEFAULT_SAMPLE_SUMMARY_LIMITS): PromptSegments {
   const photos = input.ticket.summaries.map((s, i) => `图片${i + 1}: ${s.text}`).join('\n');
   const lines = [
     `任务: ${input.mission}`,
@@ -81,8 +88,8 @@ export function buildSampleSummaryPrompt(input: SampleSummaryInput): PromptSegme
     `确定性信号: ${formatSignals(input.signals)}`,
     '',
     '只输出一个 JSON 对象，固定两个键 "summary" 和 "critique"，不要 markdown 代码块，不要任何其他文字。',
-    `"summary": 2-3 句，复述选中候选得出的结论及其依据，不超过 ${SAMPLE_SUMMARY_LIMITS.summary} 字。`,
-    `"critique": 1-2 句，指出判定失误的线索或经验需要补充之处，不超过 ${SAMPLE_SUMMARY_LIMITS.critique} 字。`,
+    `"summary": 2-3 句，复述选中候选得出的结论及其依据，不超过 ${limits.summary} 字。`,
+    `"critique": 1-2 句，指出判定失误的线索或经验需要补充之处，不超过 ${limits.critique} 字。`,
     '不要照抄图片摘要原文（例如 "×1"、"标签/" 这类计数写法）。',
   ];
   return { system: '', userParts: [lines.join('\n')] };
@@ -91,18 +98,23 @@ export function buildSampleSummaryPrompt(input: SampleSummaryInput): PromptSegme
 /**
  * The SampleSummarizer: one JSON-schema-constrained call per group. Invalid output is a
  * warning for the caller, never fatal: the result then carries nulls and the error.
+ * Without explicit `limits` the bounds are fitted to decode.max_new_tokens and the
+ * backend's tokens per character, so grammar-bound output is never truncated.
  */
 export async function summarizeSample(input: {
   backend: LlmBackend;
   sample: SampleSummaryInput;
   decode: DecodeParams;
   signal?: AbortSignal;
+  limits?: SampleSummaryLimits;
 }): Promise<SampleSummaryResult> {
+  const limits = input.limits ?? fitSampleSummaryLimits(input.decode.max_new_tokens, await tokensPerCharacter(input.backend));
+  const { schema, jsonSchema } = buildSampleSummarySchemas(limits);
   const result = await generateStrictJson({
     backend: input.backend,
-    prompt: buildSampleSummaryPrompt(input.sample),
-    jsonSchema: SAMPLE_SUMMARY_JSON_SCHEMA,
-    schema: SampleSummarySchema,
+    prompt: buildSampleSummaryPrompt(input.sample, limits),
+    jsonSchema,
+    schema,
     decode: input.decode,
     signal: input.signal,
   });

@@ -13,7 +13,7 @@ import { reflectionDecode } from './reflectionDecode';
  * the SampleSummarizer (one constrained call per group). When the engine already ran
  * the summarizer after selection (selection.summary/critique set), they are reused and
  * this stage makes no call; otherwise it calls the summarizer for the groups that lack
- * them. A group whose summarizer output was invalid keeps nulls and the error: a
+ * them (except groups without a selected candidate, which have nothing to summarise). A group whose summarizer output was invalid keeps nulls and the error: a
  * warning, not a failure of the stage.
  */
 export async function buildSummaryArtifact(input: {
@@ -33,7 +33,10 @@ export async function buildSummaryArtifact(input: {
     let summary = selection.summary;
     let critique = selection.critique;
     let summaryError: string | null = null;
-    if (summary === null || critique === null) {
+    if ((summary === null || critique === null) && selection.verdict === null) {
+      // Nothing was concluded: there is no candidate to summarise, and no call is made.
+      summaryError = 'no selected candidate (all candidates malformed)';
+    } else if (summary === null || critique === null) {
       const ticket = input.tickets.get(selection.ticket_key);
       llmCalls++;
       const result = await summarizeSample({

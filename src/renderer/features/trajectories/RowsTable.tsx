@@ -11,28 +11,28 @@ const ROW_HEIGHT = 30;
 type Column = { id: string; title: string; width: string; sort?: SortField; cell(row: RowItem): string };
 
 const COMMON: Column[] = [
-  { id: 'line', title: '#', width: '4.5em', sort: 'row', cell: (r) => String(r.line) },
-  { id: 'epoch', title: 'Ep', width: '3em', sort: 'epoch', cell: (r) => String(r.record.epoch) },
-  { id: 'batch', title: 'Batch', width: '4em', sort: 'batch_index', cell: (r) => String(r.record.batch_index) },
-  { id: 'group', title: 'Group', width: '15em', sort: 'group_id', cell: (r) => r.record.group_id },
-  { id: 'label', title: 'Label', width: '4em', sort: 'label', cell: (r) => r.record.label ?? '—' },
-  { id: 'verdict', title: 'Verdict', width: '5em', sort: 'verdict', cell: (r) => r.record.verdict ?? 'malformed' },
-  { id: 'match', title: 'Match', width: '4.5em', sort: 'label_match', cell: (r) => (r.record.signals.label_match === null ? '—' : r.record.signals.label_match ? '✓' : '✗') },
-  { id: 'conf', title: 'Conf', width: '4em', sort: 'confidence', cell: (r) => num(r.record.confidence) },
-  { id: 'sc', title: 'SC', width: '4em', sort: 'self_consistency', cell: (r) => num(r.record.signals.self_consistency) },
-  { id: 'step', title: 'Step', width: '3.5em', sort: 'guidance_step', cell: (r) => String(r.record.guidance_step) },
+  { id: 'line', title: '#', width: '56px', sort: 'row', cell: (r) => String(r.line) },
+  { id: 'epoch', title: 'Ep', width: '36px', sort: 'epoch', cell: (r) => String(r.record.epoch) },
+  { id: 'batch', title: 'Batch', width: '52px', sort: 'batch_index', cell: (r) => String(r.record.batch_index) },
+  { id: 'group', title: 'Group', width: '190px', sort: 'group_id', cell: (r) => r.record.group_id },
+  { id: 'label', title: 'Label', width: '52px', sort: 'label', cell: (r) => r.record.label ?? '—' },
+  { id: 'verdict', title: 'Verdict', width: '70px', sort: 'verdict', cell: (r) => r.record.verdict ?? 'malformed' },
+  { id: 'match', title: 'Match', width: '56px', sort: 'label_match', cell: (r) => (r.record.signals.label_match === null ? '—' : r.record.signals.label_match ? '✓' : '✗') },
+  { id: 'conf', title: 'Conf', width: '52px', sort: 'confidence', cell: (r) => num(r.record.confidence) },
+  { id: 'sc', title: 'SC', width: '52px', sort: 'self_consistency', cell: (r) => num(r.record.signals.self_consistency) },
+  { id: 'step', title: 'Step', width: '46px', sort: 'guidance_step', cell: (r) => String(r.record.guidance_step) },
 ];
 
 const SELECTION_ONLY: Column[] = [
-  { id: 'eligible', title: 'Eligible', width: '11em', sort: 'eligible', cell: (r) => ('eligible' in r.record ? (r.record.eligible === null ? '—' : r.record.eligible ? 'eligible' : r.record.ineligible_reason ?? 'ineligible') : '') },
+  { id: 'eligible', title: 'Eligible', width: '150px', sort: 'eligible', cell: (r) => ('eligible' in r.record ? (r.record.eligible === null ? '—' : r.record.eligible ? 'eligible' : r.record.ineligible_reason ?? 'ineligible') : '') },
 ];
 const TRAJECTORY_ONLY: Column[] = [
-  { id: 'cand', title: 'Cand', width: '3.5em', sort: 'candidate_index', cell: (r) => ('candidate_index' in r.record ? String(r.record.candidate_index) : '') },
-  { id: 'temp', title: 'T / p', width: '6em', cell: (r) => ('decode' in r.record ? `${r.record.decode.temperature}/${r.record.decode.top_p}` : '') },
+  { id: 'cand', title: 'Cand', width: '46px', sort: 'candidate_index', cell: (r) => ('candidate_index' in r.record ? String(r.record.candidate_index) : '') },
+  { id: 'temp', title: 'T / p', width: '76px', cell: (r) => ('decode' in r.record ? `${r.record.decode.temperature}/${r.record.decode.top_p}` : '') },
 ];
 const TAIL: Column[] = [
-  { id: 'warn', title: 'Warnings', width: '12em', cell: (r) => r.record.warnings.join(', ') },
-  { id: 'reason', title: 'Reason', width: 'minmax(12em, 1fr)', cell: (r) => r.record.reason ?? '' },
+  { id: 'warn', title: 'Warnings', width: '170px', cell: (r) => r.record.warnings.join(', ') },
+  { id: 'reason', title: 'Reason', width: 'minmax(160px, 1fr)', cell: (r) => r.record.reason ?? '' },
 ];
 
 /**

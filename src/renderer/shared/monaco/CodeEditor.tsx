@@ -31,7 +31,7 @@ export function CodeEditor({ value, onChange, language, height = 360, markers = 
   return (
     <div className="monaco-frame" style={{ height }} data-testid={testId}>
       <Editor value={value} language={language} theme="vs" onChange={(v) => onChange(v ?? '')} onMount={onMount}
-        options={{ readOnly, wordWrap: 'on', minimap: { enabled: false }, scrollBeyondLastLine: false, automaticLayout: true, tabSize: 2 }} />
+        options={{ readOnly, wordWrap: 'on', minimap: { enabled: false }, scrollBeyondLastLine: false, automaticLayout: true, tabSize: 2, unicodeHighlight: { ambiguousCharacters: false, invisibleCharacters: false } }} />
     </div>
   );
 }

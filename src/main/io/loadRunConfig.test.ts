@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { stringify } from 'yaml';
+import { StageBError } from '../../shared/errors';
+import { parseRunConfigText } from './loadRunConfig';
+
+const minimal = {
+  run_name: 'fuzz',
+  mission: 'M',
+  stage_a_paths: ['a.jsonl'],
+  guidance: { path: 'g.json' },
+  model: { backend: 'llama-cpp', path: 'm.gguf' },
+};
+
+function outcome(text: string): 'ok' | 'config_invalid' {
+  try {
+    parseRunConfigText(text, 'fuzz.yaml');
+    return 'ok';
+  } catch (error) {
+    expect(error).toBeInstanceOf(StageBError);
+    const stageB = error as StageBError;
+    expect(stageB.code).toBe('CONFIG_INVALID');
+    expect(stageB.location.file).toBe('fuzz.yaml');
+    if (stageB.location.line !== undefined) {
+      expect(stageB.location.line).toBeGreaterThanOrEqual(1);
+      expect(stageB.location.line).toBeLessThanOrEqual(text.split('\n').length + 1);
+    }
+    return 'config_invalid';
+  }
+}
+
+describe('parseRunConfigText', () => {
+  it('applies defaults to a minimal config', () => {
+    const { config } = parseRunConfigText(stringify(minimal), 'min.yaml');
+    expect(config.seed).toBe(17);
+    expect(config.sampler.candidates).toBe(4);
+    expect(config.output.root).toBe('runs');
+  });
+
+  it('only ever fails with CONFIG_INVALID and a line inside the text, on arbitrary text', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => void outcome(text)), { numRuns: 300 });
+  });
+
+  it('only ever fails with CONFIG_INVALID on structurally mutated configs', () => {
+    const mutated = fc.record({
+      key: fc.constantFrom('run_name', 'seed', 'mission', 'stage_a_paths', 'guidance', 'model', 'sampler', 'bogus'),
+      value: fc.oneof(fc.jsonValue(), fc.constant(undefined)),
+    });
+    fc.assert(
+      fc.property(fc.array(mutated, { maxLength: 4 }), (mutations) => {
+        const value: Record<string, unknown> = structuredClone(minimal);
+        for (const { key, value: v } of mutations) {
+          if (v === undefined) delete value[key];
+          else value[key] = v;
+        }
+        const result = outcome(stringify(value));
+        if (mutations.length === 0) expect(result).toBe('ok');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

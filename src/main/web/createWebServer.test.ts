@@ -1,0 +1,241 @@
+import { request as httpRequest } from 'node:http';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDefaultWorkbenchApi } from '../api/createDefaultWorkbenchApi';
+import type { WorkbenchApi } from '../api/createWorkbenchApi';
+import { writeFixtureRun } from '../api/fixtureRun';
+import { createWebServer } from './createWebServer';
+import { startWorkbenchWeb } from './webCli';
+
+const MISSION = 'BBU接地线检查';
+const TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuv';
+
+let base: string;
+let server: Server;
+let port: number;
+let api: WorkbenchApi;
+const logLines: string[] = [];
+
+type Reply = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
+
+function send(options: { method?: string; path: string; host?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: { host: options.host ?? `127.0.0.1:${port}`, ...options.headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+function post(method: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }, extra: { host?: string } = {}) {
+  return send({ method: 'POST', path: `/api/${method}`, headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body), ...extra });
+}
+
+beforeAll(async () => {
+  base = await realpath(await mkdtemp(path.join(tmpdir(), 'workbench-web-')));
+  await writeFixtureRun(path.join(base, 'runs'), { runName: 'run-a', mission: MISSION, groups: 10, candidates: 2, epochs: 1 });
+  await mkdir(path.join(base, 'static', 'assets'), { recursive: true });
+  await writeFile(path.join(base, 'static', 'index.html'), '<!doctype html><div id="root"></div>');
+  await writeFile(path.join(base, 'static', 'assets', 'app.js'), 'console.log(1)');
+  await writeFile(path.join(base, 'secret.txt'), 'TOP-SECRET');
+  api = createDefaultWorkbenchApi({ runsRoot: path.join(base, 'runs') });
+  server = createWebServer({ api, token: TOKEN, staticDir: path.join(base, 'static'), log: (line) => logLines.push(line), maxBodyBytes: 64 * 1024 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await rm(base, { recursive: true, force: true });
+});
+
+describe('authentication and host checks', () => {
+  it('serves an API call with the right token', async () => {
+    const reply = await post('listRuns', {});
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toMatchObject({ ok: true, result: { runs: [{ runId: 'run-a', mission: MISSION }] } });
+  });
+
+  it.each([
+    ['no header', {}],
+    ['wrong token', { authorization: 'Bearer nope' }],
+    ['token as Basic', { authorization: `Basic ${TOKEN}` }],
+    ['token with a suffix', { authorization: `Bearer ${TOKEN}x` }],
+  ])('401 with %s', async (_name, headers) => {
+    const reply = await post('listRuns', {}, headers as Record<string, string>);
+    expect(reply.status).toBe(401);
+    expect(JSON.parse(reply.body)).toMatchObject({ ok: false, error: { code: 'API_FORBIDDEN' } });
+  });
+
+  it('401 for a POST that carries the token only in the query string', async () => {
+    const reply = await send({ method: 'POST', path: `/api/listRuns?token=${TOKEN}`, headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(reply.status).toBe(401);
+  });
+
+  it.each([['evil.com'], [`evil.com:${0}`], ['127.0.0.1'], ['localhost.evil.com'], ['127.0.0.1:1']])('403 for Host %s even with the token', async (host) => {
+    const reply = await post('listRuns', {}, { authorization: `Bearer ${TOKEN}` }, { host: host.replace(':0', `:${port}`) });
+    expect(reply.status).toBe(403);
+  });
+
+  it('accepts localhost:PORT as Host', async () => {
+    expect((await post('listRuns', {}, undefined, { host: `localhost:${port}` })).status).toBe(200);
+  });
+
+  it('403 for the static app under a foreign Host too', async () => {
+    expect((await send({ path: '/', host: `evil.com:${port}` })).status).toBe(403);
+  });
+});
+
+describe('request validation', () => {
+  it('413 for a body over the limit', async () => {
+    const reply = await post('validateConfig', { text: 'x'.repeat(70 * 1024) });
+    expect(reply.status).toBe(413);
+  });
+
+  it('400 for a body that is not JSON', async () => {
+    const reply = await post('listRuns', '{nope');
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body).error.code).toBe('API_INVALID_REQUEST');
+  });
+
+  it('400 with the zod issue for an invalid payload', async () => {
+    const reply = await post('queryRows', { runId: 'run-a', mission: MISSION, kind: 'everything' });
+    expect(reply.status).toBe(400);
+    const { error } = JSON.parse(reply.body);
+    expect(error.code).toBe('API_INVALID_REQUEST');
+    expect(error.location.field).toBe('kind');
+    expect(error.message).toMatch(/kind/);
+  });
+
+  it('415 for a non-JSON content type', async () => {
+    const reply = await send({ method: 'POST', path: '/api/listRuns', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' }, body: '{}' });
+    expect(reply.status).toBe(415);
+  });
+
+  it('404 for an unknown method', async () => {
+    for (const method of ['dropTables', 'constructor', '__proto__', 'listRuns/../x']) {
+      const reply = await post(method, {});
+      expect(reply.status, method).toBe(404);
+    }
+  });
+
+  it('405 for GET on an API method', async () => {
+    expect((await send({ path: '/api/listRuns', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(405);
+  });
+
+  it.each([
+    [{ runId: '../..', mission: MISSION }, 400],
+    [{ runId: 'run-a', mission: '../../..' }, 400],
+    [{ runId: 'run-a', mission: 'x/y' }, 400],
+    [{ runId: '%2e%2e', mission: '%2e%2e' }, 403],
+  ])('path traversal %j is refused (%i)', async (ref, status) => {
+    const reply = await post('queryRows', { ...ref, kind: 'trajectories' });
+    expect(reply.status).toBe(status);
+  });
+
+  it.each([['..'], ['%2e%2e'], ['..%2f..%2fsecret.txt']])('snapshot name %j is refused', async (name) => {
+    const reply = await post('readSnapshot', { runId: 'run-a', mission: MISSION, name });
+    expect([400, 403, 404]).toContain(reply.status);
+    expect(reply.body).not.toContain('TOP-SECRET');
+  });
+});
+
+describe('static files', () => {
+  it('serves index.html with a strict CSP and security headers', async () => {
+    const reply = await send({ path: '/' });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toContain('id="root"');
+    expect(reply.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
+    expect(reply.headers['x-frame-options']).toBe('DENY');
+  });
+
+  it('serves assets and falls back to the app shell for client routes only', async () => {
+    expect((await send({ path: '/assets/app.js' })).headers['content-type']).toMatch(/javascript/);
+    expect((await send({ path: '/runs/run-a' })).body).toContain('id="root"');
+    expect((await send({ path: '/assets/missing.js' })).status).toBe(404);
+  });
+
+  it.each([['/../secret.txt'], ['/%2e%2e/secret.txt'], ['/..%2fsecret.txt'], ['/assets/..%2f..%2fsecret.txt'], ['/%2e%2e%2fsecret.txt'], ['/assets/%00.js']])('never serves %s', async (requestPath) => {
+    const reply = await send({ path: requestPath });
+    expect(reply.body).not.toContain('TOP-SECRET');
+    expect([200, 404]).toContain(reply.status);
+  });
+});
+
+describe('events (SSE)', () => {
+  it('401 without the token', async () => {
+    expect((await send({ path: '/api/events' })).status).toBe(401);
+    expect((await send({ path: '/api/events?token=wrong' })).status).toBe(401);
+  });
+
+  it('streams pushed events to a client with the token', async () => {
+    const received = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: `/api/events?token=${TOKEN}`, headers: { host: `127.0.0.1:${port}` } }, (res) => {
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-type']).toMatch(/text\/event-stream/);
+        let text = '';
+        res.on('data', (chunk) => {
+          text += chunk.toString();
+          if (text.includes('connected')) api.events.emit({ type: 'job_log', jobId: 'j1', line: 'hello' });
+          if (text.includes('hello')) {
+            req.destroy();
+            resolve(text);
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(received).toContain('data: {"type":"job_log","jobId":"j1","line":"hello"}');
+  });
+});
+
+describe('logging', () => {
+  it('never writes the token to the request log', async () => {
+    await send({ path: `/api/events?token=${TOKEN}x` });
+    await post('listRuns', {});
+    expect(logLines.length).toBeGreaterThan(5);
+    for (const line of logLines) expect(line).not.toContain(TOKEN);
+    expect(logLines.some((line) => line.startsWith('POST /api/listRuns 200'))).toBe(true);
+  });
+
+  it('the launcher prints the token once, in the URL line on stdout, and nowhere else', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const sink = (into: string[]) => new Writable({ write: (chunk, _enc, done) => (into.push(chunk.toString()), done()) });
+    const started = await startWorkbenchWeb(
+      { runs: path.join(base, 'runs'), configs: null, port: 0, host: '127.0.0.1', staticDir: path.join(base, 'static'), quiet: false },
+      { stdout: sink(out), stderr: sink(err) },
+    );
+    try {
+      const reply = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port: started.port, method: 'POST', path: '/api/listRuns', headers: { host: `127.0.0.1:${started.port}`, authorization: `Bearer ${started.token}`, 'content-type': 'application/json' } },
+          (res) => (res.resume(), resolve(res.statusCode ?? 0)),
+        );
+        req.on('error', reject);
+        req.end('{}');
+      });
+      expect(reply).toBe(200);
+    } finally {
+      await started.stop();
+    }
+    const stdout = out.join('');
+    expect(stdout).toBe(`Stage-B workbench: http://127.0.0.1:${started.port}/#token=${started.token}\n`);
+    expect(err.join('')).not.toContain(started.token);
+    expect(err.join('')).toContain('POST /api/listRuns 200');
+  });
+});
