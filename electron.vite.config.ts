@@ -11,7 +11,7 @@ export default defineConfig({
       externalizeDeps: true,
       rollupOptions: {
         input: {
-          main: resolve(__dirname, 'src/main/electron/main.ts'),
+          index: resolve(__dirname, 'src/main/electron/main.ts'),
           engineHost: resolve(__dirname, 'src/main/electron/engineHost.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },

@@ -125,6 +125,11 @@ describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport'
     expect(saved.step).toBe(3);
     expect(saved.experiences.G2).toBe('只显示部分设备时，必须由其他照片补全接地点证据，否则判定为不通过。');
     await screenshot(page, '07-guidance-saved');
+    await page.getByTestId('mode-raw').click();
+    await page.locator('[data-testid="guidance-raw"] .view-line').first().waitFor();
+    await expect(page.locator('[data-testid="guidance-raw"] .view-lines').textContent()).resolves.toContain('"G2"');
+    await screenshot(page, '07b-guidance-raw');
+    await page.getByTestId('mode-rules').click();
 
     await page.getByTestId('rule-G1').fill('草稿：标签无法识别时判定为不通过。');
     await page.getByTestId('rule-G0').fill('');

@@ -88,6 +88,28 @@ describe('JsonlLineIndex', () => {
     expect([...first.rows, ...second.rows]).toEqual(expected.slice(0, 14));
   });
 
+  it('a selective filter sorts only its matches, with the same result as the whole-file order', async () => {
+    const expected = ALL.map((record, i) => ({ record, i }))
+      .filter(({ record }) => record.epoch === 1 && record.batch_index === 2)
+      .sort((a, b) => {
+        const x = a.record.signals.self_consistency;
+        const y = b.record.signals.self_consistency;
+        if (x === null || y === null) return x === null && y === null ? a.i - b.i : x === null ? 1 : -1;
+        return y - x || a.i - b.i;
+      })
+      .map(({ i }) => i);
+    const query = { ...DEFAULT_QUERY, filters: { epoch: 1, batch_index: 2 }, sort: { field: 'self_consistency' as const, dir: 'desc' as const } };
+    const selective = await openIndex();
+    const subsetSorted = selective.query(query);
+    expect(subsetSorted.total).toBe(expected.length);
+    expect(expected.length * 4).toBeLessThan(ALL.length);
+    expect(subsetSorted.rows).toEqual(expected);
+    const warmed = await openIndex();
+    warmed.query({ ...DEFAULT_QUERY, sort: query.sort }); // builds the whole-file order first
+    expect(warmed.query(query).rows).toEqual(expected);
+    expect(warmed.query({ ...query, offset: 3, limit: 4 }).rows).toEqual(expected.slice(3, 7));
+  });
+
   it('row order desc reverses the file', async () => {
     const index = await openIndex();
     const page = index.query({ ...DEFAULT_QUERY, sort: { field: 'row', dir: 'desc' }, limit: 3 });

@@ -133,12 +133,17 @@ export class JsonlLineIndex<T> {
         if (bytesRead === 0) break;
         position += bytesRead;
         const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+        const lastNewline = data.lastIndexOf(NEWLINE);
         let lineStart = 0;
-        let newline = data.indexOf(NEWLINE, lineStart);
-        while (newline !== -1) {
-          this.indexLine(data, lineStart, newline, carryStart + lineStart);
-          lineStart = newline + 1;
-          newline = data.indexOf(NEWLINE, lineStart);
+        if (lastNewline !== -1) {
+          // One decode per chunk, split on '\n' (a single byte in UTF-8, never inside a
+          // multi-byte sequence, so the k-th string line is the k-th byte line).
+          const lines = data.toString('utf8', 0, lastNewline).split('\n');
+          for (const text of lines) {
+            const newline = data.indexOf(NEWLINE, lineStart);
+            this.indexLine(text, lineStart, newline, carryStart + lineStart);
+            lineStart = newline + 1;
+          }
         }
         carryStart += lineStart;
         carry = Buffer.from(data.subarray(lineStart));
@@ -150,14 +155,16 @@ export class JsonlLineIndex<T> {
     }
   }
 
-  private indexLine(data: Buffer, start: number, end: number, fileOffset: number): void {
+  private indexLine(raw: string, start: number, end: number, fileOffset: number): void {
     const lineNo = this.nextLineNo;
     this.nextLineNo += 1;
     let stop = end;
-    if (stop > start && data[stop - 1] === 0x0d) stop -= 1;
-    if (stop === start) return;
-    const text = data.toString('utf8', start, stop);
-    if (text.trim() === '') return;
+    let text = raw;
+    if (text.endsWith('\r')) {
+      text = text.slice(0, -1);
+      stop -= 1;
+    }
+    if (stop === start || text.trim() === '') return;
     let record: unknown;
     try {
       record = JSON.parse(text);
@@ -305,24 +312,34 @@ export class JsonlLineIndex<T> {
     }
   }
 
+  /** Composite keys (sort key × 2^k + row) sort stably with the native typed-array sort. */
+  private sortRows(rows: ArrayLike<number>, field: Exclude<SortField, 'row'>, dir: 'asc' | 'desc'): Uint32Array {
+    const n = this.columns.length;
+    let multiplier = 1;
+    while (multiplier <= n) multiplier *= 2;
+    const key = this.sortKeys(field);
+    const composite = new Float64Array(rows.length);
+    for (let i = 0; i < rows.length; i += 1) {
+      const row = rows[i];
+      let k = key(row);
+      if (dir === 'desc' && k !== NULL_KEY) k = NULL_KEY - 1 - k;
+      composite[i] = k * multiplier + row;
+    }
+    composite.sort();
+    const order = new Uint32Array(rows.length);
+    for (let i = 0; i < rows.length; i += 1) order[i] = composite[i] % multiplier;
+    return order;
+  }
+
   /** Row ids of the whole file in sort order (stable: ties keep file order). Cached until the file grows. */
   private sortedOrder(field: Exclude<SortField, 'row'>, dir: 'asc' | 'desc'): Uint32Array {
     const n = this.columns.length;
     const cacheKey = `${field}:${dir}`;
     const cached = this.sortCache.get(cacheKey);
     if (cached && cached.length === n) return cached.order;
-    let multiplier = 1;
-    while (multiplier <= n) multiplier *= 2;
-    const key = this.sortKeys(field);
-    const composite = new Float64Array(n);
-    for (let i = 0; i < n; i += 1) {
-      let k = key(i);
-      if (dir === 'desc' && k !== NULL_KEY) k = NULL_KEY - 1 - k;
-      composite[i] = k * multiplier + i;
-    }
-    composite.sort();
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i += 1) order[i] = composite[i] % multiplier;
+    const all = new Uint32Array(n);
+    for (let i = 0; i < n; i += 1) all[i] = i;
+    const order = this.sortRows(all, field, dir);
     this.sortCache.set(cacheKey, { length: n, order });
     return order;
   }
@@ -333,6 +350,18 @@ export class JsonlLineIndex<T> {
     const mask = this.filterMask(query.filters);
     const start = query.offset;
     const stop = query.offset + query.limit;
+    const { field, dir } = query.sort;
+    if (field !== 'row' && mask && !this.sortCache.has(`${field}:${dir}`)) {
+      // A selective filter sorts only its matches instead of building the whole-file order.
+      let matches = 0;
+      for (let i = 0; i < n; i += 1) matches += mask[i];
+      if (matches * 4 < n) {
+        const subset = new Uint32Array(matches);
+        for (let i = 0, j = 0; i < n; i += 1) if (mask[i]) subset[j++] = i;
+        const order = this.sortRows(subset, field, dir);
+        return { total: matches, rows: Array.from(order.subarray(start, Math.min(stop, matches))) };
+      }
+    }
     const rows: number[] = [];
     let total = 0;
     const visit = (row: number) => {
@@ -340,11 +369,11 @@ export class JsonlLineIndex<T> {
       if (total >= start && total < stop) rows.push(row);
       total += 1;
     };
-    if (query.sort.field === 'row') {
-      if (query.sort.dir === 'asc') for (let i = 0; i < n; i += 1) visit(i);
+    if (field === 'row') {
+      if (dir === 'asc') for (let i = 0; i < n; i += 1) visit(i);
       else for (let i = n - 1; i >= 0; i -= 1) visit(i);
     } else {
-      const order = this.sortedOrder(query.sort.field, query.sort.dir);
+      const order = this.sortedOrder(field, dir);
       for (let i = 0; i < n; i += 1) visit(order[i]);
     }
     return { total, rows };

@@ -8,6 +8,9 @@ import type { RunEvent } from '../../shared/schemas/telemetry';
 export class ProgressRenderer {
   private lastLineLength = 0;
   private readonly isTty: boolean;
+  private warnings = 0;
+  /** Per-group warnings go to events.jsonl; the console shows the first few, then a count. */
+  static readonly WARNINGS_SHOWN = 5;
 
   constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }) {
     this.isTty = Boolean(out.isTTY);
@@ -22,7 +25,9 @@ export class ProgressRenderer {
         if (!this.isTty) this.line(`[guidance] ${event.message}`);
         break;
       case 'warning':
-        this.line(`[warning] ${event.group_id ?? '-'} ${event.code}: ${event.message}`);
+        this.warnings++;
+        if (this.warnings <= ProgressRenderer.WARNINGS_SHOWN) this.line(`[warning] ${event.group_id ?? '-'} ${event.code}: ${event.message}`);
+        else if (this.warnings === ProgressRenderer.WARNINGS_SHOWN + 1) this.line('[warning] further warnings are recorded in events.jsonl and counted at the end');
         break;
       case 'reflection':
         this.line(`[reflection] epoch ${event.epoch} batch ${event.batch_index}: ${event.applied ? 'applied' : `not applied (${event.ineligible_reason ?? 'gate'})`}`);
@@ -68,6 +73,10 @@ export class ProgressRenderer {
     if (this.isTty && this.lastLineLength > 0) {
       this.out.write('\n');
       this.lastLineLength = 0;
+    }
+    if (this.warnings > ProgressRenderer.WARNINGS_SHOWN) {
+      this.out.write(`[warning] ${this.warnings} warnings in total (events.jsonl)\n`);
+      this.warnings = ProgressRenderer.WARNINGS_SHOWN;
     }
   }
 }

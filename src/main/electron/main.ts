@@ -11,7 +11,7 @@ import { APP_HOST, APP_ORIGIN, APP_SCHEME, SECURE_WEB_PREFERENCES, decidePermiss
 import { createElectronEngineLauncher } from './electronEngineLauncher';
 import { handleIpcInvoke } from './handleIpcInvoke';
 
-// Built layout (electron-vite): out/main/main.js, out/main/engineHost.js, out/preload/index.cjs, out/renderer/.
+// Built layout (electron-vite): out/main/index.js (package.json main), out/main/engineHost.js, out/preload/index.cjs, out/renderer/.
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererDir = path.join(here, '../renderer');
 const preloadPath = path.join(here, '../preload/index.cjs');

@@ -54,6 +54,17 @@ describe('GuidanceRepository', () => {
     expect(again.experiences.G2).toBe('线径不足判为不通过。');
   });
 
+  it('adds its mission to an existing file of other missions, and refuses an invalid initial state', async () => {
+    await fsp.writeFile(path.join(dir, 'guidance.json'), JSON.stringify({ 其他任务: { step: 3, updated_at: 'x', experiences: { G0: 'other' } } }));
+    const state = await repo().initialize(initial);
+    expect(state.step).toBe(0);
+    const onDisk = JSON.parse(await fsp.readFile(path.join(dir, 'guidance.json'), 'utf8'));
+    expect(Object.keys(onDisk).sort()).toEqual([MISSION, '其他任务'].sort());
+    const error = await caught(repo({ mission: 'new' }).initialize({ ...initial, experiences: {} }));
+    expect([error.code, error.location.field]).toEqual(['GUIDANCE_INVALID', 'new.experiences']);
+    expect((await caught(repo({ mission: 'absent' }).read())).code).toBe('GUIDANCE_NOT_FOUND');
+  });
+
   it('writes step + 1 after snapshotting the old file, and preserves other missions untouched', async () => {
     const other = { step: 7, updated_at: 'x', experiences: { G0: 'other mission' }, extra_field_kept: true };
     await fsp.writeFile(path.join(dir, 'guidance.json'), JSON.stringify({ 其他任务: other }));

@@ -3,12 +3,10 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import {
   ChatMLChatWrapper,
   JinjaTemplateChatWrapper,
-  LlamaCompletion,
   resolveChatWrapper,
   type ChatWrapper,
   type Llama,
   type LlamaContext,
-  type LlamaContextSequence,
   type LlamaGrammar,
   type LlamaModel,
   type Token,
@@ -20,6 +18,7 @@ import type { DecodeParams } from '../../shared/schemas/decode';
 import { checkGgufFile, ggufMetadataValue } from './gguf/ggufHeader';
 import { getLlamaRuntime, resolveThreadCount } from './llamaRuntime';
 import { PromptPrefixMeter } from './promptPrefixMeter';
+import { SharedPrefixScheduler, type PoolSlot, type RolloutMode } from './llama/SharedPrefixScheduler';
 import { ensureTinyModel } from './tinyModel';
 import type {
   BackendInfo,
@@ -32,10 +31,16 @@ import type {
   TokenMeterSnapshot,
 } from './LlmBackend';
 
-export type LlamaCppBackendOptions = { configDir?: string; signal?: AbortSignal };
+export type LlamaCppBackendOptions = {
+  configDir?: string;
+  signal?: AbortSignal;
+  /** 'shared' (default): prefix sharing + batched decode; 'naive': the sequential reference path (bench, tests). */
+  rollout?: RolloutMode;
+  /** Copy KV state between sequences when node-llama-cpp allows it (default true); false = public API only. */
+  copyState?: boolean;
+};
 
-type SequenceSlot = { sequence: LlamaContextSequence; completion: LlamaCompletion };
-type Waiter = { tokens: Token[]; resolve: (slot: SequenceSlot) => void; reject: (error: unknown) => void; signal?: AbortSignal };
+type SequenceSlot = PoolSlot;
 
 /** Maps native / node-llama-cpp failures onto the typed codes people see. */
 function classifyNativeError(error: unknown, fallback: ErrorCode, file: string, what: string): StageBError {
@@ -53,13 +58,6 @@ function isAbortError(error: unknown, signal: AbortSignal | undefined): boolean 
   return error instanceof Error && (error.name === 'AbortError' || /abort/i.test(error.message));
 }
 
-function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
-  return i;
-}
-
 /** Picks the chat wrapper that renders the GGUF's own jinja template verbatim; falls back to name-based resolution. */
 function createChatWrapper(model: LlamaModel, template: unknown): ChatWrapper {
   if (typeof template === 'string' && template.trim() !== '') {
@@ -74,8 +72,7 @@ function createChatWrapper(model: LlamaModel, template: unknown): ChatWrapper {
 
 export class LlamaCppBackend implements LlmBackend {
   readonly info: BackendInfo;
-  private readonly idle: SequenceSlot[];
-  private readonly waiters: Waiter[] = [];
+  private readonly scheduler: SharedPrefixScheduler;
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private readonly prefixMeter = new PromptPrefixMeter();
   private readonly meter = { promptEvaluated: 0, promptTotal: 0, generated: 0 };
@@ -91,12 +88,10 @@ export class LlamaCppBackend implements LlmBackend {
     modelName: string,
     readonly threads: number,
     private readonly externalSignal?: AbortSignal,
+    readonly rollout: RolloutMode = 'shared',
+    copyState = true,
   ) {
-    this.idle = [];
-    for (let i = 0; i < context.totalSequences; i++) {
-      const sequence = context.getSequence();
-      this.idle.push({ sequence, completion: new LlamaCompletion({ contextSequence: sequence }) });
-    }
+    this.scheduler = new SharedPrefixScheduler(context, { mode: rollout, copyState });
     this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu };
   }
 
@@ -148,17 +143,69 @@ export class LlamaCppBackend implements LlmBackend {
     const pendingGrammar = this.grammarFor(request.constraint);
     pendingGrammar?.catch(() => undefined);
     if (combined.aborted) throw new StageBError('CANCELLED', 'generation cancelled', { file: this.modelPath });
-    const slot = await this.acquire(tokens, combined);
+    const grammar = await pendingGrammar;
+    this.prefixMeter.add(tokens);
+    return this.rollout === 'naive'
+      ? this.generateNaive(tokens, request, grammar, combined)
+      : this.generateShared(tokens, request, grammar, combined);
+  }
+
+  /** The reference path: one candidate at a time, fresh sequence state, whole prompt evaluated. */
+  private async generateNaive(tokens: Token[], request: GenerateRequest, grammar: LlamaGrammar | undefined, signal: AbortSignal): Promise<Completion[]> {
+    const [slot] = await this.acquireSlots(1, tokens, signal);
     try {
-      const grammar = await pendingGrammar;
-      this.prefixMeter.add(tokens);
-      const completions: Completion[] = [];
-      for (const candidate of request.candidates) {
-        completions.push(await this.generateOne(slot, tokens, candidate, grammar, request.stop, combined));
-      }
-      return completions;
+      return await this.scheduler.exclusive(async () => {
+        const completions: Completion[] = [];
+        for (const candidate of request.candidates) {
+          this.meter.promptEvaluated += await this.prepare([slot], tokens, true);
+          completions.push(await this.generateOne(slot, tokens, candidate, grammar, request.stop, signal));
+        }
+        return completions;
+      });
     } finally {
-      this.release(slot);
+      this.scheduler.release([slot]);
+    }
+  }
+
+  /**
+   * Candidates of a request are prepared together (the prompt evaluated once,
+   * copied to the others) and then decoded in parallel; more candidates than
+   * sequences run in waves.
+   */
+  private async generateShared(tokens: Token[], request: GenerateRequest, grammar: LlamaGrammar | undefined, signal: AbortSignal): Promise<Completion[]> {
+    const completions: Completion[] = [];
+    const wave = Math.max(1, Math.min(request.candidates.length, this.scheduler.size));
+    for (let start = 0; start < request.candidates.length; start += wave) {
+      const candidates = request.candidates.slice(start, start + wave);
+      const slots = await this.acquireSlots(candidates.length, tokens, signal);
+      try {
+        this.meter.promptEvaluated += await this.scheduler.exclusive(() => this.prepare(slots, tokens, false));
+        // allSettled: a sequence goes back to the pool only once its own decode has ended.
+        const settled = await Promise.allSettled(candidates.map((candidate, i) => this.generateOne(slots[i], tokens, candidate, grammar, request.stop, signal)));
+        const failed = settled.find((result) => result.status === 'rejected');
+        if (failed) throw failed.reason;
+        completions.push(...settled.map((result) => (result as PromiseFulfilledResult<Completion>).value));
+      } finally {
+        this.scheduler.release(slots);
+      }
+    }
+    return completions;
+  }
+
+  private async acquireSlots(count: number, tokens: Token[], signal: AbortSignal): Promise<SequenceSlot[]> {
+    try {
+      return await this.scheduler.acquire(count, tokens, signal);
+    } catch (error) {
+      throw error instanceof StageBError ? new StageBError(error.code, error.message, { file: this.modelPath }) : error;
+    }
+  }
+
+  private async prepare(slots: readonly SequenceSlot[], tokens: Token[], fresh: boolean): Promise<number> {
+    try {
+      return await this.scheduler.prepare(slots, tokens, fresh);
+    } catch (error) {
+      for (const slot of slots) await slot.sequence.clearHistory().catch(() => undefined);
+      throw classifyNativeError(error, 'INTERNAL', this.modelPath, 'prompt evaluation failed');
     }
   }
 
@@ -230,52 +277,12 @@ export class LlamaCppBackend implements LlmBackend {
     return grammar;
   }
 
-  /** Takes the idle sequence whose cached tokens share the longest prefix with `tokens`. */
-  private takeBestIdle(tokens: readonly Token[]): SequenceSlot {
-    let bestIndex = 0;
-    let bestLength = -1;
-    for (let i = 0; i < this.idle.length; i++) {
-      const length = commonPrefixLength(this.idle[i].sequence.contextTokens, tokens);
-      if (length > bestLength) {
-        bestLength = length;
-        bestIndex = i;
-      }
-    }
-    return this.idle.splice(bestIndex, 1)[0];
-  }
-
-  private acquire(tokens: Token[], signal: AbortSignal): Promise<SequenceSlot> {
-    if (this.idle.length > 0 && this.waiters.length === 0) return Promise.resolve(this.takeBestIdle(tokens));
-    return new Promise<SequenceSlot>((resolvePromise, reject) => {
-      const waiter: Waiter = { tokens, resolve: resolvePromise, reject, signal };
-      const onAbort = () => {
-        const index = this.waiters.indexOf(waiter);
-        if (index >= 0) this.waiters.splice(index, 1);
-        reject(new StageBError('CANCELLED', 'generation cancelled while queued', { file: this.modelPath }));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      waiter.resolve = (slot) => {
-        signal.removeEventListener('abort', onAbort);
-        resolvePromise(slot);
-      };
-      this.waiters.push(waiter);
-    });
-  }
-
-  private release(slot: SequenceSlot): void {
-    this.idle.push(slot);
-    while (this.idle.length > 0 && this.waiters.length > 0) {
-      const waiter = this.waiters.shift()!;
-      waiter.resolve(this.takeBestIdle(waiter.tokens));
-    }
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.closing.abort();
-    for (const waiter of this.waiters.splice(0)) waiter.reject(new StageBError('CANCELLED', 'backend closed', { file: this.modelPath }));
-    for (const slot of this.idle) slot.completion.dispose({ disposeSequence: true });
+    this.scheduler.rejectWaiters(new StageBError('CANCELLED', 'backend closed', { file: this.modelPath }));
+    for (const slot of this.scheduler.idleSlots) slot.completion.dispose({ disposeSequence: true });
     await this.context.dispose();
     await this.model.dispose();
   }
@@ -323,5 +330,16 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
   }
   const name = ggufMetadataValue(header, 'general.name');
   const chatWrapper = createChatWrapper(model, ggufMetadataValue(header, 'tokenizer.chat_template'));
-  return new LlamaCppBackend(llama, model, context, chatWrapper, modelPath, typeof name === 'string' ? name : basename(modelPath), threads, options.signal);
+  return new LlamaCppBackend(
+    llama,
+    model,
+    context,
+    chatWrapper,
+    modelPath,
+    typeof name === 'string' ? name : basename(modelPath),
+    threads,
+    options.signal,
+    options.rollout ?? 'shared',
+    options.copyState ?? true,
+  );
 }

@@ -6,7 +6,7 @@ import type { DecodeParams } from '../../../shared/schemas/decode';
 import type { LlmBackend, PromptSegments } from '../../llm/LlmBackend';
 import { generateStrictJson } from './generateStrictJson';
 import { boundedText } from './boundedText';
-import { DEFAULT_CRITIQUE_LIMITS, fitCritiqueLimits, tokensPerCharacter, type CritiqueLimits } from './outputLimits';
+import { DEFAULT_CRITIQUE_LIMITS, fitCritiqueLimits, tokenCosts, type CritiqueLimits } from './outputLimits';
 import type { SummaryArtifact } from './reflectionArtifacts';
 
 /** The default bounds; runCritiqueStage fits them to the token budget (outputLimits.ts). */
@@ -173,7 +173,7 @@ export async function runCritiqueStage(input: {
   const space = critiqueKeySpace(input.experiences, input.summary.groups.map((g) => g.ticket_key));
   const limits = fitCritiqueLimits(
     input.decode.max_new_tokens,
-    await tokensPerCharacter(input.backend),
+    await tokenCosts(input.backend),
     Math.max(...space.evidence.map((k) => new TextEncoder().encode(k).length)),
   );
   const { schema, jsonSchema } = buildCritiqueSchemas(space, limits);

@@ -6,9 +6,15 @@ import type { LlmBackend } from '../../llm/LlmBackend';
  * budget cannot hold would waste every call (a random-weight model writes strings up to
  * maxLength, and a byte-level vocabulary spends 3 tokens on a CJK character).
  *
- * Worst case = ASCII structure (keys, quotes, the grammar's optional newline + indentation,
- * counted at one token per character) + string characters × tokens per character.
+ * Worst case = ASCII structure (keys, quotes, the grammar's optional newline + indentation)
+ * × tokens per ASCII character + string characters × tokens per character.
  */
+export type TokenCosts = {
+  /** Tokens per character inside a model-written string (CJK text, with a margin). */
+  perChar: number;
+  /** Tokens per character of JSON structure and ids (ASCII). */
+  perAsciiChar: number;
+};
 export type SampleSummaryLimits = { summary: number; critique: number };
 export type CritiqueLimits = {
   operations: number;
@@ -28,24 +34,24 @@ const OPERATION_STRUCTURE = 170;
 const LIST_ITEM_STRUCTURE = 16;
 const MERGE_KEY_CHARS = 4;
 
-export function sampleSummaryWorstTokens(limits: SampleSummaryLimits, tokensPerChar: number): number {
-  return SUMMARY_STRUCTURE + (limits.summary + limits.critique) * tokensPerChar;
+export function sampleSummaryWorstTokens(limits: SampleSummaryLimits, costs: TokenCosts): number {
+  return SUMMARY_STRUCTURE * costs.perAsciiChar + (limits.summary + limits.critique) * costs.perChar;
 }
 
-export function critiqueWorstTokens(limits: CritiqueLimits, tokensPerChar: number, evidenceKeyChars: number): number {
-  const perOperation =
+export function critiqueWorstTokens(limits: CritiqueLimits, costs: TokenCosts, evidenceKeyChars: number): number {
+  const asciiPerOperation =
     OPERATION_STRUCTURE +
     limits.evidence * (evidenceKeyChars + LIST_ITEM_STRUCTURE) +
-    limits.merge_from * (MERGE_KEY_CHARS + LIST_ITEM_STRUCTURE) +
-    (limits.text + limits.rationale) * tokensPerChar;
-  return CRITIQUE_STRUCTURE + limits.operations * perOperation + limits.uncertainty_note * tokensPerChar;
+    limits.merge_from * (MERGE_KEY_CHARS + LIST_ITEM_STRUCTURE);
+  const perOperation = asciiPerOperation * costs.perAsciiChar + (limits.text + limits.rationale) * costs.perChar;
+  return CRITIQUE_STRUCTURE * costs.perAsciiChar + limits.operations * perOperation + limits.uncertainty_note * costs.perChar;
 }
 
 /** The default bounds, scaled down (never below 8 characters) until the worst case fits. */
-export function fitSampleSummaryLimits(maxNewTokens: number, tokensPerChar: number): SampleSummaryLimits {
+export function fitSampleSummaryLimits(maxNewTokens: number, costs: TokenCosts): SampleSummaryLimits {
   const d = DEFAULT_SAMPLE_SUMMARY_LIMITS;
-  if (sampleSummaryWorstTokens(d, tokensPerChar) <= maxNewTokens) return { ...d };
-  const chars = Math.max(0, Math.floor((maxNewTokens - SUMMARY_STRUCTURE) / tokensPerChar));
+  if (sampleSummaryWorstTokens(d, costs) <= maxNewTokens) return { ...d };
+  const chars = Math.max(0, Math.floor((maxNewTokens - SUMMARY_STRUCTURE * costs.perAsciiChar) / costs.perChar));
   const scale = chars / (d.summary + d.critique);
   return { summary: Math.max(8, Math.floor(d.summary * scale)), critique: Math.max(8, Math.floor(d.critique * scale)) };
 }
@@ -55,15 +61,15 @@ export function fitSampleSummaryLimits(maxNewTokens: number, tokensPerChar: numb
  * still fits), then shorter strings; the last shape (one operation, one evidence id)
  * keeps at least 16 characters of text even if the budget is too small for it.
  */
-export function fitCritiqueLimits(maxNewTokens: number, tokensPerChar: number, evidenceKeyChars: number): CritiqueLimits {
+export function fitCritiqueLimits(maxNewTokens: number, costs: TokenCosts, evidenceKeyChars: number): CritiqueLimits {
   const d = DEFAULT_CRITIQUE_LIMITS;
   const shapes: [number, number, number][] = [[3, 4, 3], [2, 3, 2], [1, 2, 1], [1, 1, 1]];
   for (let i = 0; i < shapes.length; i++) {
     const [operations, evidence, merge_from] = shapes[i];
     const shape = { ...d, operations, evidence, merge_from };
-    if (critiqueWorstTokens(shape, tokensPerChar, evidenceKeyChars) <= maxNewTokens) return shape;
-    const fixed = critiqueWorstTokens({ ...shape, text: 0, rationale: 0, uncertainty_note: 0 }, tokensPerChar, evidenceKeyChars);
-    const chars = Math.max(0, Math.floor((maxNewTokens - fixed) / tokensPerChar));
+    if (critiqueWorstTokens(shape, costs, evidenceKeyChars) <= maxNewTokens) return shape;
+    const fixed = critiqueWorstTokens({ ...shape, text: 0, rationale: 0, uncertainty_note: 0 }, costs, evidenceKeyChars);
+    const chars = Math.max(0, Math.floor((maxNewTokens - fixed) / costs.perChar));
     const scale = chars / (operations * (d.text + d.rationale) + d.uncertainty_note);
     const text = Math.floor(d.text * scale);
     if (text >= 40 || i === shapes.length - 1) {
@@ -78,21 +84,25 @@ export function fitCritiqueLimits(maxNewTokens: number, tokensPerChar: number, e
   throw new Error('unreachable');
 }
 
-const PROBE = '接地线端子锈蚀判定通过不通过';
-const tokensPerCharMemo = new WeakMap<LlmBackend, Promise<number>>();
+const CJK_PROBE = '接地线端子锈蚀判定通过不通过';
+const ASCII_PROBE = '{"operations": [\n        {"op": "modify", "key": "G12", "evidence": ["g-0012::fail"]}]}';
+const costsMemo = new WeakMap<LlmBackend, Promise<TokenCosts>>();
 
 /**
- * Tokens the backend's vocabulary spends per CJK character (rounded up), plus one for
- * characters rarer than the probe's. Measured once per backend.
+ * The backend's token costs, measured once per backend on two probes. CJK gets a 1.5×
+ * margin for characters rarer than the probe's (a byte-level vocabulary: 3 → 4.5; a
+ * BPE vocabulary: ~0.8 → ~1.2). A backend that cannot count falls back to byte-level costs.
  */
-export function tokensPerCharacter(backend: LlmBackend): Promise<number> {
-  let memo = tokensPerCharMemo.get(backend);
+export function tokenCosts(backend: LlmBackend): Promise<TokenCosts> {
+  let memo = costsMemo.get(backend);
   if (!memo) {
-    memo = backend
-      .countTextTokens(PROBE)
-      .then((tokens) => Math.max(1, Math.ceil(tokens / [...PROBE].length)) + 1)
-      .catch(() => 4);
-    tokensPerCharMemo.set(backend, memo);
+    memo = Promise.all([backend.countTextTokens(CJK_PROBE), backend.countTextTokens(ASCII_PROBE)])
+      .then(([cjk, ascii]) => ({
+        perChar: Math.max(1, (cjk / [...CJK_PROBE].length) * 1.5),
+        perAsciiChar: Math.min(1, Math.max(0.25, ascii / ASCII_PROBE.length)),
+      }))
+      .catch(() => ({ perChar: 4.5, perAsciiChar: 1 }));
+    costsMemo.set(backend, memo);
   }
   return memo;
 }

@@ -83,8 +83,8 @@ describe('reflectOnBatch on the tiny model', () => {
       stage_a_paths: ['x.jsonl'],
       guidance: { path: 'g.json' },
       model: { backend: 'llama-cpp', path: 'm.gguf' },
-      // Large enough that the bounded grammars always close before the token cap.
-      reflection: { max_new_tokens: 3500, apply_if_delta: 0, allow_uncertain: true, max_false_release_increase: 1 },
+      // A realistic budget: the grammar bounds are fitted to it (outputLimits.ts), so output is never truncated.
+      reflection: { max_new_tokens: 512, apply_if_delta: 0, allow_uncertain: true, max_false_release_increase: 1 },
     });
     // The lead's holdout rollout is not under test here: the initial guidance gets every
     // holdout ticket right and any preview gets them wrong, so the gate always refuses and

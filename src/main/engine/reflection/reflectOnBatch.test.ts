@@ -382,4 +382,17 @@ describe('reflectOnBatch: the stage cache', () => {
     expect(outcome.sampleSummaries.find((g) => g.group_id === 'm')).toMatchObject({ summary: null, critique: null, summary_error: expect.stringMatching(/malformed/) });
     expect(outcome.record.reflection.debug_info?.summary_warnings).toHaveLength(1);
   });
+
+  it('takes the engine summarizer results as they are, errors included, without calling again', async () => {
+    const backend = new ScriptedBackend([critique([addOp(CONFUSING_RULE)])]);
+    const outcome = await reflectOnBatch({
+      ...context({ backend }),
+      sampleSummaries: new Map([
+        ['g1::fail', { summary: '引擎总结。', critique: '引擎批评。', error: null }],
+        ['g2::pass', { summary: null, critique: null, error: 'output truncated' }],
+      ]),
+    });
+    expect(backend.calls).toBe(1);
+    expect(outcome.sampleSummaries.map((g) => [g.summary, g.summary_error])).toEqual([['引擎总结。', null], [null, 'output truncated']]);
+  });
 });

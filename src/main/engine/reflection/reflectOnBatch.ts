@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { StageBError } from '../../../shared/errors';
 import type { GuidanceState } from '../../../shared/schemas/guidance';
+import { ReflectionLogRecordSchema } from '../../../shared/schemas/records';
 import type {
   IneligibleReason,
   ReflectionLogRecord,
@@ -21,6 +23,7 @@ import {
   GateArtifactSchema,
   HoldoutBaselineArtifactSchema,
   SummaryArtifactSchema,
+  SummaryGroupSchema,
   fingerprint,
   holdoutBaselineCacheName,
   readCachedArtifact,
@@ -36,6 +39,7 @@ import { runCritiqueStage } from './critiqueStage';
 import { buildBatchUpdate } from './batchUpdateStage';
 import { decideGate, type GateDecision } from './holdoutGate';
 import { reflectionDecode } from './reflectionDecode';
+import type { SampleSummaryResult } from './sampleSummarizer';
 
 export type ReflectionContext = {
   backend: LlmBackend;
@@ -60,6 +64,13 @@ export type ReflectionContext = {
    */
   evaluateHoldout: ((experiences: Record<string, string>) => Promise<HoldoutRow[]>) | null;
   needReviewKeys: ReadonlySet<string>;
+  /**
+   * SampleSummarizer results the engine already got for this batch, by ticket_key. A group
+   * found here is never summarised again, even when its result was an error (the same
+   * greedy call would fail the same way). Without it, selection.summary/critique are used
+   * and only groups lacking them are summarised.
+   */
+  sampleSummaries?: ReadonlyMap<string, SampleSummaryResult>;
   now(): string;
   signal?: AbortSignal;
 };
@@ -77,6 +88,28 @@ export type ReflectionOutcome = {
 };
 
 const CACHE_DIR = 'reflection_cache';
+
+/**
+ * The decision of an apply, written to the cache just BEFORE the guidance write. A crash
+ * after the write but before reflection.jsonl gets its record leaves the guidance one
+ * step ahead of the log; on resume the batch's reflection re-runs against the moved
+ * guidance, every fingerprint differs, and the rerun would reflect anew (another apply,
+ * or a record saying "not applied" for a step that was applied). When the guidance is
+ * exactly the state this intent says the apply produced, the rerun returns the recorded
+ * decision instead (test/reliability/engineCrash.test.ts kills a run in that window).
+ */
+const ApplyIntentSchema = z.object({
+  stage: z.literal('apply'),
+  schema_version: z.literal(1),
+  epoch: z.number().int().nonnegative(),
+  cycle: z.number().int().nonnegative(),
+  batch_index: z.number().int().nonnegative(),
+  guidance_step_after: z.number().int().nonnegative(),
+  experiences_after: z.string(),
+  record: ReflectionLogRecordSchema,
+  sample_summaries: z.array(SummaryGroupSchema),
+});
+const applyIntentName = (epoch: number, cycle: number) => `epoch${epoch}_cycle${cycle}_apply.json`;
 
 /** In-memory holdout baselines per store, keyed by the baseline fingerprint. */
 const baselineMemory = new WeakMap<ArtifactStore, Map<string, HoldoutRow[]>>();
@@ -106,6 +139,19 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
   const current = await ctx.guidance.read();
   const stepBefore = current.step;
   const experiencesFp = fingerprint(current.experiences);
+  const intentName = applyIntentName(ctx.epoch, ctx.cycle);
+  if (ctx.config.enabled) {
+    const intent = ApplyIntentSchema.safeParse(await ctx.store.readCacheArtifact(intentName));
+    if (
+      intent.success &&
+      intent.data.batch_index === ctx.batchIndex &&
+      intent.data.guidance_step_after === stepBefore &&
+      intent.data.experiences_after === experiencesFp
+    ) {
+      // This batch's apply already reached the guidance file; only its log record was lost.
+      return { record: intent.data.record, applied: true, guidance: current, llmCalls: 0, sampleSummaries: intent.data.sample_summaries };
+    }
+  }
   const bundle = buildBundle(ctx.selections, ctx.trajectories);
   const eligibility = evaluateEligibility(bundle, ctx.needReviewKeys);
   const learnable = bundle.filter((g) => eligibility.learnable.includes(g.selection.ticket_key));
@@ -203,6 +249,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
       tickets,
       header: { ...header, inputs_fingerprint: summaryFp, created_at: ctx.now() },
       excludedNeedReview: eligibility.need_review,
+      known: ctx.sampleSummaries,
       experiences: current.experiences,
       seed: ctx.seed,
       maxNewTokens: ctx.config.max_new_tokens,
@@ -344,7 +391,25 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
   debug.gate = gate.checks;
   if (!gate.apply) return finish({ reason: gate.reason, gate, ...plan });
 
-  // Apply: compare-and-swap on the step read at the start.
+  // Apply: compare-and-swap on the step read at the start. The intent goes first (see ApplyIntentSchema).
+  const intended = await finish({
+    reason: null,
+    applied: true,
+    gate,
+    guidance: { step: stepBefore + 1, updated_at: ctx.now(), experiences: update.preview_guidance.experiences, metadata: update.preview_guidance.metadata },
+    ...plan,
+  });
+  await ctx.store.writeCacheArtifact(intentName, {
+    stage: 'apply',
+    schema_version: 1,
+    epoch: ctx.epoch,
+    cycle: ctx.cycle,
+    batch_index: ctx.batchIndex,
+    guidance_step_after: stepBefore + 1,
+    experiences_after: fingerprint(update.preview_guidance.experiences),
+    record: intended.record,
+    sample_summaries: sampleSummaries,
+  });
   try {
     const written = await ctx.guidance.write(
       { experiences: update.preview_guidance.experiences, metadata: update.preview_guidance.metadata },

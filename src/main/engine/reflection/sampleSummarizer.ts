@@ -7,7 +7,7 @@ import { renderExperiences } from '../../../shared/guidance/renderExperiences';
 import type { LlmBackend, PromptSegments } from '../../llm/LlmBackend';
 import { generateStrictJson } from './generateStrictJson';
 import { boundedText } from './boundedText';
-import { DEFAULT_SAMPLE_SUMMARY_LIMITS, fitSampleSummaryLimits, tokensPerCharacter, type SampleSummaryLimits } from './outputLimits';
+import { DEFAULT_SAMPLE_SUMMARY_LIMITS, fitSampleSummaryLimits, tokenCosts, type SampleSummaryLimits } from './outputLimits';
 
 /** The default bounds (characters); summarizeSample fits them to the token budget. */
 export const SAMPLE_SUMMARY_LIMITS = DEFAULT_SAMPLE_SUMMARY_LIMITS;
@@ -108,7 +108,7 @@ export async function summarizeSample(input: {
   signal?: AbortSignal;
   limits?: SampleSummaryLimits;
 }): Promise<SampleSummaryResult> {
-  const limits = input.limits ?? fitSampleSummaryLimits(input.decode.max_new_tokens, await tokensPerCharacter(input.backend));
+  const limits = input.limits ?? fitSampleSummaryLimits(input.decode.max_new_tokens, await tokenCosts(input.backend));
   const { schema, jsonSchema } = buildSampleSummarySchemas(limits);
   const result = await generateStrictJson({
     backend: input.backend,

@@ -2,7 +2,7 @@ import type { Ticket } from '../../../shared/schemas/stageARecord';
 import type { LlmBackend } from '../../llm/LlmBackend';
 import type { BundleGroup } from './eligibility';
 import type { SummaryArtifact, SummaryGroup } from './reflectionArtifacts';
-import { summarizeSample } from './sampleSummarizer';
+import { summarizeSample, type SampleSummaryResult } from './sampleSummarizer';
 import { reflectionDecode } from './reflectionDecode';
 
 /**
@@ -13,7 +13,9 @@ import { reflectionDecode } from './reflectionDecode';
  * the SampleSummarizer (one constrained call per group). When the engine already ran
  * the summarizer after selection (selection.summary/critique set), they are reused and
  * this stage makes no call; otherwise it calls the summarizer for the groups that lack
- * them (except groups without a selected candidate, which have nothing to summarise). A group whose summarizer output was invalid keeps nulls and the error: a
+ * them (except groups without a selected candidate, which have nothing to summarise).
+ * Results passed in `known` (what the engine's own summarizer call returned) win over
+ * both and are never retried. A group whose summarizer output was invalid keeps nulls and the error: a
  * warning, not a failure of the stage.
  */
 export async function buildSummaryArtifact(input: {
@@ -22,6 +24,8 @@ export async function buildSummaryArtifact(input: {
   tickets: ReadonlyMap<string, Ticket>;
   header: Omit<SummaryArtifact, 'stage' | 'schema_version' | 'group_ids' | 'groups' | 'excluded_need_review'>;
   excludedNeedReview: string[];
+  /** Results the engine already has (by ticket_key); used as they are, errors included. */
+  known?: ReadonlyMap<string, SampleSummaryResult>;
   experiences: Record<string, string>;
   seed: number;
   maxNewTokens: number;
@@ -33,7 +37,12 @@ export async function buildSummaryArtifact(input: {
     let summary = selection.summary;
     let critique = selection.critique;
     let summaryError: string | null = null;
-    if ((summary === null || critique === null) && selection.verdict === null) {
+    const known = input.known?.get(selection.ticket_key);
+    if (known) {
+      summary = known.summary;
+      critique = known.critique;
+      summaryError = known.error;
+    } else if ((summary === null || critique === null) && selection.verdict === null) {
       // Nothing was concluded: there is no candidate to summarise, and no call is made.
       summaryError = 'no selected candidate (all candidates malformed)';
     } else if (summary === null || critique === null) {

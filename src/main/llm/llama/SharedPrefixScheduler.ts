@@ -1,0 +1,198 @@
+import { LlamaCompletion, type LlamaContext, type LlamaContextSequence, type Token } from 'node-llama-cpp';
+import { StageBError } from '../../../shared/errors';
+import { copySequencePrefix, sequenceStateCopySupported } from './sequenceStateCopy';
+
+/**
+ * How a backend turns requests into sequence work.
+ * - `shared`: every prompt token that some sequence already holds is copied, not
+ *   re-evaluated (the batch's shared prefix once, each group's prompt once for
+ *   its K candidates), and all candidates in flight decode together.
+ * - `naive`: the reference path: one candidate at a time, a fresh sequence state
+ *   per candidate, the whole prompt evaluated each time.
+ */
+export type RolloutMode = 'shared' | 'naive';
+
+export type PoolSlot = { sequence: LlamaContextSequence; completion: LlamaCompletion };
+
+export type SchedulerOptions = {
+  mode: RolloutMode;
+  /** Use the KV-cache copy between sequences when node-llama-cpp exposes it (default true). */
+  copyState?: boolean;
+  /** Copy only when it saves at least this many prompt tokens (a copy moves a whole KV stream). */
+  minCopyTokens?: number;
+};
+
+type Waiter = { count: number; tokens: readonly Token[]; resolve: (slots: PoolSlot[]) => void; reject: (error: unknown) => void };
+
+export function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/**
+ * Hands out context sequences and prepares them so that each holds a prompt
+ * minus its last token. The last token is always evaluated by the completion
+ * itself, alone in its decode step, on every path: llama.cpp's CPU kernels give
+ * slightly different logits for a token evaluated inside a large prompt batch
+ * than for the same token evaluated alone, so fixing where the last token is
+ * evaluated is what makes shared and naive decoding give the same text for the
+ * same seed (measured on the tiny model; see docs/performance.md).
+ *
+ * Preparation runs one request at a time (a FIFO lock): a prompt being
+ * evaluated becomes a copy source for the next request at once, and evaluating
+ * group prompts one at a time was measured faster than interleaving them.
+ * Decoding is not under the lock: node-llama-cpp folds every sequence's pending
+ * token into one llama_decode per step, so all candidates in flight decode as
+ * one batch.
+ */
+export class SharedPrefixScheduler {
+  readonly slots: PoolSlot[];
+  readonly copyState: boolean;
+  private readonly idle: PoolSlot[];
+  private readonly waiters: Waiter[] = [];
+  private readonly minCopyTokens: number;
+  private lock: Promise<void> = Promise.resolve();
+
+  constructor(
+    context: LlamaContext,
+    readonly options: SchedulerOptions,
+  ) {
+    this.slots = [];
+    for (let i = 0; i < context.totalSequences; i++) {
+      const sequence = context.getSequence();
+      this.slots.push({ sequence, completion: new LlamaCompletion({ contextSequence: sequence }) });
+    }
+    this.idle = [...this.slots];
+    this.copyState = (options.copyState ?? true) && this.slots.length > 0 && sequenceStateCopySupported(this.slots[0].sequence);
+    this.minCopyTokens = options.minCopyTokens ?? 32;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Runs `task` alone among exclusive tasks, in call order. */
+  async exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const previous = this.lock;
+    let release!: () => void;
+    this.lock = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  }
+
+  /** Waits for `count` idle sequences, preferring those already holding the longest prefix of `tokens`. */
+  acquire(count: number, tokens: readonly Token[], signal: AbortSignal): Promise<PoolSlot[]> {
+    const wanted = Math.max(1, Math.min(count, this.slots.length));
+    if (this.waiters.length === 0 && this.idle.length >= wanted) return Promise.resolve(this.takeIdle(wanted, tokens));
+    return new Promise<PoolSlot[]>((resolve, reject) => {
+      const waiter: Waiter = { count: wanted, tokens, resolve, reject };
+      const onAbort = () => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(new StageBError('CANCELLED', 'generation cancelled while queued'));
+        this.grant();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      waiter.resolve = (slots) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(slots);
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  release(slots: readonly PoolSlot[]): void {
+    this.idle.push(...slots);
+    this.grant();
+  }
+
+  /** Rejects every queued request (backend closing). */
+  rejectWaiters(error: unknown): void {
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+  }
+
+  get idleSlots(): readonly PoolSlot[] {
+    return this.idle;
+  }
+
+  private grant(): void {
+    while (this.waiters.length > 0 && this.idle.length >= this.waiters[0].count) {
+      const waiter = this.waiters.shift()!;
+      waiter.resolve(this.takeIdle(waiter.count, waiter.tokens));
+    }
+  }
+
+  private takeIdle(count: number, tokens: readonly Token[]): PoolSlot[] {
+    const taken: PoolSlot[] = [];
+    for (let k = 0; k < count; k++) {
+      let best = 0;
+      let bestLength = -1;
+      for (let i = 0; i < this.idle.length; i++) {
+        const length = commonPrefixLength(this.idle[i].sequence.contextTokens, tokens);
+        if (length > bestLength) {
+          bestLength = length;
+          best = i;
+        }
+      }
+      taken.push(this.idle.splice(best, 1)[0]);
+    }
+    return taken;
+  }
+
+  /**
+   * Makes every slot hold `tokens` minus the last token. Returns the prompt
+   * tokens evaluated to get there (copies cost none). Call inside `exclusive`.
+   * `fresh` drops whatever the slots held first (the naive path).
+   */
+  async prepare(slots: readonly PoolSlot[], tokens: readonly Token[], fresh = false): Promise<number> {
+    const target = Math.max(0, tokens.length - 1);
+    let evaluated = 0;
+    if (fresh) {
+      for (const slot of slots) {
+        await slot.sequence.clearHistory();
+        evaluated += await this.evaluateRest(slot.sequence, tokens, target);
+      }
+      return evaluated;
+    }
+    // The leader is the slot closest to the prompt; it takes the best prefix any sequence holds.
+    const held = (sequence: LlamaContextSequence) => Math.min(target, commonPrefixLength(sequence.contextTokens, tokens));
+    let leader = slots[0];
+    for (const slot of slots) if (held(slot.sequence) > held(leader.sequence)) leader = slot;
+    if (this.copyState) {
+      let source: LlamaContextSequence | null = null;
+      let sourceLength = held(leader.sequence);
+      for (const slot of this.slots) {
+        const length = held(slot.sequence);
+        if (length > sourceLength) {
+          source = slot.sequence;
+          sourceLength = length;
+        }
+      }
+      if (source && sourceLength - held(leader.sequence) >= this.minCopyTokens) await copySequencePrefix(leader.sequence, source, sourceLength);
+    }
+    evaluated += await this.evaluateRest(leader.sequence, tokens, target);
+    for (const slot of slots) {
+      if (slot === leader) continue;
+      const own = held(slot.sequence);
+      if (own < target && this.copyState && target - own >= this.minCopyTokens && (await copySequencePrefix(slot.sequence, leader.sequence, target))) continue;
+      evaluated += await this.evaluateRest(slot.sequence, tokens, target);
+    }
+    return evaluated;
+  }
+
+  /** Trims `sequence` to its common prefix with `tokens` and evaluates the rest up to `target`. */
+  private async evaluateRest(sequence: LlamaContextSequence, tokens: readonly Token[], target: number): Promise<number> {
+    const keep = Math.min(target, commonPrefixLength(sequence.contextTokens, tokens));
+    if (sequence.nextTokenIndex > keep) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    if (keep >= target) return 0;
+    const before = sequence.tokenMeter.getState();
+    await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(keep, target) as Token[]);
+    return sequence.tokenMeter.diff(before).usedInputTokens;
+  }
+}
