@@ -185,7 +185,7 @@ describe('full Stage-B run on the tiny model', () => {
     expect(guidanceEvents).toHaveLength(batchesPerEpoch * EPOCHS);
     expect(events.some((event) => event.type === 'progress')).toBe(true);
     expect(events.at(-1)?.type).toBe('done');
-  });
+  }, 900_000);
 
   it('a rerun with the same config leaves the finished run unchanged', async () => {
     const before = await stableArtifacts(runDir);
@@ -195,7 +195,7 @@ describe('full Stage-B run on the tiny model', () => {
     expect(result.alreadyComplete).toBe(true);
     expect(await stableArtifacts(runDir)).toEqual(before);
     expect((await stat(join(runDir, 'trajectories.jsonl'))).mtimeMs).toBe(mtime);
-  });
+  }, 300_000);
 
   it('an interrupted run resumes to the same artifacts as an uninterrupted one', async () => {
     const configPath = await writeConfig('resumed');
@@ -217,7 +217,7 @@ describe('full Stage-B run on the tiny model', () => {
     // run_name differs between the two runs; everything else must match.
     const normalise = (record: Record<string, string>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v.replaceAll('"resumed"', '"full"')]));
     expect(normalise(actual)).toEqual(normalise(expected));
-  });
+  }, 900_000);
 });
 
 describe('bad input through the CLI writes nothing', () => {

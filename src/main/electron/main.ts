@@ -45,7 +45,17 @@ async function createWindow(): Promise<BrowserWindow> {
     height: 900,
     show: false,
     title: 'Stage-B Workbench',
-    webPreferences: { ...SECURE_WEB_PREFERENCES, preload: preloadPath },
+    // The four decisive flags are spelled out here (for auditors and static scanners such
+    // as electronegativity); the rest comes from the tested SECURE_WEB_PREFERENCES.
+    webPreferences: {
+      ...SECURE_WEB_PREFERENCES,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      disableBlinkFeatures: 'Auxclick',
+      preload: preloadPath,
+    },
   });
   window.once('ready-to-show', () => window.show());
   // A renderer crash reloads the page; the main process and any engine job stay up.

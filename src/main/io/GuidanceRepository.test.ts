@@ -184,6 +184,15 @@ describe('GuidanceRepository', () => {
     expect((await store.read()).step).toBe(1);
   });
 
+  it('applies a plan without rewriting a hand-formatted G0 checklist', async () => {
+    const store = repo();
+    const checklist = '检查项：\n  1. 接地线连接\n\n  2. 标签/铭牌清晰';
+    await store.initialize({ ...initial, experiences: { ...initial.experiences, G0: checklist } });
+    const result = await store.applyPlan([{ op: 'add', key: 'NEW', text: '接地排锈蚀需整改。', evidence: [] }], 0, { reflection_id: 'r', updated_at: 't' });
+    expect(result.experiences.G0).toBe(checklist);
+    expect(result.experiences.G2).toBe('接地排锈蚀需整改。');
+  });
+
   it('rolls back as a new step with the snapshot content; nothing is deleted', async () => {
     const store = repo();
     await store.initialize(initial);

@@ -1,5 +1,5 @@
 import { StageBError, type ErrorCode } from '../../shared/errors';
-import { StageARecordSchema, type Ticket } from '../../shared/schemas/stageARecord';
+import { StageARecordSchema, type StageARecord, type Ticket } from '../../shared/schemas/stageARecord';
 import { parseStageASummary, type StageASummary } from '../../shared/stageASummary';
 import { ticketKey } from '../../shared/verdict';
 import { readJsonlLines } from './jsonl';
@@ -47,6 +47,37 @@ function throwCollected(issues: IngestIssue[], truncated: boolean): never {
   throw new StageBError(first.code, first.message + more, { file: first.file, line: first.line, field: first.field }, issues);
 }
 
+export type StageALineResult = { ok: true; record: StageARecord } | { ok: false; issue: IngestIssue };
+
+/**
+ * Validates one Stage-A line (JSON object, schema, mission) without touching the disk;
+ * ingestStageA runs every line through it. Never throws: a bad line is an issue naming
+ * file, line and field.
+ */
+export function parseStageALine(text: string, file: string, line: number, mission: string): StageALineResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, issue: { code: 'INPUT_MALFORMED_JSON', message: `not valid JSON: ${reason}`, file, line } };
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, issue: { code: 'INPUT_INVALID_FIELD', message: 'each line must be a JSON object (one ticket per line)', file, line } };
+  }
+  const parsed = StageARecordSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = describeZodIssue(parsed.error.issues[0]);
+    return { ok: false, issue: { code: 'INPUT_INVALID_FIELD', message: issue.message, file, line, field: issue.field || undefined } };
+  }
+  const record = parsed.data;
+  if (record.mission.trim() !== mission.trim()) {
+    const message = `mission ${JSON.stringify(record.mission)} does not match the configured mission ${JSON.stringify(mission.trim())}`;
+    return { ok: false, issue: { code: 'INPUT_MISSION_MISMATCH', message, file, line, field: 'mission' } };
+  }
+  return { ok: true, record };
+}
+
 /**
  * Reads and validates every Stage-A line before anything expensive happens.
  * Every problem names its file, line and field; the first is the error message,
@@ -84,32 +115,12 @@ export async function ingestStageA(options: IngestStageAOptions): Promise<{ tick
     for await (const line of readJsonlLines(file, { missingCode: 'INPUT_NOT_FOUND' })) {
       fileStats.lines = line.line;
       if (line.text.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(line.text);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        if (report({ code: 'INPUT_MALFORMED_JSON', message: `not valid JSON: ${reason}`, file, line: line.line })) break scan;
+      const parsedLine = parseStageALine(line.text, file, line.line, mission);
+      if (!parsedLine.ok) {
+        if (report(parsedLine.issue)) break scan;
         continue;
       }
-      if (!value || typeof value !== 'object' || Array.isArray(value)) {
-        if (report({ code: 'INPUT_INVALID_FIELD', message: 'each line must be a JSON object (one ticket per line)', file, line: line.line })) break scan;
-        continue;
-      }
-      const parsed = StageARecordSchema.safeParse(value);
-      if (!parsed.success) {
-        const issue = describeZodIssue(parsed.error.issues[0]);
-        const field = issue.field || undefined;
-        const message = issue.message;
-        if (report({ code: 'INPUT_INVALID_FIELD', message, file, line: line.line, field })) break scan;
-        continue;
-      }
-      const record = parsed.data;
-      if (record.mission.trim() !== mission) {
-        const message = `mission ${JSON.stringify(record.mission)} does not match the configured mission ${JSON.stringify(mission)}`;
-        if (report({ code: 'INPUT_MISSION_MISMATCH', message, file, line: line.line, field: 'mission' })) break scan;
-        continue;
-      }
+      const { record } = parsedLine;
       const label = record.label ?? null;
       const key = ticketKey(record.group_id, label);
       const seen = firstSeen.get(key);

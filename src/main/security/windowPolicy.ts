@@ -10,6 +10,8 @@ export const SECURE_WEB_PREFERENCES = Object.freeze({
   webviewTag: false,
   experimentalFeatures: false,
   enableBlinkFeatures: '',
+  // Middle-click would otherwise open links in a new window, bypassing will-navigate.
+  disableBlinkFeatures: 'Auxclick',
   spellcheck: false,
   navigateOnDragDrop: false,
 } as const);

@@ -10,10 +10,11 @@ export type CompactedExperiences = {
 };
 
 /**
- * The spec's post-update compaction: normalise G texts, drop exact duplicates (the
- * first one in key order wins and inherits the dropped one's sources), and renumber
- * learned keys densely G1..Gn in their existing order. G0 and S<n> keep their keys;
- * S texts are never rewritten (they are read-only). Metadata follows its key;
+ * The spec's post-update compaction: normalise learned texts, drop exact duplicates
+ * (the first one in key order wins and inherits the dropped one's sources), and
+ * renumber learned keys densely G1..Gn in their existing order. G0 and S<n> keep their
+ * keys and their text exactly as written (S is read-only; G0 is the human-written
+ * checklist, and rewriting its layout would make every plan look like a G0 edit). Metadata follows its key;
  * metadata of keys that no longer exist is dropped. Idempotent.
  */
 export function compactExperiences(input: {
@@ -42,9 +43,11 @@ export function compactExperiences(input: {
     const invariant = isInvariantKey(key);
     const learned = learnedKeyIndex(key);
     const raw = input.experiences[key];
-    const text = invariant || learned === null ? raw : normalizeExperienceText(raw);
+    const normalized = invariant || learned === null ? raw : normalizeExperienceText(raw);
+    // G0 is the human-written mission checklist: compared like the others, stored as written.
+    const text = key === 'G0' ? raw : normalized;
     if (learned !== null && learned > 0 && text === '') continue;
-    const duplicateOf = keyByText.get(text);
+    const duplicateOf = keyByText.get(normalized);
     if (duplicateOf !== undefined && !invariant && key !== 'G0') {
       keyMap[key] = duplicateOf;
       absorb(duplicateOf, key);
@@ -53,7 +56,7 @@ export function compactExperiences(input: {
     const newKey = learned !== null && learned > 0 ? `G${next++}` : key;
     experiences[newKey] = text;
     keyMap[key] = newKey;
-    if (!keyByText.has(text)) keyByText.set(text, newKey);
+    if (!keyByText.has(normalized)) keyByText.set(normalized, newKey);
     const meta = sourceMeta[key];
     if (meta) metadata[newKey] = { ...meta, sources: [...new Set(meta.sources)] };
   }

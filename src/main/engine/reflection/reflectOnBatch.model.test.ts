@@ -84,7 +84,7 @@ describe('reflectOnBatch on the tiny model', () => {
       guidance: { path: 'g.json' },
       model: { backend: 'llama-cpp', path: 'm.gguf' },
       // A realistic budget: the grammar bounds are fitted to it (outputLimits.ts), so output is never truncated.
-      reflection: { max_new_tokens: 512, apply_if_delta: 0, allow_uncertain: true, max_false_release_increase: 1 },
+      reflection: { max_new_tokens: 1024, apply_if_delta: 0, allow_uncertain: true, max_false_release_increase: 1 },
     });
     // The lead's holdout rollout is not under test here: the initial guidance gets every
     // holdout ticket right and any preview gets them wrong, so the gate always refuses and

@@ -55,7 +55,10 @@ export function RowsTable({ store, onOpen }: { store: RowsStore; onOpen(row: Row
   const last = items[items.length - 1]?.index ?? 0;
 
   useEffect(() => {
-    if (count > 0) store.getState().ensureRange(Math.max(0, first - 50), last + 50);
+    if (count === 0) return;
+    // While the user flings the scrollbar, wait for the view to settle instead of fetching every page passed.
+    const timer = setTimeout(() => store.getState().ensureRange(Math.max(0, first - 50), last + 50), 60);
+    return () => clearTimeout(timer);
   }, [first, last, count, store]);
   useEffect(() => scrollRef.current?.focus({ preventScroll: true }), []);
 

@@ -60,7 +60,7 @@ describe('rows store', () => {
     expect(store.getState().rowAt(5)?.record.group_id).toBe('QC-5');
     store.getState().ensureRange(590, 650);
     await flush();
-    expect(calls.map((c) => c.offset)).toEqual([0, 400, 600]);
+    expect(calls.map((c) => c.offset).sort((a, b) => a! - b!)).toEqual([0, 400, 600]);
     expect(store.getState().rowAt(640)?.record.group_id).toBe('QC-640');
   });
   it('sends filters to the server and drops answers of a superseded query', async () => {
@@ -92,5 +92,24 @@ describe('rows store', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(store.getState().error).toEqual({ code: 'IO_READ_FAILED', message: 'selections.jsonl: boom', location: { file: 'selections.jsonl', line: 3 } });
     expect(PAGE_SIZE).toBeGreaterThan(0);
+  });
+});
+
+describe('rows store page scheduling', () => {
+  it('keeps at most two requests in flight and never fetches pages scrolled past before they were sent', async () => {
+    const { client, calls, flush } = fakeClient(100_000);
+    const store = createRowsStore(() => client);
+    store.getState().setRef({ runId: 'r', mission: 'm' });
+    await flush();
+    calls.length = 0;
+    store.getState().ensureRange(10_000, 10_900);
+    expect(calls).toHaveLength(2);
+    store.getState().ensureRange(50_000, 50_300);
+    await flush();
+    await flush();
+    const offsets = calls.map((c) => c.offset);
+    expect(offsets.slice(2).every((o) => o! >= 49_800 && o! <= 50_400)).toBe(true);
+    expect(store.getState().rowAt(50_100)?.record.group_id).toBe('QC-50100');
+    expect(offsets.filter((o) => o! >= 10_000 && o! < 11_000).length).toBe(2);
   });
 });

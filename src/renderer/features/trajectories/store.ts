@@ -9,6 +9,8 @@ export type RowItem = QueryRowsOutput['rows'][number];
 
 export const PAGE_SIZE = 200;
 const MAX_CACHED_PAGES = 40;
+/** Page requests in flight at once; the rest wait, and are dropped if scrolled past before they are sent. */
+const MAX_IN_FLIGHT = 2;
 
 export type RowsState = {
   ref: RunRef | null;
@@ -44,7 +46,23 @@ function cleanFilters(filters: RowFilters): RowFilters {
 /** The table's data: fetched page by page through queryRows, filters and sort on the server. */
 export function createRowsStore(client: () => ApiClient) {
   return createStore<RowsState>()((set, get) => {
+    /** The pages under the viewport as last reported; only these are ever requested. */
+    let wanted: number[] = [];
+
+    function pump() {
+      const { ref, pages, loading } = get();
+      if (!ref) return;
+      let inFlight = Object.keys(loading).length;
+      for (const page of wanted) {
+        if (inFlight >= MAX_IN_FLIGHT) break;
+        if (pages[page] || loading[page]) continue;
+        inFlight += 1;
+        void loadPage(page);
+      }
+    }
+
     function reset(patch: Partial<RowsState>) {
+      wanted = [];
       set({ ...patch, total: null, pages: {}, loading: {}, invalid: [], error: null, selected: -1, generation: get().generation + 1 });
       get().ensureRange(0, PAGE_SIZE - 1);
     }
@@ -60,6 +78,7 @@ export function createRowsStore(client: () => ApiClient) {
         const pages = { ...get().pages, [page]: out.rows as RowItem[] };
         for (const drop of evictPages(Object.keys(pages).map(Number), MAX_CACHED_PAGES, page)) delete pages[drop];
         set({ pages, loading, total: out.total, invalid: out.invalid, error: null });
+        pump();
       } catch (error) {
         if (get().generation !== generation) return;
         const { [page]: _done, ...loading } = get().loading;
@@ -101,9 +120,12 @@ export function createRowsStore(client: () => ApiClient) {
         set({ selected: index });
       },
       ensureRange(start, end) {
-        const { ref, total, pages, loading } = get();
+        const { ref, total } = get();
         if (!ref) return;
-        for (const page of pagesForRange(start, end, PAGE_SIZE, total)) if (!pages[page] && !loading[page]) void loadPage(page);
+        // Nearest to the middle of the range first: that is what the user is looking at.
+        const middle = (start + end) / 2 / PAGE_SIZE;
+        wanted = pagesForRange(start, end, PAGE_SIZE, total).sort((a, b) => Math.abs(a + 0.5 - middle) - Math.abs(b + 0.5 - middle));
+        pump();
       },
       rowAt(index) {
         return get().pages[Math.floor(index / PAGE_SIZE)]?.[index % PAGE_SIZE];

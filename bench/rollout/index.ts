@@ -1,0 +1,179 @@
+/**
+ * bench:rollout — prefix sharing and batched decode against the naive path.
+ *
+ *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0]
+ *
+ * Workload: real bbu_line tickets (../shared/datasets/bbu-qc-2025), K=4
+ * candidates per group, batches of 8 groups, a ~1k-token experiences block,
+ * the engine's prompt builder and verdict grammar. Prints per model: prompt
+ * tokens evaluated / unique, tickets/s optimized vs naive, the floor (unique
+ * prompt tokens / best prompt-processing tok/s + generated tokens / best
+ * batched-decode tok/s, both measured here), floor fraction, generated tok/s,
+ * and how many candidate texts the two paths produced identically. Ends with
+ * three machine-readable lines for bench-27m.
+ */
+import { access } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Token } from 'node-llama-cpp';
+import { ingestStageA } from '../../src/main/io/ingestStageA';
+import { createLlamaCppBackend, type LlamaCppBackend } from '../../src/main/llm/LlamaCppBackend';
+import { getLlamaRuntime, physicalCoreCount, resolveThreadCount } from '../../src/main/llm/llamaRuntime';
+import { createRandomModel, ensureTinyModel } from '../../src/main/llm/tinyModel';
+import { buildRolloutPrompt } from '../../src/main/engine/promptBuilder';
+import { LlamaCppModelSchema, type RunConfig } from '../../src/shared/schemas/runConfig';
+import type { Ticket } from '../../src/shared/schemas/stageARecord';
+import { BENCH_EXPERIENCES, BENCH_MISSION } from './benchGuidance';
+import { measureThroughput, type ThroughputSample } from './measureThroughput';
+import { runRolloutWorkload, type WorkloadResult } from './runRolloutWorkload';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const DATASET = resolve(ROOT, '../shared/datasets/bbu-qc-2025/bbu_line.stage_a.jsonl');
+const BATCH_GROUPS = 8;
+const K = 4;
+const SEED = 17;
+
+const SAMPLER: RunConfig['sampler'] = {
+  candidates: K,
+  grid: [
+    { temperature: 0.7, top_p: 0.9, prompt_variant: 'default' },
+    { temperature: 1.0, top_p: 0.95, prompt_variant: 'checklist' },
+  ],
+  max_new_tokens: 160,
+  max_reason_chars: 40,
+  format: 'three_line',
+  max_prompt_tokens: null,
+};
+
+type Args = { models: string[]; tinyTickets: number; benchTickets: number; threads: number };
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { models: ['tiny', 'bench-27m'], tinyTickets: 100, benchTickets: 24, threads: 0 };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    if (argv[i] === '--models') args.models = value.split(',');
+    else if (argv[i] === '--tiny-tickets') args.tinyTickets = Number(value);
+    else if (argv[i] === '--bench-tickets') args.benchTickets = Number(value);
+    else if (argv[i] === '--threads') args.threads = Number(value);
+    else continue;
+    i++;
+  }
+  return args;
+}
+
+async function ensureModel(shape: string): Promise<string> {
+  const path = join(ROOT, 'resources', 'models', `${shape}.gguf`);
+  if (shape === 'tiny') return ensureTinyModel(path);
+  const present = await access(path).then(() => true, () => false);
+  if (!present) await createRandomModel({ out: path, shape });
+  return path;
+}
+
+const fmt = (n: number, digits = 2) => n.toFixed(digits);
+
+type ModelReport = {
+  shape: string;
+  evaluatedVsUnique: number;
+  speedup: number;
+  floorFraction: number;
+};
+
+async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number): Promise<ModelReport> {
+  const path = await ensureModel(shape);
+  const threads = resolveThreadCount(threadsSetting);
+  console.log(`\n== ${shape}: ${tickets.length} tickets, K=${K}, batches of ${BATCH_GROUPS} groups, threads ${threads} (load average ${loadavg().map((l) => fmt(l, 1)).join(' ')})`);
+
+  const modelConfig = (sequences: number, contextSize: number) =>
+    LlamaCppModelSchema.parse({ backend: 'llama-cpp', path, gpu: false, context_size: contextSize, sequences, threads, batch_size: 512 });
+
+  // Size the per-sequence context to the workload: longest prompt + generation cap.
+  const sizing = await createLlamaCppBackend(modelConfig(1, 8192), { rollout: 'naive' });
+  const promptTokens: Token[][] = [];
+  for (const ticket of tickets) {
+    for (const variant of ['default', 'checklist'] as const) {
+      promptTokens.push(sizing.renderPromptTokens(buildRolloutPrompt({ mission: BENCH_MISSION, experiences: BENCH_EXPERIENCES, ticket, variant, format: SAMPLER.format })));
+    }
+  }
+  const sharedPrefixTokens = await sizing.countTextTokens(buildRolloutPrompt({ mission: BENCH_MISSION, experiences: BENCH_EXPERIENCES, ticket: tickets[0], variant: 'default', format: SAMPLER.format }).userParts[0]);
+  await sizing.close();
+  const longest = Math.max(...promptTokens.map((t) => t.length));
+  const contextSize = Math.ceil((longest + SAMPLER.max_new_tokens + 16) / 256) * 256;
+  const sorted = promptTokens.map((t) => t.length).sort((a, b) => a - b);
+  console.log(`prompts: experiences block ${sharedPrefixTokens} tokens; full prompt median ${sorted[sorted.length >> 1]}, max ${longest}; context per sequence ${contextSize}`);
+
+  const run = async (backend: LlamaCppBackend, label: string): Promise<WorkloadResult> => {
+    const result = await runRolloutWorkload({
+      backend,
+      tickets,
+      mission: BENCH_MISSION,
+      experiences: BENCH_EXPERIENCES,
+      sampler: SAMPLER,
+      batchSize: BATCH_GROUPS,
+      seed: SEED,
+      promptBudget: contextSize - SAMPLER.max_new_tokens,
+      onBatch: (done, total) => process.stdout.write(`\r  ${label}: ${done}/${total} tickets`),
+    });
+    process.stdout.write('\n');
+    return result;
+  };
+
+  const optimizedBackend = await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize), { rollout: 'shared' });
+  const optimized = await run(optimizedBackend, 'optimized');
+  const meter = optimizedBackend.tokenMeter();
+  await optimizedBackend.close();
+
+  const naiveBackend = await createLlamaCppBackend(modelConfig(1, contextSize), { rollout: 'naive' });
+  const naive = await run(naiveBackend, 'naive');
+  const naiveMeter = naiveBackend.tokenMeter();
+  await naiveBackend.close();
+
+  // Floor rates: best over thread counts, on the same model, in this run.
+  const llama = await getLlamaRuntime(false, physicalCoreCount());
+  const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+  const typical = promptTokens.slice().sort((a, b) => a.length - b.length)[promptTokens.length >> 1];
+  const samples: ThroughputSample[] = [];
+  for (let t = 1; t <= physicalCoreCount(); t++) {
+    samples.push(await measureThroughput(model, { prompt: typical, parallel: BATCH_GROUPS * K, decodeTokens: 48, threads: t, contextSize, batchSize: 512 }));
+  }
+  await model.dispose();
+  const bestPp = Math.max(...samples.map((s) => s.promptTokensPerSecond));
+  const bestDecode = Math.max(...samples.map((s) => s.batchedDecodeTokensPerSecond));
+  for (const s of samples) console.log(`  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s`);
+
+  const floorSeconds = meter.promptUnique / bestPp + optimized.generatedTokens / bestDecode;
+  const evaluatedVsUnique = meter.promptEvaluated / meter.promptUnique;
+  const speedup = naive.seconds / optimized.seconds;
+  const floorFraction = floorSeconds / optimized.seconds;
+  const identical = optimized.texts.filter((text, i) => text === naive.texts[i]).length;
+
+  console.log(`prompt tokens: total ${meter.promptTotal}, unique ${meter.promptUnique}, evaluated ${meter.promptEvaluated} (optimized) / ${naiveMeter.promptEvaluated} (naive)`);
+  console.log(`evaluated / unique: optimized ${fmt(evaluatedVsUnique, 3)}x, naive ${fmt(naiveMeter.promptEvaluated / naiveMeter.promptUnique, 3)}x`);
+  console.log(`optimized: ${fmt(optimized.seconds, 1)} s, ${fmt(tickets.length / optimized.seconds, 3)} tickets/s, generated ${optimized.generatedTokens} tokens = ${fmt(optimized.generatedTokens / optimized.seconds, 1)} tok/s`);
+  console.log(`naive:     ${fmt(naive.seconds, 1)} s, ${fmt(tickets.length / naive.seconds, 3)} tickets/s, generated ${naive.generatedTokens} tokens = ${fmt(naive.generatedTokens / naive.seconds, 1)} tok/s`);
+  console.log(`speedup vs naive: ${fmt(speedup)}x`);
+  console.log(`floor: ${fmt(meter.promptUnique)} unique / ${fmt(bestPp, 0)} tok/s + ${optimized.generatedTokens} generated / ${fmt(bestDecode, 0)} tok/s = ${fmt(floorSeconds, 1)} s; optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor`);
+  console.log(`identical candidate texts, optimized vs naive: ${identical}/${optimized.texts.length}${optimized.dropped + naive.dropped > 0 ? ` (dropped: ${optimized.dropped} / ${naive.dropped})` : ''}`);
+  return { shape, evaluatedVsUnique, speedup, floorFraction };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const present = await access(DATASET).then(() => true, () => false);
+  if (!present) {
+    console.log(`bench:rollout skipped: ${DATASET} is not present`);
+    return;
+  }
+  const counts: Record<string, number> = { tiny: args.tinyTickets, 'bench-27m': args.benchTickets };
+  const { tickets } = await ingestStageA({ paths: [DATASET], mission: BENCH_MISSION, maxTickets: Math.max(...args.models.map((m) => counts[m] ?? args.benchTickets)) });
+  console.log(`bench:rollout on ${physicalCoreCount()} physical cores; ${tickets.length} bbu_line tickets loaded`);
+  const reports: ModelReport[] = [];
+  for (const shape of args.models) reports.push(await benchModel(shape, tickets.slice(0, counts[shape] ?? args.benchTickets), args.threads));
+  const main = reports.find((r) => r.shape === 'bench-27m') ?? reports[reports.length - 1];
+  console.log(`\nmachine-readable (${main.shape}):`);
+  console.log(`evaluated_vs_unique: ${fmt(main.evaluatedVsUnique, 4)}`);
+  console.log(`speedup_vs_naive: ${fmt(main.speedup, 3)}`);
+  console.log(`floor_fraction: ${fmt(main.floorFraction, 3)}`);
+}
+
+await main();
