@@ -28,7 +28,7 @@ const operation: fc.Arbitrary<ReflectionOperation> = fc.record(
 ) as fc.Arbitrary<ReflectionOperation>;
 const experiences = fc
   .dictionary(key.filter((k) => /^(G|S)\d+$/.test(k)), fc.constantFrom('检查接地线是否连接', '接地线应走线整齐', '只依据摘要判断', '防水胶带完整'), { minKeys: 0, maxKeys: 6 })
-  .map((e) => ({ G0: '任务：检查BBU接地线', ...e }));
+  .map((e): Record<string, string> => ({ G0: '任务：检查BBU接地线', ...e }));
 
 afterAll(() => printCounts('guidanceOperations'));
 

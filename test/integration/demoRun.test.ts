@@ -51,7 +51,7 @@ async function writeConfig(name: string, overrides: string[] = []): Promise<stri
       `  path: ${modelPath}`,
       '  context_size: 8192',
       '  threads: 1',
-      '  sequences: 4',
+      '  sequences: 1',
       'sampler:',
       `  candidates: ${K}`,
       '  grid:',

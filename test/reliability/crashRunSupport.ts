@@ -35,10 +35,12 @@ const JSON_SCHEMAS: Record<string, z.ZodType<unknown>> = {
 
 export type Child = { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> };
 
-export function spawnChild(args: string[], options: { cwd: string; env?: Record<string, string> }): Child {
+/** Starts `node args…`, optionally behind a wrapper command (`prefix`, e.g. setpriv to drop privileges). */
+export function spawnChild(args: string[], options: { cwd: string; env?: Record<string, string>; prefix?: string[] }): Child {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env.NODE_EXTRA_CA_CERTS;
-  const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...rest] = [...(options.prefix ?? []), process.execPath, ...args];
+  const child = spawn(command, rest, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));

@@ -3,12 +3,17 @@ import { JsonlLineIndex } from './JsonlLineIndex';
 
 /**
  * Keeps the line indexes of recently used files, least recently used evicted
- * first, so a reviewer hopping between runs does not pile up memory.
+ * first, within a file count and a memory budget (a 500k-row trajectories index
+ * is ~200 MB, mostly its text column), so a reviewer hopping between runs does
+ * not pile up memory. The index just used is always kept.
  */
 export class JsonlIndexCache {
   private readonly entries = new Map<string, JsonlLineIndex<unknown>>();
 
-  constructor(private readonly maxFiles = 6) {}
+  constructor(
+    private readonly maxFiles = 8,
+    private readonly maxBytes = 400 * 1024 * 1024,
+  ) {}
 
   /** The up-to-date index of `file` (built on first use, extended when the file grew). */
   async get<T>(file: string, schema: z.ZodType<T>): Promise<JsonlLineIndex<T>> {
@@ -19,11 +24,21 @@ export class JsonlIndexCache {
       index = new JsonlLineIndex(file, schema);
     }
     this.entries.set(file, index as JsonlLineIndex<unknown>);
-    while (this.entries.size > this.maxFiles) {
+    await index.refresh();
+    this.evict();
+    return index;
+  }
+
+  /** Files currently indexed, least recently used first. */
+  get files(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  private evict(): void {
+    const total = () => [...this.entries.values()].reduce((sum, entry) => sum + entry.approximateBytes(), 0);
+    while (this.entries.size > 1 && (this.entries.size > this.maxFiles || total() > this.maxBytes)) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
-    await index.refresh();
-    return index;
   }
 }

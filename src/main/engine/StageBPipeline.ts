@@ -18,7 +18,7 @@ import { buildRolloutPrompt, promptToMessages } from './promptBuilder';
 import { buildTelemetry, type TelemetryTimings } from './buildTelemetry';
 import { buildExportRows } from './buildExportRows';
 import { rates } from '../../shared/metrics/rates';
-import { summarizeSample } from './reflection/sampleSummarizer';
+import { summarizeSample, type SampleSummaryResult } from './reflection/sampleSummarizer';
 import { reflectionDecode } from './reflection/reflectionDecode';
 import { reflectOnBatch } from './reflection/reflectOnBatch';
 import { findNeedReview } from './reflection/needReview';
@@ -123,6 +123,9 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
 
         let batchSelections: SelectionRecord[];
         let batchTrajectories: TrajectoryRecord[];
+        // Fresh summaries of this process (errors included) so reflection does not re-ask;
+        // a resumed batch falls back to the summaries stored in its selections.
+        let batchSummaries: Map<string, SampleSummaryResult> | undefined;
         if (complete.has(key)) {
           batchSelections = selections.filter((row) => row.epoch === epoch && row.batch_index === batchIndex);
           batchTrajectories = trajectories.filter((row) => row.epoch === epoch && row.batch_index === batchIndex);
@@ -138,6 +141,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
           const rolled = await rolloutBatch(input, batches[batchIndex], guidance, epoch, batchIndex, reflections);
           batchTrajectories = rolled.trajectories;
           batchSelections = rolled.selections;
+          batchSummaries = rolled.summaries;
           for (const warning of rolled.warnings) await emit(warning);
           await store.appendTrajectories(batchTrajectories);
           await store.appendSelections(batchSelections);
@@ -164,6 +168,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
             seed: config.seed,
             evaluateHoldout: input.holdout.length > 0 ? (experiences) => evaluateHoldout(input, experiences) : null,
             needReviewKeys,
+            sampleSummaries: batchSummaries,
             now,
             signal: input.signal,
           });
@@ -253,7 +258,7 @@ async function rolloutBatch(
   epoch: number,
   batchIndex: number,
   reflections: ReflectionLogRecord[],
-): Promise<{ trajectories: TrajectoryRecord[]; selections: SelectionRecord[]; warnings: RunEvent[] }> {
+): Promise<{ trajectories: TrajectoryRecord[]; selections: SelectionRecord[]; warnings: RunEvent[]; summaries: Map<string, SampleSummaryResult> }> {
   const { config, backend, now } = input;
   const rolled: GroupRollout[] = await Promise.all(
     tickets.map((ticket) =>
@@ -381,7 +386,11 @@ async function rolloutBatch(
       warnings.push({ type: 'warning', ts: createdAt, group_id: ticket.group_id, code: 'summary_failed', message: summary.error, guidance_step: guidance.step, ineligible_reason: null });
     }
   });
-  return { trajectories, selections, warnings };
+  const summaryByTicket = new Map<string, SampleSummaryResult>();
+  rolled.forEach((group, index) => {
+    if (group.status === 'ok' && group.selection.selected !== null) summaryByTicket.set(group.ticket.ticket_key, summaries[index] as SampleSummaryResult);
+  });
+  return { trajectories, selections, warnings, summaries: summaryByTicket };
 }
 
 /** Holdout preview: the same seeds for every guidance, so baseline and preview are paired. */

@@ -134,6 +134,9 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
   try {
     await fsp.writeFile(pending, JSON.stringify(holder), { flag: 'wx' });
   } catch (error) {
+    // writeFile creates the file before it writes: on ENOSPC an empty pending file would
+    // stay behind, and removeLeftovers spares it while this process lives.
+    await fsp.unlink(pending).catch(() => undefined);
     throw ioFailure(lockPath, error);
   }
 

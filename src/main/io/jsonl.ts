@@ -251,6 +251,8 @@ export async function appendJsonl(file: string, rows: readonly unknown[], io: Js
   const payload = serializeRows(rows);
   let handle: fsp.FileHandle | undefined;
   let created = false;
+  /** File size before this append wrote anything; a failed append is cut back to it. */
+  let restoreTo: number | null = null;
   try {
     await fsp.mkdir(path.dirname(file), { recursive: true });
     try {
@@ -264,6 +266,7 @@ export async function appendJsonl(file: string, rows: readonly unknown[], io: Js
     if (tail.truncateTo !== null) await handle.truncate(tail.truncateTo);
     if (rows.length > 0 || tail.truncateTo !== null || tail.needsNewline) {
       const { size } = await handle.stat();
+      restoreTo = size;
       const data = Buffer.from((tail.needsNewline ? '\n' : '') + payload, 'utf8');
       let offset = 0;
       while (offset < data.length) {
@@ -278,6 +281,8 @@ export async function appendJsonl(file: string, rows: readonly unknown[], io: Js
     if (created) await fsyncDir(path.dirname(file), io);
     return { appended: rows.length, truncatedTornTailBytes: tail.tornBytes };
   } catch (error) {
+    // A write that failed part-way (ENOSPC after some blocks) must not leave half a row.
+    if (handle && restoreTo !== null) await handle.truncate(restoreTo).catch(() => undefined);
     throw writeError(error, file);
   } finally {
     await handle?.close().catch(() => undefined);

@@ -95,6 +95,11 @@ export class LlamaCppBackend implements LlmBackend {
     this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu };
   }
 
+  /** Whether prompts are copied between sequences (node-llama-cpp internals present and enabled). */
+  get copiesSequenceState(): boolean {
+    return this.scheduler.copyState;
+  }
+
   /** Chat template applied to [system, user], ending with the assistant turn opened. */
   renderPromptTokens(prompt: PromptSegments): Token[] {
     const state = this.chatWrapper.generateContextState({

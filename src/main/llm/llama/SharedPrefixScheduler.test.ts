@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTinyModelForTests } from '../../../../test/helpers/tinyModel';
+import { LlamaCppModelSchema } from '../../../shared/schemas/runConfig';
+import type { DecodeParams } from '../../../shared/schemas/decode';
+import { verdictGrammar } from '../../../shared/verdictProtocol';
+import { createLlamaCppBackend, type LlamaCppBackend, type LlamaCppBackendOptions } from '../LlamaCppBackend';
+import type { Completion, GenerateRequest, PromptSegments } from '../LlmBackend';
+import { commonPrefixLength } from './SharedPrefixScheduler';
+import { sequenceStateCopySupported } from './sequenceStateCopy';
+
+let modelPath: string;
+const open: LlamaCppBackend[] = [];
+
+async function backend(sequences: number, options: LlamaCppBackendOptions): Promise<LlamaCppBackend> {
+  // One thread: vitest runs two workers on two cores, and ggml threads spin at barriers.
+  const config = LlamaCppModelSchema.parse({ backend: 'llama-cpp', path: modelPath, gpu: false, context_size: 1024, sequences, threads: 1 });
+  const created = await createLlamaCppBackend(config, options);
+  open.push(created);
+  return created;
+}
+
+const shared = '任务: BBU接地线检查\n经验:\nG0: BBU 必须有接地线, 标签清晰, 两端螺丝紧固。\nG1: 只看到BBU安装螺丝而没有地排处接地螺丝时判不通过。\n\n';
+const group = (i: number) => `工单 QC-${i} 的图片摘要:\n图片1: 标签/5G-BBU-接地线×1，电线/捆扎整齐×${i + 1}\n图片2: 螺丝、光纤插头/地排处接地螺丝,符合要求×${i + 2}\n\n`;
+const prompt = (i: number, variant: string): PromptSegments => ({ system: '你是通信基站安装质检员。', userParts: [shared, group(i), variant] });
+const decode = (seed: number, overrides: Partial<DecodeParams> = {}): DecodeParams => ({
+  temperature: 1,
+  top_p: 0.95,
+  seed,
+  max_new_tokens: 40,
+  prompt_variant: 'default',
+  ...overrides,
+});
+
+/** Two batches of groups as the engine sends them: every group and variant in flight at once, K=2 per variant. */
+async function rollout(target: LlamaCppBackend): Promise<string[]> {
+  const texts: string[] = [];
+  for (const batch of [[0, 1, 2], [3, 4]]) {
+    const requests: GenerateRequest[] = batch.flatMap((i) =>
+      ['请给出判定。', '请先逐条核对, 再给出判定。'].map((variant, v) => ({
+        prompt: prompt(i, variant),
+        candidates: [decode(100 * i + 10 * v), decode(100 * i + 10 * v + 1, { temperature: 0.7 })],
+        constraint: { kind: 'gbnf' as const, grammar: verdictGrammar('three_line', 24) },
+      })),
+    );
+    const results: Completion[][] = await Promise.all(requests.map((request) => target.generate(request)));
+    texts.push(...results.flat().map((c) => c.text));
+  }
+  return texts;
+}
+
+beforeAll(async () => {
+  modelPath = await ensureTinyModelForTests();
+});
+
+afterAll(async () => {
+  for (const b of open) await b.close();
+});
+
+describe('shared-prefix rollout on the tiny model', () => {
+  it('the pinned node-llama-cpp still exposes the sequence state copy (fails if its internals change)', async () => {
+    const b = await backend(2, {});
+    expect(b.copiesSequenceState, 'node-llama-cpp no longer has LlamaContextSequence._copyStateFromOtherSequence; see src/main/llm/llama/sequenceStateCopy.ts').toBe(true);
+    const publicOnly = await backend(2, { copyState: false });
+    expect(publicOnly.copiesSequenceState).toBe(false);
+  });
+
+  it('shared decoding (copied prefixes, batched decode) gives the same text as the naive path for the same seeds', async () => {
+    const naive = await rollout(await backend(1, { rollout: 'naive' }));
+    const sharedTexts = await rollout(await backend(6, { rollout: 'shared' }));
+    const publicOnly = await rollout(await backend(6, { rollout: 'shared', copyState: false }));
+    expect(naive).toHaveLength(20);
+    expect(new Set(naive).size).toBeGreaterThan(1); // the seeds really sample different texts
+    expect(sharedTexts).toEqual(naive);
+    expect(publicOnly).toEqual(naive);
+  });
+
+  it('meters evaluated, unique, total and generated tokens exactly on a hand-computable case', async () => {
+    const b = await backend(4, { rollout: 'shared' });
+    const first = prompt(1, '请给出判定。');
+    const second = prompt(2, '请给出判定。');
+    const t1 = b.renderPromptTokens(first);
+    const t2 = b.renderPromptTokens(second);
+    const common = commonPrefixLength(t1, t2);
+    expect(t2.length - 1 - common).toBeGreaterThanOrEqual(32); // the second group part is long enough to be copied, not re-evaluated
+
+    const a = await b.generate({ prompt: first, candidates: [decode(1), decode(2), decode(3)], constraint: { kind: 'none' } });
+    // One sequence evaluates the prompt minus its last token; each candidate then evaluates the last token alone.
+    expect(b.tokenMeter()).toEqual({
+      promptEvaluated: t1.length - 1 + 3,
+      promptUnique: t1.length,
+      promptTotal: 3 * t1.length,
+      generated: a.reduce((sum, c) => sum + c.generatedTokens, 0),
+    });
+    const c = await b.generate({ prompt: second, candidates: [decode(4), decode(5)], constraint: { kind: 'none' } });
+    // The shared prefix is held already: only the second group's tokens are evaluated, once for both candidates.
+    expect(b.tokenMeter()).toEqual({
+      promptEvaluated: t1.length - 1 + 3 + (t2.length - 1 - common) + 2,
+      promptUnique: t1.length + (t2.length - common),
+      promptTotal: 3 * t1.length + 2 * t2.length,
+      generated: [...a, ...c].reduce((sum, x) => sum + x.generatedTokens, 0),
+    });
+    for (const completion of [...a, ...c]) expect(completion.generatedTokens).toBeGreaterThan(0);
+  });
+
+  it('the naive path evaluates the whole prompt for every candidate', async () => {
+    const b = await backend(1, { rollout: 'naive' });
+    const p = prompt(3, '请给出判定。');
+    const n = b.renderPromptTokens(p).length;
+    const completions = await b.generate({ prompt: p, candidates: [decode(7), decode(8)], constraint: { kind: 'none' } });
+    await b.generate({ prompt: p, candidates: [decode(9)], constraint: { kind: 'none' } });
+    const meter = b.tokenMeter();
+    expect(meter.promptEvaluated).toBe(3 * n);
+    expect(meter.promptUnique).toBe(n);
+    expect(meter.promptTotal).toBe(3 * n);
+    expect(completions.map((x) => x.promptTokens)).toEqual([n, n]);
+  });
+});
