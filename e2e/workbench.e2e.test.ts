@@ -81,6 +81,8 @@ describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport'
     await screenshot(page, '04-rows-keyboard');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: `Group ${groupId}` }).waitFor();
+    // The heading renders before the group detail arrives; wait for the summaries themselves.
+    await page.getByTestId('summary-format').first().waitFor();
     const formats = await page.getByTestId('summary-format').allTextContents();
     expect(formats).toContain('text');
     expect(formats).toContain('json');

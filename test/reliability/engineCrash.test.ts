@@ -29,7 +29,9 @@ const KILLS = Number(process.env.ENGINE_CRASH_KILLS ?? 200);
 /** After this many kills of one run, the next start is left to finish and compared. */
 const KILLS_PER_RUN = 8;
 const REAL_KILLS = Number(process.env.ENGINE_CRASH_REAL_KILLS ?? 10);
-const SEED = 23;
+/** Run seed; with the demo data of DEMO_SEED it gives a run with 4 applied reflections out of 8. */
+const SEED = 7;
+const DEMO_SEED = 23;
 
 let work: string;
 let demo: Awaited<ReturnType<typeof ensureDemoMission>>;
@@ -93,7 +95,7 @@ beforeAll(async () => {
   // tmpfs is as good a place for these runs as a disk and spares hundreds of fsyncs.
   const base = await fsp.stat('/dev/shm').then((s) => (s.isDirectory() ? '/dev/shm' : os.tmpdir()), () => os.tmpdir());
   work = await fsp.mkdtemp(path.join(base, 'stageb-engine-crash-'));
-  demo = await ensureDemoMission(path.join(work, 'demo'), SEED, 30);
+  demo = await ensureDemoMission(path.join(work, 'demo'), DEMO_SEED, 30);
   const file = GuidanceFileSchema.parse(JSON.parse(await fsp.readFile(demo.guidance, 'utf8')));
   mission = Object.keys(file)[0];
   initial = file[mission];

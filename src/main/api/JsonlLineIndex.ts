@@ -1,11 +1,18 @@
 import { open, stat } from 'node:fs/promises';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { z } from 'zod';
 import { StageBError } from '../../shared/errors';
 import type { RowFilters, SortField } from '../../shared/api/contract';
 import { BOOL_CODE, LABEL_CODE, RowColumns, WARNING_BITS } from './RowColumns';
 import { TextColumn } from './TextColumn';
+import { loadIndexSidecar, saveIndexSidecar } from './index/IndexSidecar';
+import { scanIndexedFields } from './index/scanIndexedFields';
 
-const READ_CHUNK = 4 * 1024 * 1024;
+const READ_CHUNK = 1024 * 1024;
+/** Longest stretch of indexing work between yields to the event loop. */
+const SLICE_MS = 20;
+/** A build or extension this large is worth persisting as a sidecar. */
+const SIDECAR_MIN_ROWS = 20_000;
 const MAX_INVALID_REPORTED = 50;
 const NEWLINE = 0x0a;
 const KEY_SPACE = 2 ** 30;
@@ -14,6 +21,9 @@ const NULL_KEY = KEY_SPACE - 1;
 export type InvalidLine = { line: number; message: string };
 export type IndexedQuery = { filters: RowFilters; sort: { field: SortField; dir: 'asc' | 'desc' }; offset: number; limit: number };
 export type IndexedPage = { total: number; rows: number[] };
+export type JsonlLineIndexOptions = { sidecar?: boolean };
+/** How far the index is: complete (covers the file as of the last refresh) or a prefix of it. */
+export type IndexProgress = { complete: boolean; indexedBytes: number; fileBytes: number };
 
 /** The fields folded into the text column, in order. */
 const TEXT_FIELDS = ['group_id', 'ticket_key', 'response_text', 'reason', 'summary', 'critique', 'ineligible_reason'] as const;
@@ -42,20 +52,28 @@ function textOf(record: Record<string, unknown>): string {
 export class JsonlLineIndex<T> {
   readonly path: string;
   private readonly schema: z.ZodType<T>;
+  private readonly useSidecar: boolean;
   private columns = new RowColumns();
   private text = new TextColumn();
   private indexedBytes = 0;
+  private fileBytes = 0;
   private nextLineNo = 1;
   private provisional: { bytes: number; end: number; lineNo: number } | null = null;
   private identity: string | null = null;
-  private readonly invalidLines: InvalidLine[] = [];
+  private invalidLines: InvalidLine[] = [];
   private invalidCount = 0;
-  private pending: Promise<void> = Promise.resolve();
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+  private progressWaiters: (() => void)[] = [];
+  private rowsSinceSidecar = 0;
+  private sidecarChecked = false;
+  private saving: Promise<void> | null = null;
   private readonly sortCache = new Map<string, { length: number; order: Uint32Array }>();
 
-  constructor(path: string, schema: z.ZodType<T>) {
+  constructor(path: string, schema: z.ZodType<T>, options: JsonlLineIndexOptions = {}) {
     this.path = path;
     this.schema = schema;
+    this.useSidecar = options.sidecar ?? true;
   }
 
   get length(): number {
@@ -71,15 +89,80 @@ export class JsonlLineIndex<T> {
     return this.invalidLines;
   }
 
+  get progress(): IndexProgress {
+    return { complete: this.running === null && this.queued === null, indexedBytes: this.indexedBytes, fileBytes: Math.max(this.fileBytes, this.indexedBytes) };
+  }
+
   approximateBytes(): number {
     return this.columns.approximateBytes() + this.text.approximateBytes();
   }
 
-  /** Brings the index up to date with the file; concurrent callers share one pass. */
+  /**
+   * Brings the index up to date with the file (as of a stat taken after this call).
+   * Concurrent callers share passes: at most one runs and one waits behind it.
+   */
   refresh(): Promise<void> {
-    const run = this.pending.then(() => this.refreshNow());
-    this.pending = run.catch(() => undefined);
+    if (this.queued) return this.queued;
+    if (!this.running) return this.startRun();
+    const next = this.running.catch(() => undefined).then(() => {
+      this.queued = null;
+      return this.startRun();
+    });
+    this.queued = next;
+    return next;
+  }
+
+  private startRun(): Promise<void> {
+    const run = this.refreshNow().finally(() => {
+      if (this.running === run) this.running = null;
+      this.notifyProgress();
+    });
+    this.running = run;
     return run;
+  }
+
+  /**
+   * Refreshes, but resolves early once `minRows` rows are indexed or `maxWaitMs`
+   * passed, whichever comes first; the refresh goes on in the background.
+   * Resolves to true when the index is complete.
+   */
+  refreshUntil(minRows: number, maxWaitMs: number): Promise<boolean> {
+    const run = this.refresh();
+    return new Promise<boolean>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const waiter = () => {
+        if (!settled && this.columns.length >= minRows) settle(this.progress.complete);
+      };
+      const settle = (complete: boolean) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        this.progressWaiters = this.progressWaiters.filter((entry) => entry !== waiter);
+        resolve(complete);
+      };
+      run.then(
+        () => settle(this.progress.complete),
+        (error) => {
+          if (settled) return;
+          settled = true;
+          if (timer) clearTimeout(timer);
+          this.progressWaiters = this.progressWaiters.filter((entry) => entry !== waiter);
+          reject(error);
+        },
+      );
+      if (Number.isFinite(maxWaitMs)) timer = setTimeout(() => settle(false), maxWaitMs);
+      this.progressWaiters.push(waiter);
+    });
+  }
+
+  private notifyProgress(): void {
+    for (const waiter of [...this.progressWaiters]) waiter();
+  }
+
+  /** Resolves once a sidecar write in flight (if any) has finished; for tests and the bench. */
+  async sidecarWritten(): Promise<void> {
+    await this.saving;
   }
 
   private reset(): void {
@@ -88,8 +171,9 @@ export class JsonlLineIndex<T> {
     this.indexedBytes = 0;
     this.nextLineNo = 1;
     this.provisional = null;
-    this.invalidLines.length = 0;
+    this.invalidLines = [];
     this.invalidCount = 0;
+    this.rowsSinceSidecar = 0;
     this.sortCache.clear();
   }
 
@@ -101,12 +185,15 @@ export class JsonlLineIndex<T> {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         if (this.identity !== null) this.reset();
         this.identity = null;
+        this.fileBytes = 0;
         return;
       }
       throw new StageBError('IO_READ_FAILED', `cannot stat ${this.path}: ${(error as Error).message}`, { file: this.path });
     }
+    this.fileBytes = info.size;
     const identity = `${info.dev}:${info.ino}`;
     if (this.identity !== identity || info.size < this.indexedBytes) this.reset();
+    if (this.identity !== identity && this.useSidecar && !this.sidecarChecked) await this.adoptSidecar(info);
     this.identity = identity;
     if (this.provisional) {
       if (info.size === this.provisional.end) return;
@@ -119,58 +206,112 @@ export class JsonlLineIndex<T> {
     }
     if (info.size === this.indexedBytes) return;
     await this.readFrom(this.indexedBytes, info.size);
+    if (this.useSidecar && !this.provisional && this.rowsSinceSidecar >= Math.max(SIDECAR_MIN_ROWS, this.columns.length / 10)) this.persist(info);
+  }
+
+  /** Starts from the persisted index when it matches the file (see IndexSidecar). */
+  private async adoptSidecar(info: { size: number; mtimeMs: number }): Promise<void> {
+    this.sidecarChecked = true;
+    const loaded = await loadIndexSidecar(this.path, info);
+    if (!('snapshot' in loaded)) return;
+    const { snapshot } = loaded;
+    this.columns = snapshot.columns;
+    this.text = snapshot.text;
+    this.indexedBytes = snapshot.coveredBytes;
+    this.nextLineNo = snapshot.nextLineNo;
+    this.invalidCount = snapshot.invalidCount;
+    this.invalidLines = snapshot.invalidLines;
+    this.rowsSinceSidecar = 0;
+    this.sortCache.clear();
+    this.notifyProgress();
+  }
+
+  /** Writes the sidecar in the background; a failure (read-only run dir) only costs the next open a rebuild. */
+  private persist(info: { size: number; mtimeMs: number }): void {
+    if (this.saving) return;
+    const snapshot = {
+      coveredBytes: this.indexedBytes,
+      nextLineNo: this.nextLineNo,
+      invalidCount: this.invalidCount,
+      invalidLines: [...this.invalidLines],
+      columns: this.columns,
+      text: this.text,
+    };
+    // The snapshot's views cover rows [0, length): append-only, so later growth never changes them.
+    const frozen = { ...snapshot, columns: this.columns, text: this.text };
+    this.rowsSinceSidecar = 0;
+    this.saving = saveIndexSidecar(this.path, frozen, info)
+      .catch(() => undefined)
+      .finally(() => {
+        this.saving = null;
+      });
   }
 
   private async readFrom(start: number, end: number): Promise<void> {
     const handle = await open(this.path, 'r');
     try {
+      let buffer = Buffer.allocUnsafe(READ_CHUNK);
+      // buffer[0, carried) holds the unfinished line that starts at file offset `lineOffset`.
+      let carried = 0;
+      let lineOffset = start;
       let position = start;
-      let carry: Buffer = Buffer.alloc(0);
-      let carryStart = start;
-      const chunk = Buffer.allocUnsafe(READ_CHUNK);
+      let sliceStart = performance.now();
       while (position < end) {
-        const { bytesRead } = await handle.read(chunk, 0, Math.min(READ_CHUNK, end - position), position);
+        if (carried === buffer.length) {
+          const grown = Buffer.allocUnsafe(buffer.length * 2);
+          buffer.copy(grown, 0, 0, carried);
+          buffer = grown;
+        }
+        const { bytesRead } = await handle.read(buffer, carried, Math.min(buffer.length - carried, end - position), position);
         if (bytesRead === 0) break;
         position += bytesRead;
-        const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-        const lastNewline = data.lastIndexOf(NEWLINE);
+        const filled = carried + bytesRead;
         let lineStart = 0;
-        if (lastNewline !== -1) {
-          // One decode per chunk, split on '\n' (a single byte in UTF-8, never inside a
-          // multi-byte sequence, so the k-th string line is the k-th byte line).
-          const lines = data.toString('utf8', 0, lastNewline).split('\n');
-          for (const text of lines) {
-            const newline = data.indexOf(NEWLINE, lineStart);
-            this.indexLine(text, lineStart, newline, carryStart + lineStart);
-            lineStart = newline + 1;
+        let newline = buffer.indexOf(NEWLINE, carried);
+        let sinceCheck = 0;
+        while (newline !== -1 && newline < filled) {
+          this.indexLine(buffer, lineStart, newline, lineOffset);
+          lineOffset += newline + 1 - lineStart;
+          lineStart = newline + 1;
+          newline = buffer.indexOf(NEWLINE, lineStart);
+          if (++sinceCheck === 256) {
+            sinceCheck = 0;
+            if (performance.now() - sliceStart > SLICE_MS) {
+              this.indexedBytes = lineOffset;
+              this.notifyProgress();
+              await yieldToEventLoop();
+              sliceStart = performance.now();
+            }
           }
         }
-        carryStart += lineStart;
-        carry = Buffer.from(data.subarray(lineStart));
+        this.indexedBytes = lineOffset;
+        carried = filled - lineStart;
+        if (carried > 0 && lineStart > 0) buffer.copy(buffer, 0, lineStart, filled);
+        this.notifyProgress();
       }
-      this.indexedBytes = carryStart;
-      if (carry.length > 0) this.indexTail(carry, carryStart);
+      if (carried > 0) this.indexTail(Buffer.from(buffer.subarray(0, carried)), lineOffset);
     } finally {
       await handle.close();
     }
   }
 
-  private indexLine(raw: string, start: number, end: number, fileOffset: number): void {
+  private indexLine(buffer: Buffer, start: number, newline: number, fileOffset: number): void {
     const lineNo = this.nextLineNo;
     this.nextLineNo += 1;
-    let stop = end;
-    let text = raw;
-    if (text.endsWith('\r')) {
-      text = text.slice(0, -1);
-      stop -= 1;
-    }
-    if (stop === start || text.trim() === '') return;
-    let record: unknown;
-    try {
-      record = JSON.parse(text);
-    } catch (error) {
-      this.noteInvalid(lineNo, `malformed JSON: ${(error as Error).message}`);
-      return;
+    let stop = newline;
+    if (stop > start && buffer[stop - 1] === 0x0d) stop -= 1;
+    if (stop === start) return;
+    let record: unknown = scanIndexedFields(buffer, start, stop);
+    if (record === null) {
+      // Not certain for the fast scanner: decide exactly as JSON.parse does.
+      const text = buffer.toString('utf8', start, stop);
+      if (text.trim() === '') return;
+      try {
+        record = JSON.parse(text);
+      } catch (error) {
+        this.noteInvalid(lineNo, `malformed JSON: ${(error as Error).message}`);
+        return;
+      }
     }
     this.pushRecord(record, fileOffset, stop - start, lineNo);
   }
@@ -186,6 +327,7 @@ export class JsonlLineIndex<T> {
       return false;
     }
     this.text.push(textOf(object));
+    this.rowsSinceSidecar += 1;
     return true;
   }
 

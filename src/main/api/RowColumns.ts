@@ -15,16 +15,33 @@ function grow<T extends Float64Array | Float32Array | Int32Array | Uint32Array |
   return next;
 }
 
+function flatCopy(value: string): string {
+  return Buffer.from(value, 'utf8').toString('utf8');
+}
+
 /** Interns strings to small ids (0 is reserved for null). */
 export class StringDictionary {
   readonly values: (string | null)[] = [null];
   private readonly ids = new Map<string, number>();
   private sortedRank: Uint32Array | null = null;
 
+  /** A dictionary holding `values` (values[0] must be null), as saved by an index sidecar. */
+  static fromValues(values: readonly (string | null)[]): StringDictionary {
+    const dictionary = new StringDictionary();
+    for (let id = 1; id < values.length; id += 1) {
+      const value = values[id];
+      if (typeof value !== 'string' || dictionary.ids.has(value)) throw new Error(`dictionary entry ${id} is not a new string`);
+      dictionary.intern(value);
+    }
+    return dictionary;
+  }
+
   intern(value: string | null | undefined): number {
     if (value === null || value === undefined) return 0;
     let id = this.ids.get(value);
     if (id === undefined) {
+      // A slice of a long line would keep the whole line alive as long as the dictionary.
+      if (value.length > 12) value = flatCopy(value);
       id = this.values.length;
       this.values.push(value);
       this.ids.set(value, id);
@@ -53,6 +70,29 @@ export class StringDictionary {
   }
 }
 
+/** The typed-array columns of RowColumns, in a fixed order (the sidecar layout). */
+export const COLUMN_NAMES = [
+  'offset',
+  'byteLength',
+  'lineNo',
+  'epoch',
+  'batchIndex',
+  'candidate',
+  'guidanceStep',
+  'label',
+  'verdict',
+  'labelMatch',
+  'eligible',
+  'confidence',
+  'selfConsistency',
+  'warnings',
+  'flags',
+  'ineligibleReason',
+  'groupId',
+] as const;
+export type ColumnName = (typeof COLUMN_NAMES)[number];
+export type ColumnArray = Float64Array | Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
+
 /**
  * The compact columnar index of one JSONL file: one typed-array slot per indexed
  * row, holding only what filters and sorts need plus where the line lives on disk.
@@ -77,8 +117,8 @@ export class RowColumns {
   flags: Uint8Array;
   ineligibleReason: Uint32Array;
   groupId: Uint32Array;
-  readonly ineligibleReasons = new StringDictionary();
-  readonly groupIds = new StringDictionary();
+  ineligibleReasons = new StringDictionary();
+  groupIds = new StringDictionary();
 
   constructor(capacity = 1024) {
     this.capacity = capacity;
@@ -155,6 +195,28 @@ export class RowColumns {
     this.groupId[i] = this.groupIds.intern(record.group_id);
     this.length = i + 1;
     return true;
+  }
+
+  /** The filled part of every column, by name (what an index sidecar stores). */
+  columnViews(): Record<ColumnName, ColumnArray> {
+    const views = {} as Record<ColumnName, ColumnArray>;
+    for (const name of COLUMN_NAMES) views[name] = this[name].subarray(0, this.length) as ColumnArray;
+    return views;
+  }
+
+  /** Columns restored from an index sidecar; every array must hold `length` rows of the right type. */
+  static fromColumns(length: number, columns: Record<ColumnName, ColumnArray>, groupIds: StringDictionary, ineligibleReasons: StringDictionary): RowColumns {
+    const restored = new RowColumns(Math.max(1, length));
+    for (const name of COLUMN_NAMES) {
+      const source = columns[name];
+      const target = restored[name];
+      if (source.constructor !== target.constructor || source.length !== length) throw new Error(`column ${name} has the wrong type or length`);
+      target.set(source as never);
+    }
+    restored.length = length;
+    restored.groupIds = groupIds;
+    restored.ineligibleReasons = ineligibleReasons;
+    return restored;
   }
 
   /** Drops rows from `length` on (used to retract a provisional last row). */

@@ -18,7 +18,7 @@ import type { DecodeParams } from '../../shared/schemas/decode';
 import { checkGgufFile, ggufMetadataValue } from './gguf/ggufHeader';
 import { getLlamaRuntime, resolveThreadCount } from './llamaRuntime';
 import { PromptPrefixMeter } from './promptPrefixMeter';
-import { SharedPrefixScheduler, type PoolSlot, type RolloutMode } from './llama/SharedPrefixScheduler';
+import { commonPrefixLength, SharedPrefixScheduler, type PoolSlot, type RolloutMode } from './llama/SharedPrefixScheduler';
 import { ensureTinyModel } from './tinyModel';
 import type {
   BackendInfo,
@@ -38,6 +38,8 @@ export type LlamaCppBackendOptions = {
   rollout?: RolloutMode;
   /** Copy KV state between sequences when node-llama-cpp allows it (default true); false = public API only. */
   copyState?: boolean;
+  /** Keep prompt evaluation and decoding in separate decode calls so outputs equal the naive path's (default true). */
+  separatePhases?: boolean;
 };
 
 type SequenceSlot = PoolSlot;
@@ -90,8 +92,9 @@ export class LlamaCppBackend implements LlmBackend {
     private readonly externalSignal?: AbortSignal,
     readonly rollout: RolloutMode = 'shared',
     copyState = true,
+    separatePhases = true,
   ) {
-    this.scheduler = new SharedPrefixScheduler(context, { mode: rollout, copyState });
+    this.scheduler = new SharedPrefixScheduler(context, { mode: rollout, copyState, separatePhases });
     this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu };
   }
 
@@ -134,6 +137,7 @@ export class LlamaCppBackend implements LlmBackend {
     const signals = [this.closing.signal, signal, this.externalSignal].filter((s): s is AbortSignal => s !== undefined);
     const combined = AbortSignal.any(signals);
     const tokens = this.renderPromptTokens(request.prompt);
+    const boundaries = this.partBoundaries(request.prompt, tokens);
     const maxNew = Math.max(0, ...request.candidates.map((c) => c.max_new_tokens));
     const budget = this.context.contextSize;
     if (tokens.length + maxNew > budget) {
@@ -151,18 +155,28 @@ export class LlamaCppBackend implements LlmBackend {
     const grammar = await pendingGrammar;
     this.prefixMeter.add(tokens);
     return this.rollout === 'naive'
-      ? this.generateNaive(tokens, request, grammar, combined)
-      : this.generateShared(tokens, request, grammar, combined);
+      ? this.generateNaive(tokens, boundaries, request, grammar, combined)
+      : this.generateShared(tokens, boundaries, request, grammar, combined);
+  }
+
+  /** Token positions where the prompt's parts end (the chat template applied to ever longer part lists). */
+  private partBoundaries(prompt: PromptSegments, tokens: readonly Token[]): number[] {
+    const boundaries: number[] = [];
+    for (let i = 1; i < prompt.userParts.length; i++) {
+      const partial = this.renderPromptTokens({ system: prompt.system, userParts: prompt.userParts.slice(0, i) });
+      boundaries.push(commonPrefixLength(partial, tokens));
+    }
+    return boundaries;
   }
 
   /** The reference path: one candidate at a time, fresh sequence state, whole prompt evaluated. */
-  private async generateNaive(tokens: Token[], request: GenerateRequest, grammar: LlamaGrammar | undefined, signal: AbortSignal): Promise<Completion[]> {
+  private async generateNaive(tokens: Token[], boundaries: number[], request: GenerateRequest, grammar: LlamaGrammar | undefined, signal: AbortSignal): Promise<Completion[]> {
     const [slot] = await this.acquireSlots(1, tokens, signal);
     try {
       return await this.scheduler.exclusive(async () => {
         const completions: Completion[] = [];
         for (const candidate of request.candidates) {
-          this.meter.promptEvaluated += await this.prepare([slot], tokens, true);
+          this.meter.promptEvaluated += await this.prepare([slot], tokens, boundaries, true, false);
           completions.push(await this.generateOne(slot, tokens, candidate, grammar, request.stop, signal));
         }
         return completions;
@@ -177,16 +191,18 @@ export class LlamaCppBackend implements LlmBackend {
    * copied to the others) and then decoded in parallel; more candidates than
    * sequences run in waves.
    */
-  private async generateShared(tokens: Token[], request: GenerateRequest, grammar: LlamaGrammar | undefined, signal: AbortSignal): Promise<Completion[]> {
+  private async generateShared(tokens: Token[], boundaries: number[], request: GenerateRequest, grammar: LlamaGrammar | undefined, signal: AbortSignal): Promise<Completion[]> {
     const completions: Completion[] = [];
     const wave = Math.max(1, Math.min(request.candidates.length, this.scheduler.size));
     for (let start = 0; start < request.candidates.length; start += wave) {
       const candidates = request.candidates.slice(start, start + wave);
       const slots = await this.acquireSlots(candidates.length, tokens, signal);
       try {
-        this.meter.promptEvaluated += await this.scheduler.exclusive(() => this.prepare(slots, tokens, false));
+        this.meter.promptEvaluated += await this.prepare(slots, tokens, boundaries, false, true);
         // allSettled: a sequence goes back to the pool only once its own decode has ended.
-        const settled = await Promise.allSettled(candidates.map((candidate, i) => this.generateOne(slots[i], tokens, candidate, grammar, request.stop, signal)));
+        const settled = await Promise.allSettled(
+          candidates.map((candidate, i) => this.scheduler.decode(() => this.generateOne(slots[i], tokens, candidate, grammar, request.stop, signal))),
+        );
         const failed = settled.find((result) => result.status === 'rejected');
         if (failed) throw failed.reason;
         completions.push(...settled.map((result) => (result as PromiseFulfilledResult<Completion>).value));
@@ -205,9 +221,9 @@ export class LlamaCppBackend implements LlmBackend {
     }
   }
 
-  private async prepare(slots: readonly SequenceSlot[], tokens: Token[], fresh: boolean): Promise<number> {
+  private async prepare(slots: readonly SequenceSlot[], tokens: Token[], boundaries: number[], fresh: boolean, queued: boolean): Promise<number> {
     try {
-      return await this.scheduler.prepare(slots, tokens, fresh);
+      return await (queued ? this.scheduler.prepareExclusive(slots, tokens, boundaries, fresh) : this.scheduler.prepare(slots, tokens, boundaries, fresh));
     } catch (error) {
       for (const slot of slots) await slot.sequence.clearHistory().catch(() => undefined);
       throw classifyNativeError(error, 'INTERNAL', this.modelPath, 'prompt evaluation failed');
@@ -223,6 +239,8 @@ export class LlamaCppBackend implements LlmBackend {
     signal: AbortSignal,
   ): Promise<Completion> {
     const before = slot.sequence.tokenMeter.getState();
+    // The completion evaluates whatever of the prompt the sequence does not hold (normally its last token).
+    const held = Math.min(tokens.length - 1, commonPrefixLength(slot.sequence.contextTokens, tokens));
     this.meter.promptTotal += tokens.length;
     try {
       const result = await slot.completion.generateCompletionWithMeta(tokens.slice(), {
@@ -236,12 +254,12 @@ export class LlamaCppBackend implements LlmBackend {
         disableContextShift: true,
         signal,
       });
-      const used = this.recordUsage(slot, before);
+      const used = this.recordUsage(slot, before, tokens.length - held);
       const reason = result.metadata.stopReason;
       const finishReason: FinishReason = reason === 'maxTokens' ? 'length' : reason === 'abort' ? 'abort' : 'stop';
       return { text: result.response, finishReason, promptTokens: tokens.length, generatedTokens: used.generated };
     } catch (error) {
-      this.recordUsage(slot, before);
+      this.recordUsage(slot, before, tokens.length - held);
       if (isAbortError(error, signal)) throw new StageBError('CANCELLED', 'generation cancelled', { file: this.modelPath });
       // The sequence state is unknown after a native failure; start it clean next time.
       await slot.sequence.clearHistory().catch(() => undefined);
@@ -250,15 +268,13 @@ export class LlamaCppBackend implements LlmBackend {
   }
 
   /**
-   * node-llama-cpp meters each decode's logit-producing token as "output", so
-   * the last prompt token lands there (input = prompt tokens evaluated - 1) and
-   * output equals the tokens sampled (the last sampled one is never fed back).
-   * Measured: a fresh 2,363-token prompt with maxTokens 1 gives input 2,362, output 1.
+   * Prompt tokens are counted by the backend (`evaluated`, what the completion
+   * had to evaluate). Generated tokens come from node-llama-cpp's meter, which
+   * counts each decode's logit-producing token as output: the last prompt token
+   * plus every sampled token but the last, i.e. the tokens sampled.
    */
-  private recordUsage(slot: SequenceSlot, before: TokenMeterState): { evaluated: number; generated: number } {
-    const used = slot.sequence.tokenMeter.diff(before);
-    const evaluated = used.usedInputTokens + (used.usedOutputTokens > 0 ? 1 : 0);
-    const generated = used.usedOutputTokens;
+  private recordUsage(slot: SequenceSlot, before: TokenMeterState, evaluated: number): { evaluated: number; generated: number } {
+    const generated = slot.sequence.tokenMeter.diff(before).usedOutputTokens;
     this.meter.promptEvaluated += evaluated;
     this.meter.generated += generated;
     return { evaluated, generated };
@@ -346,5 +362,6 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
     options.signal,
     options.rollout ?? 'shared',
     options.copyState ?? true,
+    options.separatePhases ?? true,
   );
 }

@@ -20,6 +20,14 @@ export type SchedulerOptions = {
   copyState?: boolean;
   /** Copy only when it saves at least this many prompt tokens (a copy moves a whole KV stream). */
   minCopyTokens?: number;
+  /**
+   * Keep prompt evaluation and decoding in separate llama_decode calls (default
+   * true). Mixed into one large batch, a decode token is computed by the
+   * batched-matmul kernels and its logits differ in the last bits from the same
+   * token decoded alone, which occasionally flips a sampled token. Separated,
+   * shared decoding gives the naive path's text for the same seed.
+   */
+  separatePhases?: boolean;
 };
 
 type Waiter = { count: number; tokens: readonly Token[]; resolve: (slots: PoolSlot[]) => void; reject: (error: unknown) => void };
@@ -54,6 +62,10 @@ export class SharedPrefixScheduler {
   private readonly waiters: Waiter[] = [];
   private readonly minCopyTokens: number;
   private lock: Promise<void> = Promise.resolve();
+  private readonly separatePhases: boolean;
+  private activeDecodes = 0;
+  private pendingPrepares = 0;
+  private phaseWaiters: Array<() => void> = [];
 
   constructor(
     context: LlamaContext,
@@ -67,6 +79,44 @@ export class SharedPrefixScheduler {
     this.idle = [...this.slots];
     this.copyState = (options.copyState ?? true) && this.slots.length > 0 && sequenceStateCopySupported(this.slots[0].sequence);
     this.minCopyTokens = options.minCopyTokens ?? 32;
+    this.separatePhases = options.separatePhases ?? true;
+  }
+
+  private async waitFor(condition: () => boolean): Promise<void> {
+    while (!condition()) await new Promise<void>((resolve) => this.phaseWaiters.push(resolve));
+  }
+
+  private wakePhaseWaiters(): void {
+    for (const wake of this.phaseWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Prepares `slots` (see `prepare`) one request at a time; with separate phases,
+   * only while no candidate is decoding.
+   */
+  async prepareExclusive(slots: readonly PoolSlot[], tokens: readonly Token[], boundaries: readonly number[], fresh = false): Promise<number> {
+    this.pendingPrepares++;
+    try {
+      return await this.exclusive(async () => {
+        if (this.separatePhases) await this.waitFor(() => this.activeDecodes === 0);
+        return this.prepare(slots, tokens, boundaries, fresh);
+      });
+    } finally {
+      this.pendingPrepares--;
+      this.wakePhaseWaiters();
+    }
+  }
+
+  /** Runs a decode; with separate phases it starts once no prompt is queued for evaluation. */
+  async decode<T>(task: () => Promise<T>): Promise<T> {
+    if (this.separatePhases) await this.waitFor(() => this.pendingPrepares === 0);
+    this.activeDecodes++;
+    try {
+      return await task();
+    } finally {
+      this.activeDecodes--;
+      this.wakePhaseWaiters();
+    }
   }
 
   get size(): number {
@@ -149,19 +199,32 @@ export class SharedPrefixScheduler {
    * Makes every slot hold `tokens` minus the last token. Returns the prompt
    * tokens evaluated to get there (copies cost none). Call inside `exclusive`.
    * `fresh` drops whatever the slots held first (the naive path).
+   *
+   * `boundaries` are the token positions where prompt parts end (system +
+   * shared prefix, group part, ...). Tokens are always evaluated in chunks
+   * that start and end on these boundaries, and a held or copied prefix is
+   * only reused up to a boundary: llama.cpp's CPU kernels give a token's KV
+   * values that depend in the last bits on which chunk evaluated it, so a
+   * fixed chunking is what keeps the shared path's text equal to the naive path's.
    */
-  async prepare(slots: readonly PoolSlot[], tokens: readonly Token[], fresh = false): Promise<number> {
+  async prepare(slots: readonly PoolSlot[], tokens: readonly Token[], boundaries: readonly number[], fresh = false): Promise<number> {
     const target = Math.max(0, tokens.length - 1);
+    const cuts = [...new Set([0, ...boundaries.filter((b) => b > 0 && b < target), target])].sort((a, b) => a - b);
+    const usable = (length: number) => {
+      let best = 0;
+      for (const cut of cuts) if (cut <= length) best = cut;
+      return best;
+    };
     let evaluated = 0;
     if (fresh) {
       for (const slot of slots) {
         await slot.sequence.clearHistory();
-        evaluated += await this.evaluateRest(slot.sequence, tokens, target);
+        evaluated += await this.evaluateRest(slot.sequence, tokens, cuts, 0);
       }
       return evaluated;
     }
     // The leader is the slot closest to the prompt; it takes the best prefix any sequence holds.
-    const held = (sequence: LlamaContextSequence) => Math.min(target, commonPrefixLength(sequence.contextTokens, tokens));
+    const held = (sequence: LlamaContextSequence) => usable(Math.min(target, commonPrefixLength(sequence.contextTokens, tokens)));
     let leader = slots[0];
     for (const slot of slots) if (held(slot.sequence) > held(leader.sequence)) leader = slot;
     if (this.copyState) {
@@ -176,23 +239,27 @@ export class SharedPrefixScheduler {
       }
       if (source && sourceLength - held(leader.sequence) >= this.minCopyTokens) await copySequencePrefix(leader.sequence, source, sourceLength);
     }
-    evaluated += await this.evaluateRest(leader.sequence, tokens, target);
+    evaluated += await this.evaluateRest(leader.sequence, tokens, cuts, held(leader.sequence));
     for (const slot of slots) {
       if (slot === leader) continue;
       const own = held(slot.sequence);
       if (own < target && this.copyState && target - own >= this.minCopyTokens && (await copySequencePrefix(slot.sequence, leader.sequence, target))) continue;
-      evaluated += await this.evaluateRest(slot.sequence, tokens, target);
+      evaluated += await this.evaluateRest(slot.sequence, tokens, cuts, held(slot.sequence));
     }
     return evaluated;
   }
 
-  /** Trims `sequence` to its common prefix with `tokens` and evaluates the rest up to `target`. */
-  private async evaluateRest(sequence: LlamaContextSequence, tokens: readonly Token[], target: number): Promise<number> {
-    const keep = Math.min(target, commonPrefixLength(sequence.contextTokens, tokens));
+  /** Trims `sequence` to `keep` tokens (a cut it holds) and evaluates chunk by chunk up to the last cut. */
+  private async evaluateRest(sequence: LlamaContextSequence, tokens: readonly Token[], cuts: readonly number[], keep: number): Promise<number> {
     if (sequence.nextTokenIndex > keep) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
-    if (keep >= target) return 0;
-    const before = sequence.tokenMeter.getState();
-    await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(keep, target) as Token[]);
-    return sequence.tokenMeter.diff(before).usedInputTokens;
+    // Counted here rather than read from node-llama-cpp's per-sequence meter, which misattributes tokens when several sequences share a decode.
+    let evaluated = 0;
+    for (let i = 1; i < cuts.length; i++) {
+      if (cuts[i] <= keep) continue;
+      const chunk = tokens.slice(Math.max(keep, cuts[i - 1]), cuts[i]) as Token[];
+      await sequence.evaluateWithoutGeneratingNewTokens(chunk);
+      evaluated += chunk.length;
+    }
+    return evaluated;
   }
 }
