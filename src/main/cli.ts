@@ -16,6 +16,8 @@ Usage:
   stageb model tiny --out <file> [--seed N]    write the tiny random-weight test GGUF
   stageb model random --shape <name> --out <file> [--seed N]
                                                write a random-weight GGUF of a real model's shape
+  stageb distill run --config <file> [--events-json] [split options]
+                                               Stage-B run (e.g. a teacher config), then split its corpus
   stageb distill split --input <file> [--out-dir data/stage_b] [--val-fraction 0.1] [--seed 17] [--drop-conflicts]
   stageb compare --runs <runDirA> <runDirB> [--json]
 
@@ -78,6 +80,35 @@ function fmtRate(value: number | null): string {
   return value === null ? 'n/a' : `${(value * 100).toFixed(1)}%`;
 }
 
+/**
+ * A distill run, as operators launch it: the Stage-B run of a (teacher) config —
+ * resumed, or left as it is when complete — then the train/val split of the
+ * converged-epoch corpus it wrote. Split flags are passed through.
+ */
+async function commandDistillRun(argv: string[], io: Io): Promise<number> {
+  const { loadRunConfig } = await import('./io/loadRunConfig');
+  const { runDistillSplit } = await import('./distill/index');
+  const { config } = await loadRunConfig(resolve(requireFlag(argv, '--config')));
+  if (!config.stage_b_distillation.enabled) {
+    throw new StageBError('CONFIG_INVALID', 'stage_b_distillation.enabled is false in this config; a distill run needs it', { field: 'stage_b_distillation.enabled' });
+  }
+  const code = await commandRun(argv, io);
+  if (code !== 0) return code;
+  const { FsArtifactStore } = await import('./io/FsArtifactStore');
+  const { runDirectoryOf } = await import('./runStageB');
+  const telemetry = await new FsArtifactStore(runDirectoryOf(config)).readTelemetry();
+  if (!telemetry?.distill.path) {
+    throw new StageBError('DISTILL_NOT_CONVERGED', telemetry?.distill.message ?? 'the run wrote no distill corpus', { file: runDirectoryOf(config), field: 'stage_b_distillation' });
+  }
+  const passThrough: string[] = [];
+  for (const name of ['--out-dir', '--val-fraction', '--seed']) {
+    const value = readFlag(argv, name);
+    if (value !== undefined) passThrough.push(name, value);
+  }
+  if (argv.includes('--drop-conflicts')) passThrough.push('--drop-conflicts');
+  return await runDistillSplit(['--input', telemetry.distill.path, ...passThrough]);
+}
+
 async function commandValidate(argv: string[], io: Io): Promise<number> {
   const validated = await validateRun(resolve(requireFlag(argv, '--config')));
   const labels = validated.tickets.reduce((acc, t) => ((acc[t.label ?? 'unlabeled'] = (acc[t.label ?? 'unlabeled'] ?? 0) + 1), acc), {} as Record<string, number>);
@@ -121,8 +152,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       }
       case 'distill': {
         const { runDistillSplit } = await import('./distill/index');
-        if (rest[0] !== 'split') throw new StageBError('CONFIG_INVALID', `unknown distill subcommand ${JSON.stringify(rest[0])}\n\n${USAGE}`, { field: 'distill' });
-        return await runDistillSplit(rest.slice(1));
+        if (rest[0] === 'split') return await runDistillSplit(rest.slice(1));
+        if (rest[0] === 'run') return await commandDistillRun(rest.slice(1), io);
+        throw new StageBError('CONFIG_INVALID', `unknown distill subcommand ${JSON.stringify(rest[0])}\n\n${USAGE}`, { field: 'distill' });
       }
       case 'compare': {
         const { runCompare } = await import('./distill/index');

@@ -197,6 +197,18 @@ describe('full Stage-B run on the tiny model', () => {
     expect((await stat(join(runDir, 'trajectories.jsonl'))).mtimeMs).toBe(mtime);
   }, 300_000);
 
+  it('a distill run on the finished run splits its converged-epoch corpus into train and val', async () => {
+    const out: string[] = [];
+    const io = { stdout: { write: (s: string) => (out.push(s), true) } as never, stderr: { write: () => true } as never };
+    const code = await main(['distill', 'run', '--config', join(dir, 'full.yaml'), '--out-dir', join(dir, 'split'), '--val-fraction', '0.25'], io);
+    expect(code).toBe(0);
+    const corpus = await readLines(join(runDir, 'distill_chatml.jsonl'));
+    const train = await readLines(join(dir, 'split', 'distill_chatml.train.jsonl'));
+    const val = await readLines(join(dir, 'split', 'distill_chatml.val.jsonl'));
+    expect(train.length + val.length).toBe(corpus.length);
+    expect(val.length).toBeGreaterThan(0);
+  }, 300_000);
+
   it('an interrupted run resumes to the same artifacts as an uninterrupted one', async () => {
     const configPath = await writeConfig('resumed');
     const controller = new AbortController();

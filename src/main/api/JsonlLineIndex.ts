@@ -237,10 +237,9 @@ export class JsonlLineIndex<T> {
       columns: this.columns,
       text: this.text,
     };
-    // The snapshot's views cover rows [0, length): append-only, so later growth never changes them.
-    const frozen = { ...snapshot, columns: this.columns, text: this.text };
     this.rowsSinceSidecar = 0;
-    this.saving = saveIndexSidecar(this.path, frozen, info)
+    // saveIndexSidecar takes its views synchronously; rows only ever get appended after them.
+    this.saving = saveIndexSidecar(this.path, snapshot, info)
       .catch(() => undefined)
       .finally(() => {
         this.saving = null;

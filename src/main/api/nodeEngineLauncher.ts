@@ -4,11 +4,11 @@ import type { EngineLauncher, EngineProcess } from './JobRunner';
 
 /**
  * The argv of the engine CLI for a job; the Electron utilityProcess uses the same.
- * A distillation job is a Stage-B run whose config enables stage_b_distillation
- * (the corpus is written from the converged epoch), so both kinds run `run`.
+ * A distillation job is `stageb distill run`: the Stage-B run of a config with
+ * stage_b_distillation enabled, then the train/val split of its corpus.
  */
-export function engineArgs(_kind: 'stage_b' | 'distill', configPath: string): string[] {
-  return ['run', '--config', configPath, '--events-json'];
+export function engineArgs(kind: 'stage_b' | 'distill', configPath: string): string[] {
+  return kind === 'distill' ? ['distill', 'run', '--config', configPath, '--events-json'] : ['run', '--config', configPath, '--events-json'];
 }
 
 /**

@@ -82,8 +82,7 @@ const pad8 = (n: number) => (n + 7) & ~7;
 
 /** Writes the sidecar for `file` (atomic). `fileInfo` is the stat taken when the snapshot's bytes were read. */
 export async function saveIndexSidecar(file: string, snapshot: IndexSnapshot, fileInfo: { size: number; mtimeMs: number }): Promise<void> {
-  const target = sidecarPathOf(file);
-  await mkdir(path.dirname(target), { recursive: true });
+  // Everything is taken from the snapshot before the first await: the index keeps growing meanwhile.
   const parts: Uint8Array[] = [];
   let bodyLength = 0;
   const place = (bytes: Uint8Array): Section => {
@@ -99,18 +98,23 @@ export async function saveIndexSidecar(file: string, snapshot: IndexSnapshot, fi
   const columns: Record<string, Section> = {};
   for (const name of COLUMN_NAMES) columns[name] = place(asBytes(views[name]));
   const text = snapshot.text.snapshot().map((chunk) => ({ bytes: place(chunk.bytes), rowStarts: place(asBytes(chunk.rowStarts)) }));
+  const groupIds = [...snapshot.columns.groupIds.values];
+  const ineligibleReasons = [...snapshot.columns.ineligibleReasons.values];
+  const rows = snapshot.columns.length;
   let crc = 0;
   for (const part of parts) crc = crc32(part, crc);
+  const target = sidecarPathOf(file);
+  await mkdir(path.dirname(target), { recursive: true });
   const header: SidecarHeader = {
     version: VERSION,
     covered: { bytes: snapshot.coveredBytes, ...(await edgeHashes(file, snapshot.coveredBytes)) },
     file: { size: fileInfo.size, mtimeMs: fileInfo.mtimeMs },
-    rows: snapshot.columns.length,
+    rows,
     nextLineNo: snapshot.nextLineNo,
     invalidCount: snapshot.invalidCount,
     invalidLines: snapshot.invalidLines,
-    groupIds: snapshot.columns.groupIds.values,
-    ineligibleReasons: snapshot.columns.ineligibleReasons.values,
+    groupIds,
+    ineligibleReasons,
     columns,
     text,
     body: { length: bodyLength, crc },
