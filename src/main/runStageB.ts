@@ -65,6 +65,7 @@ export async function validateRun(configPath: string): Promise<ValidatedRun> {
     countTokens: utf8TokenUpperBound,
     maxTokens: Number.MAX_SAFE_INTEGER,
   });
+  await checkExperiencesBudget(config, initialGuidance);
   const runDir = runDirectoryOf(config);
   const configHash = hashConfig(config);
   const store = new FsArtifactStore(runDir, { exportDir: config.output.export_dir });
@@ -82,6 +83,23 @@ export async function validateRun(configPath: string): Promise<ValidatedRun> {
     existing = telemetry?.status === 'completed' ? 'complete' : 'resumable';
   }
   return { loaded, tickets, initialGuidance, runDir, configHash, existing };
+}
+
+/**
+ * The experiences budget, enforced before the model loads: a UTF-8 byte count is
+ * an upper bound on tokens, so a block within budget by bytes passes at once;
+ * otherwise the model's own tokenizer decides, loaded vocabulary-only. (A remote
+ * backend is counted after connecting, before anything is written.)
+ */
+async function checkExperiencesBudget(config: RunConfig, guidance: GuidanceState): Promise<void> {
+  const block = renderExperiences(guidance.experiences);
+  if (utf8TokenUpperBound(block) <= config.guidance.max_tokens) return;
+  if (config.model.backend !== 'llama-cpp' || !(await stat(config.model.path).then(() => true, () => false))) return;
+  const { countTokensWithVocab } = await import('./llm/countTokensWithVocab');
+  const [tokens] = await countTokensWithVocab(config.model, [block]);
+  if (tokens > config.guidance.max_tokens) {
+    throw new StageBError('GUIDANCE_OVER_BUDGET', `the experiences block has ${tokens} tokens, over guidance.max_tokens = ${config.guidance.max_tokens}`, { file: config.guidance.path, field: `${config.mission}.experiences` });
+  }
 }
 
 async function modelFingerprint(path: string): Promise<string> {

@@ -51,6 +51,8 @@ async function writeConfig(name: string, overrides: string[] = []): Promise<stri
       `  path: ${modelPath}`,
       '  context_size: 8192',
       '  threads: 1',
+      // One sequence: bit-exact resume needs every candidate decoded in the same batch
+      // composition as before the interruption (docs/performance.md, RELIABILITY.md).
       '  sequences: 1',
       'sampler:',
       `  candidates: ${K}`,
@@ -243,5 +245,21 @@ describe('bad input through the CLI writes nothing', () => {
     expect(stderr.join('')).toMatch(/INPUT_MISSION_MISMATCH .*demo_mission\.stage_a\.jsonl:1 field mission/);
     const runs = await readdir(join(dir, 'runs')).catch(() => [] as string[]);
     expect(runs).not.toContain('badmission');
+  });
+
+  it('experiences over the token budget are refused by the model tokenizer before the model loads, writing nothing', async () => {
+    const configPath = await writeConfig('overbudget');
+    await writeFile(configPath, (await readFile(configPath, 'utf8')).replace('  max_tokens: 2048', '  max_tokens: 40'));
+    const stderr: string[] = [];
+    const events: string[] = [];
+    const code = await main(['run', '--config', configPath, '--events-json'], {
+      stdout: { write: (s: string) => (events.push(s), true) } as never,
+      stderr: { write: (s: string) => (stderr.push(s), true) } as never,
+    });
+    expect(code).toBe(1);
+    expect(stderr.join('')).toMatch(/GUIDANCE_OVER_BUDGET .*demo_guidance\.json field RRU接地与防水检查\.experiences: the experiences block has \d+ tokens, over guidance\.max_tokens = 40/);
+    expect(events.join('')).not.toContain('"model_load"');
+    const runs = await readdir(join(dir, 'runs')).catch(() => [] as string[]);
+    expect(runs).not.toContain('overbudget');
   });
 });

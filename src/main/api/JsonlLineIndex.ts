@@ -9,6 +9,8 @@ import { loadIndexSidecar, saveIndexSidecar } from './index/IndexSidecar';
 import { scanIndexedFields } from './index/scanIndexedFields';
 
 const READ_CHUNK = 1024 * 1024;
+/** Lines closer than this are read together by readRows. */
+const READ_GAP = 16 * 1024;
 /** Longest stretch of indexing work between yields to the event loop. */
 const SLICE_MS = 20;
 /** A build or extension this large is worth persisting as a sidecar. */
@@ -21,12 +23,40 @@ const NULL_KEY = KEY_SPACE - 1;
 export type InvalidLine = { line: number; message: string };
 export type IndexedQuery = { filters: RowFilters; sort: { field: SortField; dir: 'asc' | 'desc' }; offset: number; limit: number };
 export type IndexedPage = { total: number; rows: number[] };
-export type JsonlLineIndexOptions = { sidecar?: boolean };
+/** sidecar: persist/reuse an index sidecar (default true); sidecarMinRows: rows indexed before a (re)write is worth it. */
+export type JsonlLineIndexOptions = { sidecar?: boolean; sidecarMinRows?: number };
 /** How far the index is: complete (covers the file as of the last refresh) or a prefix of it. */
 export type IndexProgress = { complete: boolean; indexedBytes: number; fileBytes: number };
 
 /** The fields folded into the text column, in order. */
 const TEXT_FIELDS = ['group_id', 'ticket_key', 'response_text', 'reason', 'summary', 'critique', 'ineligible_reason'] as const;
+
+/** `rows` reordered by ascending `keys` (parallel arrays; `keys` is used as scratch and clobbered), stable. */
+export function radixSortByKey(rows: Uint32Array, keys: Uint32Array): Uint32Array {
+  const m = rows.length;
+  const counts = new Uint32Array(65536);
+  const pass = (shift: number, fromRows: Uint32Array, fromKeys: Uint32Array, toRows: Uint32Array, toKeys: Uint32Array) => {
+    counts.fill(0);
+    for (let i = 0; i < m; i += 1) counts[(fromKeys[i] >>> shift) & 0xffff] += 1;
+    let sum = 0;
+    for (let b = 0; b < 65536; b += 1) {
+      const count = counts[b];
+      counts[b] = sum;
+      sum += count;
+    }
+    for (let i = 0; i < m; i += 1) {
+      const slot = counts[(fromKeys[i] >>> shift) & 0xffff]++;
+      toRows[slot] = fromRows[i];
+      toKeys[slot] = fromKeys[i];
+    }
+  };
+  const lowRows = new Uint32Array(m);
+  const lowKeys = new Uint32Array(m);
+  const sortedRows = new Uint32Array(m);
+  pass(0, rows, keys, lowRows, lowKeys);
+  pass(16, lowRows, lowKeys, sortedRows, keys);
+  return sortedRows;
+}
 
 function textOf(record: Record<string, unknown>): string {
   let text = '';
@@ -53,6 +83,7 @@ export class JsonlLineIndex<T> {
   readonly path: string;
   private readonly schema: z.ZodType<T>;
   private readonly useSidecar: boolean;
+  private readonly sidecarMinRows: number;
   private columns = new RowColumns();
   private text = new TextColumn();
   private indexedBytes = 0;
@@ -74,6 +105,7 @@ export class JsonlLineIndex<T> {
     this.path = path;
     this.schema = schema;
     this.useSidecar = options.sidecar ?? true;
+    this.sidecarMinRows = options.sidecarMinRows ?? SIDECAR_MIN_ROWS;
   }
 
   get length(): number {
@@ -206,7 +238,7 @@ export class JsonlLineIndex<T> {
     }
     if (info.size === this.indexedBytes) return;
     await this.readFrom(this.indexedBytes, info.size);
-    if (this.useSidecar && !this.provisional && this.rowsSinceSidecar >= Math.max(SIDECAR_MIN_ROWS, this.columns.length / 10)) this.persist(info);
+    if (this.useSidecar && !this.provisional && this.rowsSinceSidecar >= Math.max(this.sidecarMinRows, this.columns.length / 10)) this.persist(info);
   }
 
   /** Starts from the persisted index when it matches the file (see IndexSidecar). */
@@ -223,7 +255,6 @@ export class JsonlLineIndex<T> {
     this.invalidLines = snapshot.invalidLines;
     this.rowsSinceSidecar = 0;
     this.sortCache.clear();
-    this.notifyProgress();
   }
 
   /** Writes the sidecar in the background; a failure (read-only run dir) only costs the next open a rebuild. */
@@ -357,64 +388,41 @@ export class JsonlLineIndex<T> {
     if (this.invalidLines.length < MAX_INVALID_REPORTED) this.invalidLines.push({ line, message });
   }
 
-  /** Rows matching the filters, as a mask (null = every row). */
+  /** Rows matching the filters, as a mask (null = every row). One tight pass per filter, no per-row closures. */
   private filterMask(filters: RowFilters): Uint8Array | null {
     const c = this.columns;
     const n = c.length;
-    const checks: ((i: number) => boolean)[] = [];
-    if (filters.epoch !== undefined) {
-      const value = filters.epoch;
-      checks.push((i) => c.epoch[i] === value);
-    }
-    if (filters.batch_index !== undefined) {
-      const value = filters.batch_index;
-      checks.push((i) => c.batchIndex[i] === value);
-    }
-    if (filters.label !== undefined) {
-      const code = LABEL_CODE[filters.label];
-      checks.push((i) => c.label[i] === code);
-    }
-    if (filters.verdict !== undefined) {
-      const code = LABEL_CODE[filters.verdict];
-      checks.push((i) => c.verdict[i] === code);
-    }
-    if (filters.label_match !== undefined) {
-      const code = filters.label_match === null ? BOOL_CODE.null : filters.label_match ? BOOL_CODE.true : BOOL_CODE.false;
-      checks.push((i) => c.labelMatch[i] === code);
-    }
-    if (filters.eligible !== undefined) {
-      const code = filters.eligible === null ? BOOL_CODE.null : filters.eligible ? BOOL_CODE.true : BOOL_CODE.false;
-      checks.push((i) => c.eligible[i] === code);
-    }
-    if (filters.ineligible_reason !== undefined) {
-      const id = c.ineligibleReasons.idOf(filters.ineligible_reason) ?? -1;
-      checks.push((i) => c.ineligibleReason[i] === id);
-    }
+    const needle = filters.text?.trim();
+    const hasColumnFilter =
+      filters.epoch !== undefined ||
+      filters.batch_index !== undefined ||
+      filters.label !== undefined ||
+      filters.verdict !== undefined ||
+      filters.label_match !== undefined ||
+      filters.eligible !== undefined ||
+      filters.ineligible_reason !== undefined ||
+      filters.warning !== undefined ||
+      filters.group_id !== undefined;
+    if (!needle && !hasColumnFilter) return null;
+    const mask = new Uint8Array(n);
+    if (needle) this.text.search(needle, mask);
+    else mask.fill(1);
+    const keepEqual = (column: ArrayLike<number>, value: number) => {
+      for (let i = 0; i < n; i += 1) if (mask[i] !== 0 && column[i] !== value) mask[i] = 0;
+    };
+    const triState = (value: boolean | null) => (value === null ? BOOL_CODE.null : value ? BOOL_CODE.true : BOOL_CODE.false);
+    if (filters.epoch !== undefined) keepEqual(c.epoch, filters.epoch);
+    if (filters.batch_index !== undefined) keepEqual(c.batchIndex, filters.batch_index);
+    if (filters.label !== undefined) keepEqual(c.label, LABEL_CODE[filters.label]);
+    if (filters.verdict !== undefined) keepEqual(c.verdict, LABEL_CODE[filters.verdict]);
+    if (filters.label_match !== undefined) keepEqual(c.labelMatch, triState(filters.label_match));
+    if (filters.eligible !== undefined) keepEqual(c.eligible, triState(filters.eligible));
+    if (filters.ineligible_reason !== undefined) keepEqual(c.ineligibleReason, c.ineligibleReasons.idOf(filters.ineligible_reason) ?? -1);
+    if (filters.group_id !== undefined) keepEqual(c.groupId, c.groupIds.idOf(filters.group_id) ?? -1);
     if (filters.warning !== undefined) {
       const bit = WARNING_BITS.get(filters.warning) ?? 0;
-      checks.push((i) => (c.warnings[i] & bit) !== 0);
-    }
-    if (filters.group_id !== undefined) {
-      const id = c.groupIds.idOf(filters.group_id) ?? -1;
-      checks.push((i) => c.groupId[i] === id);
-    }
-    const needle = filters.text?.trim();
-    if (!needle && checks.length === 0) return null;
-    const mask = new Uint8Array(n);
-    if (needle) {
-      this.text.search(needle, mask);
-    } else {
-      mask.fill(1);
-    }
-    if (checks.length === 0) return mask;
-    for (let i = 0; i < n; i += 1) {
-      if (mask[i] === 0) continue;
-      for (let k = 0; k < checks.length; k += 1) {
-        if (!checks[k](i)) {
-          mask[i] = 0;
-          break;
-        }
-      }
+      const warnings = c.warnings;
+      for (let i = 0; i < n; i += 1) if (mask[i] !== 0 && (warnings[i] & bit) === 0) mask[i] = 0;
     }
     return mask;
   }
@@ -424,7 +432,7 @@ export class JsonlLineIndex<T> {
     const c = this.columns;
     const small = (array: Int32Array) => (i: number) => (array[i] < 0 ? NULL_KEY : Math.min(array[i], NULL_KEY - 1));
     const code = (array: Uint8Array) => (i: number) => (array[i] === 0 ? NULL_KEY : array[i]);
-    const fraction = (array: Float32Array) => (i: number) => (Number.isNaN(array[i]) ? NULL_KEY : Math.round(array[i] * 1e6));
+    const fraction = (array: Float32Array) => (i: number) => (Number.isNaN(array[i]) ? NULL_KEY : Math.min(Math.max(0, Math.round(array[i] * 1e6)), NULL_KEY - 1));
     switch (field) {
       case 'epoch':
         return small(c.epoch);
@@ -453,23 +461,20 @@ export class JsonlLineIndex<T> {
     }
   }
 
-  /** Composite keys (sort key × 2^k + row) sort stably with the native typed-array sort. */
-  private sortRows(rows: ArrayLike<number>, field: Exclude<SortField, 'row'>, dir: 'asc' | 'desc'): Uint32Array {
-    const n = this.columns.length;
-    let multiplier = 1;
-    while (multiplier <= n) multiplier *= 2;
+  /**
+   * `rows` (ascending row ids) ordered by the field: a stable two-pass LSD radix
+   * sort on 30-bit keys, so ties keep file order and the cost is linear.
+   */
+  private sortRows(rows: Uint32Array, field: Exclude<SortField, 'row'>, dir: 'asc' | 'desc'): Uint32Array {
     const key = this.sortKeys(field);
-    const composite = new Float64Array(rows.length);
-    for (let i = 0; i < rows.length; i += 1) {
-      const row = rows[i];
-      let k = key(row);
+    const m = rows.length;
+    const keys = new Uint32Array(m);
+    for (let i = 0; i < m; i += 1) {
+      let k = key(rows[i]);
       if (dir === 'desc' && k !== NULL_KEY) k = NULL_KEY - 1 - k;
-      composite[i] = k * multiplier + row;
+      keys[i] = k;
     }
-    composite.sort();
-    const order = new Uint32Array(rows.length);
-    for (let i = 0; i < rows.length; i += 1) order[i] = composite[i] % multiplier;
-    return order;
+    return radixSortByKey(rows, keys);
   }
 
   /** Row ids of the whole file in sort order (stable: ties keep file order). Cached until the file grows. */
@@ -492,7 +497,8 @@ export class JsonlLineIndex<T> {
     const start = query.offset;
     const stop = query.offset + query.limit;
     const { field, dir } = query.sort;
-    if (field !== 'row' && mask && !this.sortCache.has(`${field}:${dir}`)) {
+    const cached = this.sortCache.get(`${field}:${dir}`);
+    if (field !== 'row' && mask && !(cached && cached.length === n)) {
       // A selective filter sorts only its matches instead of building the whole-file order.
       let matches = 0;
       for (let i = 0; i < n; i += 1) matches += mask[i];
@@ -505,17 +511,17 @@ export class JsonlLineIndex<T> {
     }
     const rows: number[] = [];
     let total = 0;
-    const visit = (row: number) => {
-      if (mask && mask[row] === 0) return;
+    if (field === 'row' && !mask) {
+      total = n;
+      for (let k = start; k < Math.min(stop, n); k += 1) rows.push(dir === 'asc' ? k : n - 1 - k);
+      return { total, rows };
+    }
+    const order = field === 'row' ? null : this.sortedOrder(field, dir);
+    for (let k = 0; k < n; k += 1) {
+      const row = order ? order[k] : dir === 'asc' ? k : n - 1 - k;
+      if (mask && mask[row] === 0) continue;
       if (total >= start && total < stop) rows.push(row);
       total += 1;
-    };
-    if (field === 'row') {
-      if (dir === 'asc') for (let i = 0; i < n; i += 1) visit(i);
-      else for (let i = n - 1; i >= 0; i -= 1) visit(i);
-    } else {
-      const order = this.sortedOrder(field, dir);
-      for (let i = 0; i < n; i += 1) visit(order[i]);
     }
     return { total, rows };
   }
@@ -541,29 +547,47 @@ export class JsonlLineIndex<T> {
     const out: { line: number; record: T }[] = [];
     const invalid: InvalidLine[] = [];
     if (rows.length === 0) return { rows: out, invalid };
+    // Positions are taken now: the index may grow (and reallocate) while we read.
+    const c = this.columns;
+    const wanted = rows.map((row, order) => ({ order, offset: c.offset[row], length: c.byteLength[row], line: c.lineNo[row] }));
+    const byOffset = [...wanted].sort((a, b) => a.offset - b.offset);
+    // Neighbouring lines are read in one go (a file-order page is a single read).
+    const spans: { start: number; end: number; members: typeof wanted }[] = [];
+    for (const entry of byOffset) {
+      const last = spans[spans.length - 1];
+      if (last && entry.offset - last.end <= READ_GAP && entry.offset + entry.length - last.start <= READ_CHUNK) {
+        last.end = Math.max(last.end, entry.offset + entry.length);
+        last.members.push(entry);
+      } else spans.push({ start: entry.offset, end: entry.offset + entry.length, members: [entry] });
+    }
+    const texts: string[] = new Array(rows.length);
     const handle = await open(this.path, 'r');
     try {
-      for (const row of rows) {
-        const length = this.columns.byteLength[row];
-        const buffer = Buffer.allocUnsafe(length);
-        await handle.read(buffer, 0, length, this.columns.offset[row]);
-        const line = this.columns.lineNo[row];
-        let value: unknown;
-        try {
-          value = JSON.parse(buffer.toString('utf8'));
-        } catch (error) {
-          invalid.push({ line, message: `malformed JSON: ${(error as Error).message}` });
-          continue;
-        }
-        const parsed = this.schema.safeParse(value);
-        if (parsed.success) out.push({ line, record: parsed.data });
-        else {
-          const issue = parsed.error.issues[0];
-          invalid.push({ line, message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
-        }
-      }
+      await Promise.all(
+        spans.map(async (span) => {
+          const buffer = Buffer.allocUnsafe(span.end - span.start);
+          await handle.read(buffer, 0, buffer.length, span.start);
+          for (const member of span.members) texts[member.order] = buffer.toString('utf8', member.offset - span.start, member.offset - span.start + member.length);
+        }),
+      );
     } finally {
       await handle.close();
+    }
+    for (const entry of wanted) {
+      const line = entry.line;
+      let value: unknown;
+      try {
+        value = JSON.parse(texts[entry.order]);
+      } catch (error) {
+        invalid.push({ line, message: `malformed JSON: ${(error as Error).message}` });
+        continue;
+      }
+      const parsed = this.schema.safeParse(value);
+      if (parsed.success) out.push({ line, record: parsed.data });
+      else {
+        const issue = parsed.error.issues[0];
+        invalid.push({ line, message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
+      }
     }
     return { rows: out, invalid };
   }

@@ -131,16 +131,21 @@ export async function listMissions(ctx: ApiContext): Promise<ApiOutput<'listMiss
 export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRows'>): Promise<ApiOutput<'queryRows'>> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
   const query = { filters: input.filters, sort: input.sort, offset: input.offset, limit: input.limit };
+  const progress = (page: { total: number; indexedRows: number; partial: boolean; indexedFraction: number; invalid: { line: number; message: string }[] }) => ({
+    total: page.total,
+    offset: input.offset,
+    indexed_lines: page.indexedRows,
+    invalid: page.invalid,
+    partial: page.partial,
+    indexed_rows: page.indexedRows,
+    indexed_fraction: page.indexedFraction,
+  });
   if (input.kind === 'trajectories') {
-    const index = await ctx.indexes.get(path.join(missionDir, RUN_FILES.trajectories), TrajectoryRecordSchema);
-    const page = index.query(query);
-    const read = await index.readRows(page.rows);
-    return { kind: 'trajectories', total: page.total, offset: input.offset, indexed_lines: index.length, invalid: [...index.invalid, ...read.invalid], rows: read.rows };
+    const page = await ctx.indexes.queryPage(path.join(missionDir, RUN_FILES.trajectories), TrajectoryRecordSchema, query);
+    return { kind: 'trajectories', ...progress(page), rows: page.rows };
   }
-  const index = await ctx.indexes.get(path.join(missionDir, RUN_FILES.selections), SelectionRecordSchema);
-  const page = index.query(query);
-  const read = await index.readRows(page.rows);
-  return { kind: 'selections', total: page.total, offset: input.offset, indexed_lines: index.length, invalid: [...index.invalid, ...read.invalid], rows: read.rows };
+  const page = await ctx.indexes.queryPage(path.join(missionDir, RUN_FILES.selections), SelectionRecordSchema, query);
+  return { kind: 'selections', ...progress(page), rows: page.rows };
 }
 
 /** The Stage-A tickets of one group, found by scanning the run's input files (named in run.json). */

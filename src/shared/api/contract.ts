@@ -143,6 +143,14 @@ const RowsCommon = {
   indexed_lines: z.number().int().nonnegative(),
   /** Lines skipped as malformed (first 50), with their 1-based line numbers. */
   invalid: z.array(InvalidLineSchema),
+  /**
+   * true while the file is still being indexed: total and rows cover only the
+   * prefix indexed so far (indexed_rows rows, indexed_fraction of the bytes);
+   * query again to get the complete answer. Absent or false: complete.
+   */
+  partial: z.boolean().optional(),
+  indexed_rows: z.number().int().nonnegative().optional(),
+  indexed_fraction: z.number().min(0).max(1).optional(),
 };
 
 export const QueryRowsOutputSchema = z.discriminatedUnion('kind', [
