@@ -52,14 +52,17 @@ export class JsonlIndexCache {
     const fileOrderPrefix = !filtered && query.sort.field === 'row' && query.sort.dir === 'asc';
     const complete = await index.refreshUntil(fileOrderPrefix ? query.offset + query.limit : Number.POSITIVE_INFINITY, fileOrderPrefix ? Number.POSITIVE_INFINITY : this.partialWaitMs);
     this.evict();
+    // Taken with the query, before readRows yields to the build.
     const page = index.query(query);
-    const read = await index.readRows(page.rows);
+    const indexedRows = index.length;
     const { indexedBytes, fileBytes } = index.progress;
+    const invalid = [...index.invalid];
+    const read = await index.readRows(page.rows);
     return {
       total: page.total,
       rows: read.rows,
-      invalid: [...index.invalid, ...read.invalid],
-      indexedRows: index.length,
+      invalid: [...invalid, ...read.invalid],
+      indexedRows,
       partial: !complete,
       indexedFraction: complete || fileBytes === 0 ? 1 : Math.min(1, indexedBytes / fileBytes),
     };

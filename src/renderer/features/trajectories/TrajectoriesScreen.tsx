@@ -9,6 +9,7 @@ import type { RowsStore } from './store';
 export function TrajectoriesScreen({ store }: { store: RowsStore }) {
   const run = useStore(navStore, (s) => s.run);
   const total = useStore(store, (s) => s.total);
+  const indexing = useStore(store, (s) => s.indexing);
   const error = useStore(store, (s) => s.error);
   const invalid = useStore(store, (s) => s.invalid);
   const loading = useStore(store, (s) => Object.keys(s.loading).length > 0);
@@ -18,7 +19,7 @@ export function TrajectoriesScreen({ store }: { store: RowsStore }) {
     <section className="screen rows-screen" aria-labelledby="rows-title">
       <header className="screen-head">
         <h1 id="rows-title">Trajectories and selections</h1>
-        <span className="muted" data-testid="rows-total" role="status">{total === null ? 'Loading…' : `${total.toLocaleString()} rows`}{loading && total !== null ? ' · fetching' : ''}</span>
+        <span className="muted" data-testid="rows-total" role="status">{total === null ? 'Loading…' : `${total.toLocaleString()} rows`}{loading && total !== null ? ' · fetching' : ''}{indexing !== null ? ` · indexing ${Math.round(indexing * 100)}%, counts so far` : ''}</span>
         <button onClick={() => store.getState().reload()}>Refresh</button>
       </header>
       <RowFiltersBar store={store} />

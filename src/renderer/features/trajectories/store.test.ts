@@ -113,3 +113,27 @@ describe('rows store page scheduling', () => {
     expect(offsets.filter((o) => o! >= 10_000 && o! < 11_000).length).toBe(2);
   });
 });
+
+describe('rows store over a partial index', () => {
+  it('shows the indexed share, then asks again until the answer covers the whole file', async () => {
+    let partial = true;
+    const calls: QueryRowsInput[] = [];
+    const client = {
+      async queryRows(input: QueryRowsInput) {
+        calls.push(input);
+        const out = { kind: 'selections', total: partial ? 40 : 100, offset: 0, indexed_lines: 100, invalid: [], rows: [selection(0)], ...(partial ? { partial: true, indexed_rows: 40, indexed_fraction: 0.4 } : {}) };
+        return out;
+      },
+    } as unknown as ApiClient;
+    const store = createRowsStore(() => client);
+    store.getState().setRef({ runId: 'r', mission: 'm' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(store.getState().indexing).toBe(0.4);
+    expect(store.getState().total).toBe(40);
+    partial = false;
+    await new Promise((r) => setTimeout(r, 700));
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(store.getState().indexing).toBeNull();
+    expect(store.getState().total).toBe(100);
+  });
+});

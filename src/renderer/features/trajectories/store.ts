@@ -19,6 +19,11 @@ export type RowsState = {
   sort: { field: SortField; dir: 'asc' | 'desc' };
   /** null until the first page of the current query answers. */
   total: number | null;
+  /**
+   * While the server is still indexing a big file it answers over the indexed prefix;
+   * this is the indexed share (0..1) then, and null once answers cover the whole file.
+   */
+  indexing: number | null;
   invalid: QueryRowsOutput['invalid'];
   pages: Record<number, RowItem[]>;
   loading: Record<number, true>;
@@ -43,6 +48,9 @@ function cleanFilters(filters: RowFilters): RowFilters {
   return out as RowFilters;
 }
 
+/** How soon a provisional (partial-index) answer is asked again. */
+export const PARTIAL_REFRESH_MS = 600;
+
 /** The table's data: fetched page by page through queryRows, filters and sort on the server. */
 export function createRowsStore(client: () => ApiClient) {
   return createStore<RowsState>()((set, get) => {
@@ -63,8 +71,20 @@ export function createRowsStore(client: () => ApiClient) {
 
     function reset(patch: Partial<RowsState>) {
       wanted = [];
-      set({ ...patch, total: null, pages: {}, loading: {}, invalid: [], error: null, selected: -1, generation: get().generation + 1 });
+      set({ ...patch, total: null, indexing: null, pages: {}, loading: {}, invalid: [], error: null, selected: -1, generation: get().generation + 1 });
       get().ensureRange(0, PAGE_SIZE - 1);
+    }
+
+    let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+    /** Answers over a partial index are provisional: drop them and ask again shortly. */
+    function schedulePartialRefresh(generation: number) {
+      if (refreshTimer) return;
+      refreshTimer = setTimeout(() => {
+        refreshTimer = null;
+        if (get().generation !== generation) return;
+        set({ pages: {} });
+        pump();
+      }, PARTIAL_REFRESH_MS);
     }
 
     async function loadPage(page: number) {
@@ -77,7 +97,8 @@ export function createRowsStore(client: () => ApiClient) {
         const { [page]: _done, ...loading } = get().loading;
         const pages = { ...get().pages, [page]: out.rows as RowItem[] };
         for (const drop of evictPages(Object.keys(pages).map(Number), MAX_CACHED_PAGES, page)) delete pages[drop];
-        set({ pages, loading, total: out.total, invalid: out.invalid, error: null });
+        set({ pages, loading, total: out.total, invalid: out.invalid, error: null, indexing: out.partial ? (out.indexed_fraction ?? 0) : null });
+        if (out.partial) schedulePartialRefresh(generation);
         pump();
       } catch (error) {
         if (get().generation !== generation) return;
@@ -92,6 +113,7 @@ export function createRowsStore(client: () => ApiClient) {
       filters: {},
       sort: { field: 'row', dir: 'asc' },
       total: null,
+      indexing: null,
       invalid: [],
       pages: {},
       loading: {},
