@@ -21,6 +21,7 @@ import { RunEventSchema, RunManifestSchema, TelemetrySchema, type RunEvent, type
 import { StageBError } from '../../shared/errors';
 import { appendJsonl, readJsonl, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
 import { writeVerdictsParquet } from './writeVerdictsParquet';
+import { readJsonFile } from './readJsonFile';
 
 export const RUN_FILES = {
   manifest: 'run.json',
@@ -76,26 +77,8 @@ export class FsArtifactStore implements ArtifactStore {
     }
   }
 
-  private async readJson<T>(name: string, schema: z.ZodType<T>): Promise<T | null> {
-    let text: string;
-    try {
-      text = await readFile(this.path(name), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new StageBError('IO_READ_FAILED', `cannot read ${this.path(name)}: ${(error as Error).message}`, { file: this.path(name) });
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new StageBError('IO_READ_FAILED', `${this.path(name)} is not valid JSON: ${(error as Error).message}`, { file: this.path(name) });
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new StageBError('IO_READ_FAILED', `${this.path(name)}: ${issue.message}`, { file: this.path(name), field: issue.path.join('.') });
-    }
-    return parsed.data;
+  private readJson<T>(name: string, schema: z.ZodType<T>): Promise<T | null> {
+    return readJsonFile(this.path(name), schema);
   }
 
   readManifest(): Promise<RunManifest | null> {

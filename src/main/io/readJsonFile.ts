@@ -1,0 +1,26 @@
+import { readFile } from 'node:fs/promises';
+import type { z } from 'zod';
+import { StageBError } from '../../shared/errors';
+
+/** Reads a JSON file and validates it; null when missing. */
+export async function readJsonFile<T>(file: string, schema: z.ZodType<T>): Promise<T | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new StageBError('IO_READ_FAILED', `cannot read ${file}: ${(error as Error).message}`, { file });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new StageBError('INPUT_MALFORMED_JSON', `malformed JSON: ${(error as Error).message}`, { file });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new StageBError('INPUT_INVALID_FIELD', issue.message, { file, field: issue.path.join('.') || undefined });
+  }
+  return parsed.data;
+}
