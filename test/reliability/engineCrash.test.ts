@@ -54,9 +54,9 @@ function configText(options: { modelPath: string; real: boolean }): string {
     `  path: ${JSON.stringify(options.modelPath)}`,
     '  context_size: 4096',
     '  threads: 1',
-    // One sequence for the real model: with several, the batch a token is decoded in depends
-    // on timing, and llama.cpp's float results (so sampled tokens) depend on the batch —
-    // two uninterrupted runs can differ, so resume equality would be untestable.
+    // One sequence for the real model: with several, a resumed process decodes with other
+    // cached prefixes / batch mates than the uninterrupted one, llama.cpp's float results
+    // (so sampled tokens) depend on that, and one reason came out different (RELIABILITY.md).
     `  sequences: ${options.real ? 1 : 4}`,
     'sampler:',
     '  candidates: 2',

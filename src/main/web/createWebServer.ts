@@ -9,6 +9,20 @@ import { isAllowedHost } from '../security/hostPolicy';
 import { resolveInsideRoots } from '../security/resolveInsideRoots';
 import { dispatchApiCall } from '../api/dispatchApiCall';
 import type { WorkbenchApi } from '../api/createWorkbenchApi';
+import { isApiMethod } from '../../shared/api/contract';
+
+/**
+ * The request log names API calls by method only; any other /api path and any
+ * path with a query or an unusual segment is elided, so a token a client put in a
+ * URL never reaches a log.
+ */
+export function loggablePath(pathname: string): string {
+  if (pathname.startsWith('/api/')) {
+    const method = pathname.slice('/api/'.length);
+    return method === 'events' || isApiMethod(method) ? pathname : '/api/<unknown>';
+  }
+  return /^[\w./-]{0,120}$/.test(pathname) && !/[0-9a-f]{16,}/i.test(pathname) ? pathname : '<path elided>';
+}
 
 export type WebServerOptions = {
   api: Pick<WorkbenchApi, 'handlers' | 'events'>;
@@ -175,7 +189,7 @@ export function createWebServer(options: WebServerOptions): Server {
         // Drain any unread body so the client sees the status rather than a reset.
         request.resume();
       } finally {
-        log(`${request.method} ${pathname.slice(0, 200)} ${status}`);
+        log(`${request.method} ${loggablePath(pathname)} ${status}`);
       }
     })();
   });
