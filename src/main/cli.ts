@@ -40,6 +40,12 @@ function requireFlag(argv: string[], name: string): string {
 
 type Io = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
 
+/** The distill commands print through line callbacks; route them to this CLI's streams. */
+function lineIo(io: Io) {
+  const line = (stream: NodeJS.WritableStream) => (text: string) => void stream.write(text.endsWith('\n') ? text : `${text}\n`);
+  return { stdout: line(io.stdout), stderr: line(io.stderr) };
+}
+
 async function commandRun(argv: string[], io: Io, configPathDefault?: string): Promise<number> {
   const configPath = resolve(readFlag(argv, '--config') ?? configPathDefault ?? requireFlag(argv, '--config'));
   const eventsJson = argv.includes('--events-json');
@@ -106,7 +112,7 @@ async function commandDistillRun(argv: string[], io: Io): Promise<number> {
     if (value !== undefined) passThrough.push(name, value);
   }
   if (argv.includes('--drop-conflicts')) passThrough.push('--drop-conflicts');
-  return await runDistillSplit(['--input', telemetry.distill.path, ...passThrough]);
+  return await runDistillSplit(['--input', telemetry.distill.path, ...passThrough], lineIo(io));
 }
 
 async function commandValidate(argv: string[], io: Io): Promise<number> {
@@ -152,13 +158,13 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       }
       case 'distill': {
         const { runDistillSplit } = await import('./distill/index');
-        if (rest[0] === 'split') return await runDistillSplit(rest.slice(1));
+        if (rest[0] === 'split') return await runDistillSplit(rest.slice(1), lineIo(io));
         if (rest[0] === 'run') return await commandDistillRun(rest.slice(1), io);
         throw new StageBError('CONFIG_INVALID', `unknown distill subcommand ${JSON.stringify(rest[0])}\n\n${USAGE}`, { field: 'distill' });
       }
       case 'compare': {
         const { runCompare } = await import('./distill/index');
-        return await runCompare(rest);
+        return await runCompare(rest, lineIo(io));
       }
       case undefined:
       case '--help':

@@ -209,6 +209,15 @@ describe('full Stage-B run on the tiny model', () => {
     const val = await readLines(join(dir, 'split', 'distill_chatml.val.jsonl'));
     expect(train.length + val.length).toBe(corpus.length);
     expect(val.length).toBeGreaterThan(0);
+
+    const compared: string[] = [];
+    const compareCode = await main(['compare', '--runs', join(dir, 'runs', 'full'), join(dir, 'runs', 'full'), '--json'], {
+      stdout: { write: (s: string) => (compared.push(s), true) } as never,
+      stderr: { write: () => true } as never,
+    });
+    expect(compareCode).toBe(0);
+    const comparison = JSON.parse(compared.join(''));
+    expect(JSON.stringify(comparison)).toContain('label_match');
   }, 300_000);
 
   it('an interrupted run resumes to the same artifacts as an uninterrupted one', async () => {
