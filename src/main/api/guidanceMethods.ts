@@ -137,7 +137,7 @@ async function previewFromCache(missionDir: string, record: ReflectionLogRecord,
 
 export async function reflectionLog(ctx: ApiContext, input: ApiParsedInput<'reflectionLog'>): Promise<ApiOutput<'reflectionLog'>> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
-  const log = await readJsonlTolerant(path.join(missionDir, RUN_FILES.reflection), ReflectionLogRecordSchema);
+  const log = await readJsonlTolerant(path.join(missionDir, RUN_FILES.reflections), ReflectionLogRecordSchema);
   const selected = input.appliedOnly ? log.rows.filter((row) => row.record.reflection.applied) : log.rows;
   const page = selected.slice(input.offset, input.offset + input.limit);
   const timeline = page.some((row) => row.record.reflection.applied) ? await loadGuidanceTimeline(missionDir, input.mission) : new Map<number, GuidanceState>();

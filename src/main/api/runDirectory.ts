@@ -3,23 +3,7 @@ import path from 'node:path';
 import { StageBError } from '../../shared/errors';
 import { assertPathSegment, resolveInsideRoots } from '../security/resolveInsideRoots';
 
-/** The files of a mission run directory (ARCHITECTURE.md §4) plus the workbench's own review log. */
-export const RUN_FILES = {
-  manifest: 'run.json',
-  guidance: 'guidance.json',
-  snapshots: 'snapshots',
-  trajectories: 'trajectories.jsonl',
-  selections: 'selections.jsonl',
-  reflection: 'reflection.jsonl',
-  reflectionCache: 'reflection_cache',
-  telemetry: 'telemetry.json',
-  events: 'events.jsonl',
-  needReview: 'need_review.jsonl',
-  guidanceHistory: 'guidance_history.jsonl',
-  export: 'export',
-  distill: 'distill_chatml.jsonl',
-  qaReviews: 'qa_reviews.jsonl',
-} as const;
+export { RUN_FILES } from '../io/FsArtifactStore';
 
 /**
  * `{runsRoot}/{runId}/{mission}` as a real path inside the runs root; both names

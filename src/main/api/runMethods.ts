@@ -59,7 +59,7 @@ async function summarizeRun(missionDir: string, runId: string, mission: string):
   const files = {
     trajectories: await has(RUN_FILES.trajectories),
     selections: await has(RUN_FILES.selections),
-    reflection: await has(RUN_FILES.reflection),
+    reflection: await has(RUN_FILES.reflections),
     guidance: await has(RUN_FILES.guidance),
     need_review: await has(RUN_FILES.needReview),
     export: await has(RUN_FILES.export),

@@ -23,6 +23,7 @@ import { appendJsonl, readJsonl, writeJsonAtomic, writeJsonlAtomic } from './jso
 import { writeVerdictsParquet } from './writeVerdictsParquet';
 import { readJsonFile } from './readJsonFile';
 
+/** The files of a mission run directory (ARCHITECTURE.md §4), plus the workbench's review log. */
 export const RUN_FILES = {
   manifest: 'run.json',
   guidance: 'guidance.json',
@@ -36,6 +37,8 @@ export const RUN_FILES = {
   events: 'events.jsonl',
   reflectionCache: 'reflection_cache',
   distill: 'distill_chatml.jsonl',
+  export: 'export',
+  qaReviews: 'qa_reviews.jsonl',
 } as const;
 
 const CACHE_NAME = /^[A-Za-z0-9_.-]+\.json$/;
