@@ -176,7 +176,9 @@ export class LlamaCppBackend implements LlmBackend {
       return await this.scheduler.exclusive(async () => {
         const completions: Completion[] = [];
         for (const candidate of request.candidates) {
-          this.meter.promptEvaluated += await this.prepare([slot], tokens, boundaries, true, false);
+          // Read-modify-write only after the await: `meter.x += await ...` would add to a value read before other requests' updates.
+          const evaluated = await this.prepare([slot], tokens, boundaries, true, false);
+          this.meter.promptEvaluated += evaluated;
           completions.push(await this.generateOne(slot, tokens, candidate, grammar, request.stop, signal));
         }
         return completions;
@@ -198,7 +200,8 @@ export class LlamaCppBackend implements LlmBackend {
       const candidates = request.candidates.slice(start, start + wave);
       const slots = await this.acquireSlots(candidates.length, tokens, signal);
       try {
-        this.meter.promptEvaluated += await this.prepare(slots, tokens, boundaries, false, true);
+        const evaluated = await this.prepare(slots, tokens, boundaries, false, true);
+        this.meter.promptEvaluated += evaluated;
         // allSettled: a sequence goes back to the pool only once its own decode has ended.
         const settled = await Promise.allSettled(
           candidates.map((candidate, i) => this.scheduler.decode(() => this.generateOne(slots[i], tokens, candidate, grammar, request.stop, signal))),

@@ -105,6 +105,21 @@ describe('shared-prefix rollout on the tiny model', () => {
     for (const completion of [...a, ...c]) expect(completion.generatedTokens).toBeGreaterThan(0);
   });
 
+  it('meters concurrent requests exactly (no update lost while requests overlap)', async () => {
+    const b = await backend(8, { rollout: 'shared' });
+    const prompts = [1, 2, 3].map((i) => prompt(i, '请给出判定。'));
+    const tokens = prompts.map((p) => b.renderPromptTokens(p));
+    const sharedEnd = (t: readonly number[]) => commonPrefixLength(b.renderPromptTokens({ system: prompts[0].system, userParts: [shared] }), t as never);
+    // All in flight at once, as the engine sends a batch; preparation is serialized in arrival order.
+    const results = await Promise.all(prompts.map((p, i) => b.generate({ prompt: p, candidates: [decode(10 * i), decode(10 * i + 1)], constraint: { kind: 'none' } })));
+    const expectedEvaluated = tokens[0].length - 1 + (tokens[1].length - 1 - sharedEnd(tokens[1])) + (tokens[2].length - 1 - sharedEnd(tokens[2])) + 6;
+    const meter = b.tokenMeter();
+    expect(meter.promptEvaluated).toBe(expectedEvaluated);
+    expect(meter.promptEvaluated).toBeGreaterThanOrEqual(meter.promptUnique - 3 * 16);
+    expect(meter.promptTotal).toBe(2 * (tokens[0].length + tokens[1].length + tokens[2].length));
+    expect(meter.generated).toBe(results.flat().reduce((sum, c) => sum + c.generatedTokens, 0));
+  });
+
   it('the naive path evaluates the whole prompt for every candidate', async () => {
     const b = await backend(1, { rollout: 'naive' });
     const p = prompt(3, '请给出判定。');
