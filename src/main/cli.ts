@@ -3,6 +3,7 @@ import { StageBError, toStageBError } from '../shared/errors';
 import type { RunEvent } from '../shared/schemas/telemetry';
 import { runStageB, validateRun, exportRun } from './runStageB';
 import { ProgressRenderer } from './cli/ProgressRenderer';
+import { processIo, type CliIo } from './cli/CliIo';
 
 export const USAGE = `stageb — Stage-B training-free verdict loop
 
@@ -38,15 +39,7 @@ function requireFlag(argv: string[], name: string): string {
   return value;
 }
 
-type Io = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
-
-/** The distill commands print through line callbacks; route them to this CLI's streams. */
-function lineIo(io: Io) {
-  const line = (stream: NodeJS.WritableStream) => (text: string) => void stream.write(text.endsWith('\n') ? text : `${text}\n`);
-  return { stdout: line(io.stdout), stderr: line(io.stderr) };
-}
-
-async function commandRun(argv: string[], io: Io, configPathDefault?: string): Promise<number> {
+async function commandRun(argv: string[], io: CliIo, configPathDefault?: string): Promise<number> {
   const configPath = resolve(readFlag(argv, '--config') ?? configPathDefault ?? requireFlag(argv, '--config'));
   const eventsJson = argv.includes('--events-json');
   const progress = new ProgressRenderer(io.stderr);
@@ -91,7 +84,7 @@ function fmtRate(value: number | null): string {
  * resumed, or left as it is when complete — then the train/val split of the
  * converged-epoch corpus it wrote. Split flags are passed through.
  */
-async function commandDistillRun(argv: string[], io: Io): Promise<number> {
+async function commandDistillRun(argv: string[], io: CliIo): Promise<number> {
   const { loadRunConfig } = await import('./io/loadRunConfig');
   const { runDistillSplit } = await import('./distill/index');
   const { config } = await loadRunConfig(resolve(requireFlag(argv, '--config')));
@@ -101,7 +94,7 @@ async function commandDistillRun(argv: string[], io: Io): Promise<number> {
   const code = await commandRun(argv, io);
   if (code !== 0) return code;
   const { FsArtifactStore } = await import('./io/FsArtifactStore');
-  const { runDirectoryOf } = await import('./runStageB');
+  const { runDirectoryOf } = await import('./composeStageBRun');
   const telemetry = await new FsArtifactStore(runDirectoryOf(config)).readTelemetry();
   if (!telemetry?.distill.path) {
     throw new StageBError('DISTILL_NOT_CONVERGED', telemetry?.distill.message ?? 'the run wrote no distill corpus', { file: runDirectoryOf(config), field: 'stage_b_distillation' });
@@ -112,10 +105,10 @@ async function commandDistillRun(argv: string[], io: Io): Promise<number> {
     if (value !== undefined) passThrough.push(name, value);
   }
   if (argv.includes('--drop-conflicts')) passThrough.push('--drop-conflicts');
-  return await runDistillSplit(['--input', telemetry.distill.path, ...passThrough], lineIo(io));
+  return await runDistillSplit(['--input', telemetry.distill.path, ...passThrough], io);
 }
 
-async function commandValidate(argv: string[], io: Io): Promise<number> {
+async function commandValidate(argv: string[], io: CliIo): Promise<number> {
   const validated = await validateRun(resolve(requireFlag(argv, '--config')));
   const labels = validated.tickets.reduce((acc, t) => ((acc[t.label ?? 'unlabeled'] = (acc[t.label ?? 'unlabeled'] ?? 0) + 1), acc), {} as Record<string, number>);
   io.stdout.write(
@@ -124,7 +117,7 @@ async function commandValidate(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -158,13 +151,13 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       }
       case 'distill': {
         const { runDistillSplit } = await import('./distill/index');
-        if (rest[0] === 'split') return await runDistillSplit(rest.slice(1), lineIo(io));
+        if (rest[0] === 'split') return await runDistillSplit(rest.slice(1), io);
         if (rest[0] === 'run') return await commandDistillRun(rest.slice(1), io);
         throw new StageBError('CONFIG_INVALID', `unknown distill subcommand ${JSON.stringify(rest[0])}\n\n${USAGE}`, { field: 'distill' });
       }
       case 'compare': {
         const { runCompare } = await import('./distill/index');
-        return await runCompare(rest, lineIo(io));
+        return await runCompare(rest, io);
       }
       case undefined:
       case '--help':

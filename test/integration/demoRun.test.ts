@@ -201,7 +201,7 @@ describe('full Stage-B run on the tiny model', () => {
 
   it('a distill run on the finished run splits its converged-epoch corpus into train and val', async () => {
     const out: string[] = [];
-    const io = { stdout: { write: (s: string) => (out.push(s), true) } as never, stderr: { write: () => true } as never };
+    const io = { stdout: { write: (s: string) => (out.push(s), true) }, stderr: { write: () => true } };
     const code = await main(['distill', 'run', '--config', join(dir, 'full.yaml'), '--out-dir', join(dir, 'split'), '--val-fraction', '0.25'], io);
     expect(code).toBe(0);
     const corpus = await readLines(join(runDir, 'distill_chatml.jsonl'));
@@ -212,8 +212,8 @@ describe('full Stage-B run on the tiny model', () => {
 
     const compared: string[] = [];
     const compareCode = await main(['compare', '--runs', join(dir, 'runs', 'full'), join(dir, 'runs', 'full'), '--json'], {
-      stdout: { write: (s: string) => (compared.push(s), true) } as never,
-      stderr: { write: () => true } as never,
+      stdout: { write: (s: string) => (compared.push(s), true) },
+      stderr: { write: () => true },
     });
     expect(compareCode).toBe(0);
     const comparison = JSON.parse(compared.join(''));
@@ -249,7 +249,7 @@ describe('bad input through the CLI writes nothing', () => {
     const text = (await readFile(configPath, 'utf8')).replace('mission: RRU接地与防水检查', 'mission: BBU接地线检查');
     await writeFile(configPath, text);
     const stderr: string[] = [];
-    const code = await main(['run', '--config', configPath], { stdout: { write: () => true } as never, stderr: { write: (s: string) => (stderr.push(s), true) } as never });
+    const code = await main(['run', '--config', configPath], { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr.push(s), true) } });
     expect(code).toBe(1);
     expect(stderr.join('')).toMatch(/INPUT_MISSION_MISMATCH .*demo_mission\.stage_a\.jsonl:1 field mission/);
     const runs = await readdir(join(dir, 'runs')).catch(() => [] as string[]);
@@ -262,8 +262,8 @@ describe('bad input through the CLI writes nothing', () => {
     const stderr: string[] = [];
     const events: string[] = [];
     const code = await main(['run', '--config', configPath, '--events-json'], {
-      stdout: { write: (s: string) => (events.push(s), true) } as never,
-      stderr: { write: (s: string) => (stderr.push(s), true) } as never,
+      stdout: { write: (s: string) => (events.push(s), true) },
+      stderr: { write: (s: string) => (stderr.push(s), true) },
     });
     expect(code).toBe(1);
     expect(stderr.join('')).toMatch(/GUIDANCE_OVER_BUDGET .*demo_guidance\.json field RRU接地与防水检查\.experiences: the experiences block has \d+ tokens, over guidance\.max_tokens = 40/);

@@ -54,10 +54,8 @@ function configText(options: { modelPath: string; real: boolean }): string {
     `  path: ${JSON.stringify(options.modelPath)}`,
     '  context_size: 4096',
     '  threads: 1',
-    // One sequence for the real model: with several, a resumed process decodes with other
-    // cached prefixes / batch mates than the uninterrupted one, llama.cpp's float results
-    // (so sampled tokens) depend on that, and one reason came out different (RELIABILITY.md).
-    `  sequences: ${options.real ? 1 : 4}`,
+    `  sequences: ${process.env.ENGINE_CRASH_SEQUENCES ?? 4}`,
+    `  batch_decode: ${process.env.ENGINE_CRASH_BATCH_DECODE ?? 'false'}`,
     'sampler:',
     '  candidates: 2',
     `  max_new_tokens: ${options.real ? 48 : 192}`,

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ProgressRenderer, formatDuration } from './ProgressRenderer';
+import type { CliStream } from './CliIo';
 
 function sink(isTTY: boolean) {
   const chunks: string[] = [];
-  return { chunks, stream: { isTTY, write: (s: string) => (chunks.push(s), true) } as unknown as NodeJS.WritableStream };
+  return { chunks, stream: { isTTY, write: (s: string) => chunks.push(s) } satisfies CliStream };
 }
 
 const progress = (groups_done: number) => ({ type: 'progress' as const, ts: 't', epoch: 0, epochs: 2, batch_index: 1, batches: 4, groups_done, groups_total: 40, tokens_per_second: 123.4, eta_ms: 95_000 });

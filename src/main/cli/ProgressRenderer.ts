@@ -1,4 +1,5 @@
 import type { RunEvent } from '../../shared/schemas/telemetry';
+import type { CliStream } from './CliIo';
 
 /**
  * The CLI's progress display: one redrawn line with a bar, epoch/batch, tokens/s
@@ -12,7 +13,7 @@ export class ProgressRenderer {
   /** Per-group warnings go to events.jsonl; the console shows the first few, then a count. */
   static readonly WARNINGS_SHOWN = 5;
 
-  constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }) {
+  constructor(private readonly out: CliStream) {
     this.isTty = Boolean(out.isTTY);
   }
 

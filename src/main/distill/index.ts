@@ -2,4 +2,3 @@ export { runDistillSplit, distillSplit, formatSplitSummary, DISTILL_SPLIT_USAGE,
 export { runCompare, formatComparison, COMPARE_USAGE } from './runCompare';
 export { writeDistillCorpus } from './writeDistillCorpus';
 export { loadRunSelections } from './loadRunSelections';
-export type { CliIo } from './cliIo';

@@ -6,6 +6,7 @@ import { runCompare } from './runCompare';
 import { selection } from '../../shared/distill/testFixtures';
 import type { RunComparison } from '../../shared/distill/compareRuns';
 import type { GroupLabel } from '../../shared/verdict';
+import type { CliIo } from '../cli/CliIo';
 
 let root: string;
 
@@ -40,7 +41,8 @@ afterAll(async () => {
 function collector() {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
+  const io: CliIo = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } };
+  return { io, out, err };
 }
 
 describe('stageb compare', () => {
@@ -64,7 +66,7 @@ describe('stageb compare', () => {
   it('prints a table overall and per mission', async () => {
     const c = collector();
     expect(await runCompare(['compare', '--runs', path.join(root, 'base'), '--runs', path.join(root, 'distill')], c.io)).toBe(0);
-    const text = c.out.join('\n');
+    const text = c.out.join('');
     expect(text).toMatch(/overall\s+false_release\s+36\.4% \[\d+\.\d, \d+\.\d\] 4\/11\s+18\.2% \[\d+\.\d, \d+\.\d\] 2\/11\s+-18\.2 pp/);
     expect(text).toMatch(/BBU接地线检查\s+label_match/);
     expect(text).toMatch(/挂墙式BBU检查\s+false_release\s+0\.0% .*0\/1/);

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { isStageBError, toStageBError } from '../../shared/errors';
+import { toStageBError } from '../../shared/errors';
 import { compareRuns, type ComparisonRow, type MetricComparison, type RateEstimate, type RunComparison } from '../../shared/distill/compareRuns';
 import { loadRunSelections } from './loadRunSelections';
-import { processIo, stripCommandWords, type CliIo } from './cliIo';
+import { processIo, type CliIo } from '../cli/CliIo';
+import { stripCommandWords } from './stripCommandWords';
 
 export const COMPARE_USAGE = `usage: stageb compare --runs <runDirA> <runDirB> [--json]
 
@@ -26,26 +27,26 @@ export async function runCompare(argv: readonly string[], io: CliIo = processIo)
       strict: true,
     });
   } catch (error) {
-    io.stderr(`${error instanceof Error ? error.message : String(error)}\n${COMPARE_USAGE}`);
+    io.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${COMPARE_USAGE}\n`);
     return 2;
   }
   if (parsed.values.help) {
-    io.stdout(COMPARE_USAGE);
+    io.stdout.write(`${COMPARE_USAGE}\n`);
     return 0;
   }
   // `--runs A B` leaves B as a positional; `--runs A --runs B` works too.
   const runs = [...(parsed.values.runs ?? []), ...parsed.positionals];
   if (runs.length !== 2) {
-    io.stderr(`--runs needs exactly two run directories, got ${runs.length}\n${COMPARE_USAGE}`);
+    io.stderr.write(`--runs needs exactly two run directories, got ${runs.length}\n${COMPARE_USAGE}\n`);
     return 2;
   }
   try {
     const [a, b] = await Promise.all(runs.map((dir) => loadRunSelections(dir)));
     const comparison = compareRuns(a, b);
-    io.stdout(parsed.values.json ? JSON.stringify(comparison, null, 2) : formatComparison(comparison));
+    io.stdout.write(`${parsed.values.json ? JSON.stringify(comparison, null, 2) : formatComparison(comparison)}\n`);
     return 0;
   } catch (error) {
-    io.stderr(isStageBError(error) ? error.format() : toStageBError(error).format());
+    io.stderr.write(`${toStageBError(error).format()}\n`);
     return 1;
   }
 }

@@ -7,6 +7,7 @@ import { writeDistillCorpus } from './writeDistillCorpus';
 import { distillRecord } from '../../shared/distill/testFixtures';
 import { DistillRecordSchema, type DistillRecord } from '../../shared/schemas/records';
 import { HighValueRowSchema } from '../../shared/distill/markHighValue';
+import type { CliIo } from '../cli/CliIo';
 
 let dir: string;
 beforeEach(async () => {
@@ -19,7 +20,8 @@ afterEach(async () => {
 function collector() {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
+  const io: CliIo = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } };
+  return { io, out, err };
 }
 
 const readLines = async (file: string) => (await fsp.readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -59,7 +61,7 @@ describe('stageb distill split', () => {
     expect(train).toHaveLength(26);
     expect(high).toHaveLength(15);
     expect(high.filter((h) => h.split === 'val').map((h) => h.group_id).sort()).toEqual(val.filter((r) => r.label === 'fail').map((r) => r.group_id).sort());
-    expect(out.join('\n')).toMatch(/dropped 7 \(label conflicts 7, malformed 0\)/);
+    expect(out.join('')).toMatch(/dropped 7 \(label conflicts 7, malformed 0\)/);
 
     // Same seed → identical files.
     const again = collector();
@@ -72,14 +74,14 @@ describe('stageb distill split', () => {
     await fsp.writeFile(input, JSON.stringify(distillRecord('a', 'pass', 'pass')) + '\n' + JSON.stringify({ group_id: 'b', mission: 'm', label: 'pass', messages: [], extra: 1 }) + '\n');
     const c = collector();
     expect(await runDistillSplit(['--input', input, '--out-dir', path.join(dir, 'o')], c.io)).toBe(1);
-    expect(c.err.join('\n')).toMatch(/bad\.jsonl:2/);
+    expect(c.err.join('')).toMatch(/bad\.jsonl:2/);
     await expect(fsp.stat(path.join(dir, 'o'))).rejects.toThrow();
 
     const u = collector();
     expect(await runDistillSplit(['--out-dir', dir], u.io)).toBe(2);
-    expect(u.err.join('\n')).toMatch(/--input is required/);
+    expect(u.err.join('')).toMatch(/--input is required/);
     const v = collector();
     expect(await runDistillSplit(['--input', input, '--val-fraction', 'abc'], v.io)).toBe(1);
-    expect(v.err.join('\n')).toMatch(/CONFIG_INVALID.*val-fraction/);
+    expect(v.err.join('')).toMatch(/CONFIG_INVALID.*val-fraction/);
   });
 });

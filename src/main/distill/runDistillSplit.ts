@@ -1,12 +1,13 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { StageBError, isStageBError, toStageBError } from '../../shared/errors';
+import { StageBError, toStageBError } from '../../shared/errors';
 import { DistillRecordSchema } from '../../shared/schemas/records';
 import { splitCorpus, type SplitCounts } from '../../shared/distill/splitCorpus';
 import { markHighValue } from '../../shared/distill/markHighValue';
 import { DEFAULT_SPLIT_OUT_DIR, DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION, SPLIT_FILE_NAMES } from '../../shared/distill/splitPaths';
 import { readJsonl, writeJsonlAtomic } from '../io/jsonl';
-import { processIo, stripCommandWords, type CliIo } from './cliIo';
+import { processIo, type CliIo } from '../cli/CliIo';
+import { stripCommandWords } from './stripCommandWords';
 
 export const DISTILL_SPLIT_USAGE = `usage: stageb distill split --input <distill_chatml.jsonl> [--out-dir ${DEFAULT_SPLIT_OUT_DIR}] [--val-fraction ${DEFAULT_VAL_FRACTION}] [--seed ${DEFAULT_SPLIT_SEED}] [--drop-conflicts]
 
@@ -41,15 +42,15 @@ export async function runDistillSplit(argv: readonly string[], io: CliIo = proce
       strict: true,
     }).values;
   } catch (error) {
-    io.stderr(`${error instanceof Error ? error.message : String(error)}\n${DISTILL_SPLIT_USAGE}`);
+    io.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${DISTILL_SPLIT_USAGE}\n`);
     return 2;
   }
   if (options.help) {
-    io.stdout(DISTILL_SPLIT_USAGE);
+    io.stdout.write(`${DISTILL_SPLIT_USAGE}\n`);
     return 0;
   }
   if (!options.input || options.input.length === 0) {
-    io.stderr(`--input is required\n${DISTILL_SPLIT_USAGE}`);
+    io.stderr.write(`--input is required\n${DISTILL_SPLIT_USAGE}\n`);
     return 2;
   }
   try {
@@ -60,10 +61,10 @@ export async function runDistillSplit(argv: readonly string[], io: CliIo = proce
       seed: parseNumber(options.seed, 'seed'),
       dropConflicts: options['drop-conflicts'],
     });
-    io.stdout(options.json ? JSON.stringify(summary, null, 2) : formatSplitSummary(summary));
+    io.stdout.write(`${options.json ? JSON.stringify(summary, null, 2) : formatSplitSummary(summary)}\n`);
     return 0;
   } catch (error) {
-    io.stderr(isStageBError(error) ? error.format() : toStageBError(error).format());
+    io.stderr.write(`${toStageBError(error).format()}\n`);
     return 1;
   }
 }

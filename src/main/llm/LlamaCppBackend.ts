@@ -18,7 +18,7 @@ import type { DecodeParams } from '../../shared/schemas/decode';
 import { checkGgufFile, ggufMetadataValue } from './gguf/ggufHeader';
 import { getLlamaRuntime, resolveThreadCount } from './llamaRuntime';
 import { PromptPrefixMeter } from './promptPrefixMeter';
-import { commonPrefixLength, SharedPrefixScheduler, type PoolSlot, type RolloutMode } from './llama/SharedPrefixScheduler';
+import { commonPrefixLength, SharedPrefixScheduler, type PoolSlot, type RolloutMode, type SchedulerOptions } from './llama/SharedPrefixScheduler';
 import { ensureTinyModel } from './tinyModel';
 import type {
   BackendInfo,
@@ -91,10 +91,9 @@ export class LlamaCppBackend implements LlmBackend {
     readonly threads: number,
     private readonly externalSignal?: AbortSignal,
     readonly rollout: RolloutMode = 'shared',
-    copyState = true,
-    separatePhases = true,
+    scheduling: Omit<SchedulerOptions, 'mode'> = {},
   ) {
-    this.scheduler = new SharedPrefixScheduler(context, { mode: rollout, copyState, separatePhases });
+    this.scheduler = new SharedPrefixScheduler(context, { ...scheduling, mode: rollout });
     this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu };
   }
 
@@ -364,7 +363,6 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
     threads,
     options.signal,
     options.rollout ?? 'shared',
-    options.copyState ?? true,
-    options.separatePhases ?? true,
+    { copyState: options.copyState ?? true, separatePhases: options.separatePhases ?? true, batchDecode: config.batch_decode },
   );
 }

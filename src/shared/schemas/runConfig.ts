@@ -26,6 +26,12 @@ export const LlamaCppModelSchema = z
     threads: z.number().int().nonnegative().default(0).describe('CPU threads; 0 means the number of physical cores (never more, which oversubscribes).'),
     batch_size: z.number().int().positive().default(512).describe('Prompt-processing batch size in tokens.'),
     sequences: z.number().int().positive().default(8).describe('Parallel context sequences (groups decoded at once).'),
+    batch_decode: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Decode the candidates in flight together in one batch per step (fastest with several threads). false decodes one candidate at a time: on CPU the text is then bit-identical to the sequential path and independent of `sequences`.',
+      ),
   })
   .strict();
 

@@ -11,9 +11,9 @@ import { sequenceStateCopySupported } from './sequenceStateCopy';
 let modelPath: string;
 const open: LlamaCppBackend[] = [];
 
-async function backend(sequences: number, options: LlamaCppBackendOptions): Promise<LlamaCppBackend> {
+async function backend(sequences: number, options: LlamaCppBackendOptions, batchDecode = true): Promise<LlamaCppBackend> {
   // One thread: vitest runs two workers on two cores, and ggml threads spin at barriers.
-  const config = LlamaCppModelSchema.parse({ backend: 'llama-cpp', path: modelPath, gpu: false, context_size: 1024, sequences, threads: 1 });
+  const config = LlamaCppModelSchema.parse({ backend: 'llama-cpp', path: modelPath, gpu: false, context_size: 1024, sequences, threads: 1, batch_decode: batchDecode });
   const created = await createLlamaCppBackend(config, options);
   open.push(created);
   return created;
@@ -64,14 +64,21 @@ describe('shared-prefix rollout on the tiny model', () => {
     expect(publicOnly.copiesSequenceState).toBe(false);
   });
 
-  it('shared decoding (copied prefixes, batched decode) gives the same text as the naive path for the same seeds', async () => {
+  it('prefix sharing is exact: one-at-a-time decoding over copied and held prefixes gives the naive path\'s text, whatever the sequence count', async () => {
     const naive = await rollout(await backend(1, { rollout: 'naive' }));
-    const sharedTexts = await rollout(await backend(6, { rollout: 'shared' }));
-    const publicOnly = await rollout(await backend(6, { rollout: 'shared', copyState: false }));
     expect(naive).toHaveLength(20);
     expect(new Set(naive).size).toBeGreaterThan(1); // the seeds really sample different texts
-    expect(sharedTexts).toEqual(naive);
-    expect(publicOnly).toEqual(naive);
+    for (const sequences of [2, 6]) {
+      expect(await rollout(await backend(sequences, { rollout: 'shared' }, false))).toEqual(naive);
+      expect(await rollout(await backend(sequences, { rollout: 'shared', copyState: false }, false))).toEqual(naive);
+    }
+  });
+
+  it('batched decoding (all candidates in one step) gives the naive path\'s text on the tiny model\'s F32 kernels for these seeds', async () => {
+    // Not a general guarantee: with Q8_0 weights llama.cpp's batched matmul differs in the last bits
+    // from the one-row kernel and a few sampled tokens flip (docs/performance.md); bench:rollout counts them.
+    const naive = await rollout(await backend(1, { rollout: 'naive' }));
+    expect(await rollout(await backend(6, { rollout: 'shared' }))).toEqual(naive);
   });
 
   it('meters evaluated, unique, total and generated tokens exactly on a hand-computable case', async () => {

@@ -28,6 +28,14 @@ export type SchedulerOptions = {
    * shared decoding gives the naive path's text for the same seed.
    */
   separatePhases?: boolean;
+  /**
+   * Decode all candidates in flight together (default true). false runs one
+   * candidate's decode at a time, in request order: llama.cpp's CPU matmul
+   * takes another kernel for a batch of rows than for one row, and those differ
+   * in the last bits, so only one-at-a-time decoding reproduces the sequential
+   * path's text exactly (batched decoding is still reproducible run to run).
+   */
+  batchDecode?: boolean;
 };
 
 type Waiter = { count: number; tokens: readonly Token[]; resolve: (slots: PoolSlot[]) => void; reject: (error: unknown) => void };
@@ -66,6 +74,8 @@ export class SharedPrefixScheduler {
   private activeDecodes = 0;
   private pendingPrepares = 0;
   private phaseWaiters: Array<() => void> = [];
+  private readonly batchDecode: boolean;
+  private decodeLock: Promise<void> = Promise.resolve();
 
   constructor(
     context: LlamaContext,
@@ -80,6 +90,7 @@ export class SharedPrefixScheduler {
     this.copyState = (options.copyState ?? true) && this.slots.length > 0 && sequenceStateCopySupported(this.slots[0].sequence);
     this.minCopyTokens = options.minCopyTokens ?? 32;
     this.separatePhases = options.separatePhases ?? true;
+    this.batchDecode = options.batchDecode ?? true;
   }
 
   private async waitFor(condition: () => boolean): Promise<void> {
@@ -107,12 +118,25 @@ export class SharedPrefixScheduler {
     }
   }
 
-  /** Runs a decode; with separate phases it starts once no prompt is queued for evaluation. */
+  /**
+   * Runs a decode; with separate phases it starts once no prompt is queued for
+   * evaluation. Without batched decoding, decodes run one at a time in call order.
+   */
   async decode<T>(task: () => Promise<T>): Promise<T> {
     if (this.separatePhases) await this.waitFor(() => this.pendingPrepares === 0);
+    // Counted before queuing on the decode lock, so no preparation slips in between one-at-a-time decodes.
     this.activeDecodes++;
     try {
-      return await task();
+      if (this.batchDecode) return await task();
+      const previous = this.decodeLock;
+      let release!: () => void;
+      this.decodeLock = new Promise<void>((resolve) => (release = resolve));
+      await previous;
+      try {
+        return await task();
+      } finally {
+        release();
+      }
     } finally {
       this.activeDecodes--;
       this.wakePhaseWaiters();

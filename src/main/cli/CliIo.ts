@@ -1,0 +1,10 @@
+/**
+ * A stream a command prints to: a process stream, or a collector in tests.
+ * `isTTY` decides how progress is drawn (ProgressRenderer).
+ */
+export type CliStream = { write(text: string): unknown; isTTY?: boolean };
+
+/** Where a CLI command prints: every `stageb` command takes one of these. */
+export type CliIo = { stdout: CliStream; stderr: CliStream };
+
+export const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr };

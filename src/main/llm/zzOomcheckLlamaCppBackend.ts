@@ -1,0 +1,366 @@
+import { access } from 'node:fs/promises';
+import { basename, isAbsolute, resolve } from 'node:path';
+import {
+  ChatMLChatWrapper,
+  JinjaTemplateChatWrapper,
+  resolveChatWrapper,
+  type ChatWrapper,
+  type Llama,
+  type LlamaContext,
+  type LlamaGrammar,
+  type LlamaModel,
+  type Token,
+  type TokenMeterState,
+} from 'node-llama-cpp';
+import { StageBError } from '../../shared/errors';
+import { classifyNativeError } from './classifyNativeError';
+import { NativeErrorLog } from './NativeErrorLog';
+import type { LlamaCppModelConfig } from '../../shared/schemas/runConfig';
+import type { DecodeParams } from '../../shared/schemas/decode';
+import { checkGgufFile, ggufMetadataValue } from './gguf/ggufHeader';
+import { getLlamaRuntime, resolveThreadCount } from './llamaRuntime';
+import { PromptPrefixMeter } from './promptPrefixMeter';
+import { commonPrefixLength, SharedPrefixScheduler, type PoolSlot, type RolloutMode } from './llama/SharedPrefixScheduler';
+import { ensureTinyModel } from './tinyModel';
+import type {
+  BackendInfo,
+  Completion,
+  FinishReason,
+  GenerateRequest,
+  LlmBackend,
+  OutputConstraint,
+  PromptSegments,
+  TokenMeterSnapshot,
+} from './LlmBackend';
+
+export type LlamaCppBackendOptions = {
+  configDir?: string;
+  signal?: AbortSignal;
+  /** 'shared' (default): prefix sharing + batched decode; 'naive': the sequential reference path (bench, tests). */
+  rollout?: RolloutMode;
+  /** Copy KV state between sequences when node-llama-cpp allows it (default true); false = public API only. */
+  copyState?: boolean;
+  /** Keep prompt evaluation and decoding in separate decode calls so outputs equal the naive path's (default true). */
+  separatePhases?: boolean;
+};
+
+type SequenceSlot = PoolSlot;
+
+function isAbortError(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return true;
+  return error instanceof Error && (error.name === 'AbortError' || /abort/i.test(error.message));
+}
+
+/** Picks the chat wrapper that renders the GGUF's own jinja template verbatim; falls back to name-based resolution. */
+function createChatWrapper(model: LlamaModel, template: unknown): ChatWrapper {
+  if (typeof template === 'string' && template.trim() !== '') {
+    try {
+      return new JinjaTemplateChatWrapper({ template, tokenizer: model.tokenizer, convertUnsupportedSystemMessagesToUserMessages: 'auto' });
+    } catch {
+      // An unsupported template falls through to node-llama-cpp's built-in resolution.
+    }
+  }
+  return resolveChatWrapper(model) ?? new ChatMLChatWrapper();
+}
+
+export class LlamaCppBackend implements LlmBackend {
+  readonly info: BackendInfo;
+  private readonly scheduler: SharedPrefixScheduler;
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private readonly prefixMeter = new PromptPrefixMeter();
+  private readonly meter = { promptEvaluated: 0, promptTotal: 0, generated: 0 };
+  private readonly closing = new AbortController();
+  private closed = false;
+
+  constructor(
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly chatWrapper: ChatWrapper,
+    readonly modelPath: string,
+    modelName: string,
+    readonly threads: number,
+    private readonly externalSignal?: AbortSignal,
+    readonly rollout: RolloutMode = 'shared',
+    copyState = true,
+    separatePhases = true,
+  ) {
+    this.scheduler = new SharedPrefixScheduler(context, { mode: rollout, copyState, separatePhases });
+    this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu };
+  }
+
+  /** Whether prompts are copied between sequences (node-llama-cpp internals present and enabled). */
+  get copiesSequenceState(): boolean {
+    return this.scheduler.copyState;
+  }
+
+  /** Chat template applied to [system, user], ending with the assistant turn opened. */
+  renderPromptTokens(prompt: PromptSegments): Token[] {
+    const state = this.chatWrapper.generateContextState({
+      chatHistory: [
+        { type: 'system', text: prompt.system },
+        { type: 'user', text: prompt.userParts.join('') },
+        { type: 'model', response: [] },
+      ],
+    });
+    return state.contextText.tokenize(this.model.tokenizer);
+  }
+
+  /** The rendered prompt as text with special tokens spelled out (for logs, exports and tests). */
+  renderPromptText(prompt: PromptSegments): string {
+    return this.model.detokenize(this.renderPromptTokens(prompt), true);
+  }
+
+  async countPromptTokens(prompt: PromptSegments): Promise<number> {
+    return this.renderPromptTokens(prompt).length;
+  }
+
+  async countTextTokens(text: string): Promise<number> {
+    return this.model.tokenize(text, false).length;
+  }
+
+  tokenMeter(): TokenMeterSnapshot {
+    return { ...this.meter, promptUnique: this.prefixMeter.unique };
+  }
+
+  async generate(request: GenerateRequest, signal?: AbortSignal): Promise<Completion[]> {
+    if (this.closed) throw new StageBError('CANCELLED', 'backend is closed', { file: this.modelPath });
+    const signals = [this.closing.signal, signal, this.externalSignal].filter((s): s is AbortSignal => s !== undefined);
+    const combined = AbortSignal.any(signals);
+    const tokens = this.renderPromptTokens(request.prompt);
+    const boundaries = this.partBoundaries(request.prompt, tokens);
+    const maxNew = Math.max(0, ...request.candidates.map((c) => c.max_new_tokens));
+    const budget = this.context.contextSize;
+    if (tokens.length + maxNew > budget) {
+      throw new StageBError(
+        'PROMPT_OVER_BUDGET',
+        `prompt of ${tokens.length} tokens + max_new_tokens ${maxNew} exceeds the context size ${budget}; the prompt is not truncated`,
+        { file: this.modelPath, field: 'prompt' },
+        { promptTokens: tokens.length, maxNewTokens: maxNew, contextSize: budget },
+      );
+    }
+    // Queue first so concurrent requests get sequences in arrival order; grammar compilation overlaps the wait.
+    const pendingGrammar = this.grammarFor(request.constraint);
+    pendingGrammar?.catch(() => undefined);
+    if (combined.aborted) throw new StageBError('CANCELLED', 'generation cancelled', { file: this.modelPath });
+    const grammar = await pendingGrammar;
+    this.prefixMeter.add(tokens);
+    return this.rollout === 'naive'
+      ? this.generateNaive(tokens, boundaries, request, grammar, combined)
+      : this.generateShared(tokens, boundaries, request, grammar, combined);
+  }
+
+  /** Token positions where the prompt's parts end (the chat template applied to ever longer part lists). */
+  private partBoundaries(prompt: PromptSegments, tokens: readonly Token[]): number[] {
+    const boundaries: number[] = [];
+    for (let i = 1; i < prompt.userParts.length; i++) {
+      const partial = this.renderPromptTokens({ system: prompt.system, userParts: prompt.userParts.slice(0, i) });
+      boundaries.push(commonPrefixLength(partial, tokens));
+    }
+    return boundaries;
+  }
+
+  /** The reference path: one candidate at a time, fresh sequence state, whole prompt evaluated. */
+  private async generateNaive(tokens: Token[], boundaries: number[], request: GenerateRequest, grammar: LlamaGrammar | undefined, signal: AbortSignal): Promise<Completion[]> {
+    const [slot] = await this.acquireSlots(1, tokens, signal);
+    try {
+      return await this.scheduler.exclusive(async () => {
+        const completions: Completion[] = [];
+        for (const candidate of request.candidates) {
+          // Read-modify-write only after the await: `meter.x += await ...` would add to a value read before other requests' updates.
+          const evaluated = await this.prepare([slot], tokens, boundaries, true, false);
+          this.meter.promptEvaluated += evaluated;
+          completions.push(await this.generateOne(slot, tokens, candidate, grammar, request.stop, signal));
+        }
+        return completions;
+      });
+    } finally {
+      this.scheduler.release([slot]);
+    }
+  }
+
+  /**
+   * Candidates of a request are prepared together (the prompt evaluated once,
+   * copied to the others) and then decoded in parallel; more candidates than
+   * sequences run in waves.
+   */
+  private async generateShared(tokens: Token[], boundaries: number[], request: GenerateRequest, grammar: LlamaGrammar | undefined, signal: AbortSignal): Promise<Completion[]> {
+    const completions: Completion[] = [];
+    const wave = Math.max(1, Math.min(request.candidates.length, this.scheduler.size));
+    for (let start = 0; start < request.candidates.length; start += wave) {
+      const candidates = request.candidates.slice(start, start + wave);
+      const slots = await this.acquireSlots(candidates.length, tokens, signal);
+      try {
+        const evaluated = await this.prepare(slots, tokens, boundaries, false, true);
+        this.meter.promptEvaluated += evaluated;
+        // allSettled: a sequence goes back to the pool only once its own decode has ended.
+        const settled = await Promise.allSettled(
+          candidates.map((candidate, i) => this.scheduler.decode(() => this.generateOne(slots[i], tokens, candidate, grammar, request.stop, signal))),
+        );
+        const failed = settled.find((result) => result.status === 'rejected');
+        if (failed) throw failed.reason;
+        completions.push(...settled.map((result) => (result as PromiseFulfilledResult<Completion>).value));
+      } finally {
+        this.scheduler.release(slots);
+      }
+    }
+    return completions;
+  }
+
+  private async acquireSlots(count: number, tokens: Token[], signal: AbortSignal): Promise<SequenceSlot[]> {
+    try {
+      return await this.scheduler.acquire(count, tokens, signal);
+    } catch (error) {
+      throw error instanceof StageBError ? new StageBError(error.code, error.message, { file: this.modelPath }) : error;
+    }
+  }
+
+  private async prepare(slots: readonly SequenceSlot[], tokens: Token[], boundaries: number[], fresh: boolean, queued: boolean): Promise<number> {
+    try {
+      return await (queued ? this.scheduler.prepareExclusive(slots, tokens, boundaries, fresh) : this.scheduler.prepare(slots, tokens, boundaries, fresh));
+    } catch (error) {
+      for (const slot of slots) await slot.sequence.clearHistory().catch(() => undefined);
+      throw classifyNativeError(error, 'INTERNAL', this.modelPath, 'prompt evaluation failed');
+    }
+  }
+
+  private async generateOne(
+    slot: SequenceSlot,
+    tokens: Token[],
+    params: DecodeParams,
+    grammar: LlamaGrammar | undefined,
+    stop: string[] | undefined,
+    signal: AbortSignal,
+  ): Promise<Completion> {
+    const before = slot.sequence.tokenMeter.getState();
+    // The completion evaluates whatever of the prompt the sequence does not hold (normally its last token).
+    const held = Math.min(tokens.length - 1, commonPrefixLength(slot.sequence.contextTokens, tokens));
+    this.meter.promptTotal += tokens.length;
+    try {
+      const result = await slot.completion.generateCompletionWithMeta(tokens.slice(), {
+        maxTokens: params.max_new_tokens,
+        temperature: params.temperature,
+        topP: params.top_p,
+        seed: params.seed,
+        grammar,
+        customStopTriggers: stop && stop.length > 0 ? stop : undefined,
+        repeatPenalty: false,
+        disableContextShift: true,
+        signal,
+      });
+      const used = this.recordUsage(slot, before, tokens.length - held);
+      const reason = result.metadata.stopReason;
+      const finishReason: FinishReason = reason === 'maxTokens' ? 'length' : reason === 'abort' ? 'abort' : 'stop';
+      return { text: result.response, finishReason, promptTokens: tokens.length, generatedTokens: used.generated };
+    } catch (error) {
+      this.recordUsage(slot, before, tokens.length - held);
+      if (isAbortError(error, signal)) throw new StageBError('CANCELLED', 'generation cancelled', { file: this.modelPath });
+      // The sequence state is unknown after a native failure; start it clean next time.
+      await slot.sequence.clearHistory().catch(() => undefined);
+      throw classifyNativeError(error, 'INTERNAL', this.modelPath, 'generation failed');
+    }
+  }
+
+  /**
+   * Prompt tokens are counted by the backend (`evaluated`, what the completion
+   * had to evaluate). Generated tokens come from node-llama-cpp's meter, which
+   * counts each decode's logit-producing token as output: the last prompt token
+   * plus every sampled token but the last, i.e. the tokens sampled.
+   */
+  private recordUsage(slot: SequenceSlot, before: TokenMeterState, evaluated: number): { evaluated: number; generated: number } {
+    const generated = slot.sequence.tokenMeter.diff(before).usedOutputTokens;
+    this.meter.promptEvaluated += evaluated;
+    this.meter.generated += generated;
+    return { evaluated, generated };
+  }
+
+  private grammarFor(constraint: OutputConstraint): Promise<LlamaGrammar> | undefined {
+    if (constraint.kind === 'none') return undefined;
+    const key = constraint.kind === 'gbnf' ? `gbnf:${constraint.grammar}` : `json:${JSON.stringify(constraint.schema)}`;
+    let grammar = this.grammars.get(key);
+    if (!grammar) {
+      const created: Promise<LlamaGrammar> =
+        constraint.kind === 'gbnf'
+          ? this.llama.createGrammar({ grammar: constraint.grammar })
+          : (this.llama.createGrammarForJsonSchema(constraint.schema as never) as Promise<LlamaGrammar>);
+      grammar = created.catch((error: unknown) => {
+        this.grammars.delete(key);
+        throw new StageBError('CONFIG_INVALID', `invalid ${constraint.kind} constraint: ${(error as Error)?.message ?? String(error)}`, { field: 'constraint' });
+      });
+      this.grammars.set(key, grammar);
+    }
+    return grammar;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    this.scheduler.rejectWaiters(new StageBError('CANCELLED', 'backend closed', { file: this.modelPath }));
+    for (const slot of this.scheduler.idleSlots) slot.completion.dispose({ disposeSequence: true });
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
+
+/** Resolves `path` against the config directory and makes sure a loadable GGUF is there. */
+async function resolveModelFile(config: LlamaCppModelConfig, configDir: string | undefined): Promise<string> {
+  const path = isAbsolute(config.path) ? config.path : resolve(configDir ?? process.cwd(), config.path);
+  const exists = await access(path).then(() => true, () => false);
+  if (!exists && config.auto_create_tiny) await ensureTinyModel(path);
+  return path;
+}
+
+export async function createLlamaCppBackend(config: LlamaCppModelConfig, options: LlamaCppBackendOptions = {}): Promise<LlamaCppBackend> {
+  const modelPath = await resolveModelFile(config, options.configDir);
+  // Before node-llama-cpp sees the file: some malformed headers abort the process natively.
+  const { header } = await checkGgufFile(modelPath);
+  const threads = resolveThreadCount(config.threads);
+  const llama = await getLlamaRuntime(config.gpu, threads);
+  const nativeLog = NativeErrorLog.attach(llama);
+  let mark = nativeLog.mark();
+  let model: LlamaModel;
+  try {
+    model = await llama.loadModel({
+      modelPath,
+      gpuLayers: config.gpu === false ? 0 : config.gpu_layers,
+      loadSignal: options.signal,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw new StageBError('CANCELLED', 'model load cancelled', { file: modelPath });
+    throw classifyNativeError(error, 'MODEL_LOAD_FAILED', modelPath, 'cannot load model', await nativeLog.since(mark));
+  }
+  mark = nativeLog.mark();
+  {
+  }
+  let context: LlamaContext;
+  try {
+    context = await model.createContext({
+      contextSize: config.context_size,
+      sequences: config.sequences,
+      batchSize: config.batch_size,
+      threads,
+      failedCreationRemedy: false,
+      createSignal: options.signal,
+    });
+  } catch (error) {
+    await model.dispose();
+    if (options.signal?.aborted) throw new StageBError('CANCELLED', 'context creation cancelled', { file: modelPath });
+    throw classifyNativeError(error, 'MODEL_LOAD_FAILED', modelPath, `cannot create a context of ${config.context_size} tokens x ${config.sequences} sequences`, await nativeLog.since(mark));
+  }
+  const name = ggufMetadataValue(header, 'general.name');
+  const chatWrapper = createChatWrapper(model, ggufMetadataValue(header, 'tokenizer.chat_template'));
+  return new LlamaCppBackend(
+    llama,
+    model,
+    context,
+    chatWrapper,
+    modelPath,
+    typeof name === 'string' ? name : basename(modelPath),
+    threads,
+    options.signal,
+    options.rollout ?? 'shared',
+    options.copyState ?? true,
+    options.separatePhases ?? true,
+  );
+}
