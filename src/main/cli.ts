@@ -147,7 +147,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       }
       case 'model': {
         const { runModelCommand } = await import('./llm/modelCommand');
-        return await runModelCommand(rest);
+        return await runModelCommand(rest, io);
       }
       case 'distill': {
         const { runDistillSplit } = await import('./distill/index');

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { formatError, toStageBError, StageBError } from '../../shared/errors';
 import { modelShapeNames, shapeParameterCount } from './modelShapes';
 import { createRandomModel, TINY_MODEL_SEED } from './tinyModel';
+import { processIo, type CliIo } from '../cli/CliIo';
 
 /**
  * `stageb model tiny --out <file> [--seed N]` and
@@ -14,13 +15,6 @@ export const MODEL_COMMAND_USAGE = [
   'usage: stageb model tiny --out <file> [--seed N]',
   `       stageb model random --shape <${modelShapeNames().join('|')}> --out <file> [--seed N]`,
 ].join('\n');
-
-type Io = { stdout: (line: string) => void; stderr: (line: string) => void };
-
-const defaultIo: Io = {
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
-};
 
 function parseFlags(args: string[]): Map<string, string> {
   const flags = new Map<string, string>();
@@ -42,11 +36,11 @@ async function sha256File(path: string): Promise<string> {
 }
 
 /** argv: the arguments after `model` (e.g. ['tiny', '--out', 'x.gguf']). */
-export async function runModelCommand(argv: string[], io: Io = defaultIo): Promise<number> {
+export async function runModelCommand(argv: string[], io: CliIo = processIo): Promise<number> {
   try {
     const [sub, ...rest] = argv;
     if (sub !== 'tiny' && sub !== 'random') {
-      io.stderr(MODEL_COMMAND_USAGE);
+      io.stderr.write(MODEL_COMMAND_USAGE + '\n');
       return 2;
     }
     const flags = parseFlags(rest);
@@ -64,15 +58,15 @@ export async function runModelCommand(argv: string[], io: Io = defaultIo): Promi
     if (!shape) throw new StageBError('CONFIG_INVALID', `--shape is required\n${MODEL_COMMAND_USAGE}`, { field: '--shape' });
     const result = await createRandomModel({ out: resolve(out), seed, shape });
     const sha256 = await sha256File(result.path);
-    io.stdout(`wrote ${result.path}`);
-    io.stdout(`  shape   ${result.shape.name} (${result.shape.description})`);
-    io.stdout(`  params  ${shapeParameterCount(result.shape, result.vocabSize).toLocaleString('en-US')}  vocab ${result.vocabSize}  weights ${result.shape.weightType}`);
-    io.stdout(`  seed    ${result.seed}`);
-    io.stdout(`  size    ${result.bytes} bytes`);
-    io.stdout(`  sha256  ${sha256}`);
+    io.stdout.write(`wrote ${result.path}\n`);
+    io.stdout.write(`  shape   ${result.shape.name} (${result.shape.description})\n`);
+    io.stdout.write(`  params  ${shapeParameterCount(result.shape, result.vocabSize).toLocaleString('en-US')}  vocab ${result.vocabSize}  weights ${result.shape.weightType}\n`);
+    io.stdout.write(`  seed    ${result.seed}\n`);
+    io.stdout.write(`  size    ${result.bytes} bytes\n`);
+    io.stdout.write(`  sha256  ${sha256}\n`);
     return 0;
   } catch (error) {
-    io.stderr(formatError(toStageBError(error).toJSON()));
+    io.stderr.write(formatError(toStageBError(error).toJSON()) + '\n');
     return 1;
   }
 }

@@ -83,7 +83,7 @@ describe('runModelCommand', () => {
   it('writes a tiny model and prints path, size and sha256', async () => {
     const lines: string[] = [];
     const out = join(dir, 'cli.gguf');
-    const code = await runModelCommand(['tiny', '--out', out, '--seed', '9'], { stdout: (l) => lines.push(l), stderr: (l) => lines.push(l) });
+    const code = await runModelCommand(['tiny', '--out', out, '--seed', '9'], { stdout: { write: (t: string) => lines.push(...t.split('\n').filter(Boolean)) }, stderr: { write: (t: string) => lines.push(...t.split('\n').filter(Boolean)) } });
     expect(code).toBe(0);
     const text = lines.join('\n');
     expect(text).toContain(out);
@@ -93,7 +93,7 @@ describe('runModelCommand', () => {
 
   it('refuses an unknown shape with a typed error and exit code 1', async () => {
     const errors: string[] = [];
-    const code = await runModelCommand(['random', '--shape', 'nope', '--out', join(dir, 'x.gguf')], { stdout: () => {}, stderr: (l) => errors.push(l) });
+    const code = await runModelCommand(['random', '--shape', 'nope', '--out', join(dir, 'x.gguf')], { stdout: { write: () => true }, stderr: { write: (t: string) => errors.push(t) } });
     expect(code).toBe(1);
     expect(errors.join('\n')).toContain('CONFIG_INVALID');
     expect(errors.join('\n')).toContain('qwen3-8b');
@@ -101,7 +101,7 @@ describe('runModelCommand', () => {
 
   it('prints usage for an unknown subcommand', async () => {
     const errors: string[] = [];
-    expect(await runModelCommand(['bogus'], { stdout: () => {}, stderr: (l) => errors.push(l) })).toBe(2);
+    expect(await runModelCommand(['bogus'], { stdout: { write: () => true }, stderr: { write: (t: string) => errors.push(t) } })).toBe(2);
     expect(errors.join('\n')).toContain('usage');
   });
 });
