@@ -174,6 +174,15 @@ describe('createLlamaCppBackend file checks', () => {
     }
   });
 
+  it('refuses a KV cache larger than all memory before node-llama-cpp sizes it (MODEL_OUT_OF_MEMORY, no allocation)', async () => {
+    // 256 bytes per token: 2^31 tokens x 4 sequences = 2 TiB, which no test machine has.
+    const error = await thrown(createLlamaCppBackend(config({ path: modelPath, context_size: 2 ** 31, sequences: 4 })));
+    expect(error.code).toBe('MODEL_OUT_OF_MEMORY');
+    expect(error.location).toEqual({ file: modelPath });
+    expect(error.message).toContain('cannot create a context of 2147483648 tokens x 4 sequences: its KV cache alone needs 2048.0 GiB (256 bytes per token per sequence)');
+    expect(error.message).toMatch(/lower model\.context_size or model\.sequences/);
+  });
+
   it('loads a copy of the fixture from a relative path', async () => {
     await copyFile(modelPath, join(dir, 'copy.gguf'));
     const copy = await createLlamaCppBackend(config({ path: 'copy.gguf', sequences: 1 }), { configDir: dir });

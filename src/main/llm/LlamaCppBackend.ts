@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { basename, isAbsolute, resolve } from 'node:path';
 import {
   ChatMLChatWrapper,
@@ -12,10 +13,13 @@ import {
   type Token,
   type TokenMeterState,
 } from 'node-llama-cpp';
-import { StageBError, type ErrorCode } from '../../shared/errors';
+import { StageBError } from '../../shared/errors';
+import { classifyNativeError } from './classifyNativeError';
+import { NativeErrorLog } from './NativeErrorLog';
 import type { LlamaCppModelConfig } from '../../shared/schemas/runConfig';
 import type { DecodeParams } from '../../shared/schemas/decode';
 import { checkGgufFile, ggufMetadataValue } from './gguf/ggufHeader';
+import { kvCacheBytesPerToken } from './gguf/kvCacheBytesPerToken';
 import { getLlamaRuntime, resolveThreadCount } from './llamaRuntime';
 import { PromptPrefixMeter } from './promptPrefixMeter';
 import { commonPrefixLength, SharedPrefixScheduler, type PoolSlot, type RolloutMode, type SchedulerOptions } from './llama/SharedPrefixScheduler';
@@ -43,17 +47,6 @@ export type LlamaCppBackendOptions = {
 };
 
 type SequenceSlot = PoolSlot;
-
-/** Maps native / node-llama-cpp failures onto the typed codes people see. */
-function classifyNativeError(error: unknown, fallback: ErrorCode, file: string, what: string): StageBError {
-  if (error instanceof StageBError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  const lower = message.toLowerCase();
-  let code = fallback;
-  if (/out of memory|insufficient memory|not enough (v)?ram|failed to allocate|vram|cudamalloc|alloc.*fail/.test(lower)) code = 'MODEL_OUT_OF_MEMORY';
-  else if (/context size is too small|context.*(overflow|full|exceed)|no space|kv cache/.test(lower)) code = 'MODEL_CONTEXT_OVERFLOW';
-  return new StageBError(code, `${what}: ${message}`, { file });
-}
 
 function isAbortError(error: unknown, signal: AbortSignal | undefined): boolean {
   if (signal?.aborted) return true;
@@ -319,12 +312,40 @@ async function resolveModelFile(config: LlamaCppModelConfig, configDir: string |
   return path;
 }
 
+const GiB = 2 ** 30;
+
+/**
+ * Refuses a context whose KV cache alone exceeds all RAM (+ VRAM when a GPU is
+ * used), before node-llama-cpp sizes it: for shapes with a small KV per token
+ * and a huge context_size, its own estimate allocates in proportion to the
+ * context and the process is OOM-killed instead of getting an error.
+ */
+async function refuseImpossibleKvCache(llama: Llama, config: LlamaCppModelConfig, bytesPerToken: number | null, modelPath: string): Promise<void> {
+  if (bytesPerToken === null) return;
+  const needed = bytesPerToken * config.context_size * config.sequences;
+  const vram = llama.gpu === false ? 0 : (await llama.getVramState().catch(() => ({ total: 0 }))).total;
+  const available = totalmem() + vram;
+  if (needed <= available) return;
+  throw new StageBError(
+    'MODEL_OUT_OF_MEMORY',
+    `cannot create a context of ${config.context_size} tokens x ${config.sequences} sequences: its KV cache alone needs ${(needed / GiB).toFixed(1)} GiB ` +
+      `(${bytesPerToken} bytes per token per sequence), too large for the available RAM${vram > 0 ? ' and VRAM' : ''} (${(available / GiB).toFixed(1)} GiB) ` +
+      '— not enough memory: lower model.context_size or model.sequences, or use a smaller model',
+    { file: modelPath },
+    { neededBytes: needed, availableBytes: available },
+  );
+}
+
 export async function createLlamaCppBackend(config: LlamaCppModelConfig, options: LlamaCppBackendOptions = {}): Promise<LlamaCppBackend> {
   const modelPath = await resolveModelFile(config, options.configDir);
   // Before node-llama-cpp sees the file: some malformed headers abort the process natively.
-  const { header } = await checkGgufFile(modelPath);
+  const { header, architecture } = await checkGgufFile(modelPath);
   const threads = resolveThreadCount(config.threads);
   const llama = await getLlamaRuntime(config.gpu, threads);
+  // A failed native call says only "Failed to create context"; the reason is in llama.cpp's log.
+  const nativeLog = NativeErrorLog.attach(llama);
+  await refuseImpossibleKvCache(llama, config, kvCacheBytesPerToken(header, architecture), modelPath);
+  let mark = nativeLog.mark();
   let model: LlamaModel;
   try {
     model = await llama.loadModel({
@@ -334,8 +355,9 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
     });
   } catch (error) {
     if (options.signal?.aborted) throw new StageBError('CANCELLED', 'model load cancelled', { file: modelPath });
-    throw classifyNativeError(error, 'MODEL_LOAD_FAILED', modelPath, 'cannot load model');
+    throw classifyNativeError(error, 'MODEL_LOAD_FAILED', modelPath, 'cannot load model', await nativeLog.since(mark));
   }
+  mark = nativeLog.mark();
   let context: LlamaContext;
   try {
     context = await model.createContext({
@@ -349,7 +371,7 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
   } catch (error) {
     await model.dispose();
     if (options.signal?.aborted) throw new StageBError('CANCELLED', 'context creation cancelled', { file: modelPath });
-    throw classifyNativeError(error, 'MODEL_LOAD_FAILED', modelPath, `cannot create a context of ${config.context_size} tokens x ${config.sequences} sequences`);
+    throw classifyNativeError(error, 'MODEL_LOAD_FAILED', modelPath, `cannot create a context of ${config.context_size} tokens x ${config.sequences} sequences`, await nativeLog.since(mark));
   }
   const name = ggufMetadataValue(header, 'general.name');
   const chatWrapper = createChatWrapper(model, ggufMetadataValue(header, 'tokenizer.chat_template'));

@@ -20,7 +20,7 @@ export const LlamaCppModelSchema = z
     backend: z.literal('llama-cpp').describe('Embedded node-llama-cpp backend.'),
     path: z.string().min(1).describe('Path to a GGUF file. Relative paths resolve against the config file.'),
     auto_create_tiny: z.boolean().default(false).describe('Generate the tiny random-weight test model at `path` when it is missing (demo and tests).'),
-    context_size: z.number().int().positive().default(4096).describe('Context length in tokens shared by all sequences.'),
+    context_size: z.number().int().positive().default(4096).describe('Context length in tokens per sequence: each sequence gets its own KV cells, so memory grows with context_size x sequences.'),
     gpu_layers: z.union([z.literal('auto'), z.literal('max'), z.number().int().nonnegative()]).default('auto').describe("Layers to offload to the GPU: 'auto', 'max' or a number (0 = CPU only)."),
     gpu: z.union([z.literal('auto'), z.literal(false), z.enum(['cuda', 'vulkan', 'metal'])]).default('auto').describe("GPU backend for llama.cpp: 'auto' detects, false forces CPU."),
     threads: z.number().int().nonnegative().default(0).describe('CPU threads; 0 means the number of physical cores (never more, which oversubscribes).'),
