@@ -88,7 +88,8 @@ async function measureFloorRates(path: string, typical: Token[], contextSize: nu
   try {
     const samples: ThroughputSample[] = [];
     for (let t = 1; t <= physicalCoreCount(); t++) {
-      samples.push(await measureThroughput(model, { prompt: typical, parallel: BATCH_GROUPS * K, decodeTokens: 48, threads: t, contextSize, batchSize: 512 }));
+      // Decode as long as a rollout may (max_new_tokens): attention then runs over the same context lengths as the workload's.
+      samples.push(await measureThroughput(model, { prompt: typical, parallel: BATCH_GROUPS * K, decodeTokens: SAMPLER.max_new_tokens, threads: t, contextSize, batchSize: 512 }));
     }
     return samples;
   } finally {
