@@ -1,6 +1,7 @@
 import { LlamaCompletion, type LlamaContext, type LlamaContextSequence, type Token } from 'node-llama-cpp';
 import { StageBError } from '../../../shared/errors';
 import { copySequencePrefix, sequenceStateCopySupported } from './sequenceStateCopy';
+import { FifoLock } from './FifoLock';
 
 /**
  * How a backend turns requests into sequence work.
@@ -69,13 +70,13 @@ export class SharedPrefixScheduler {
   private readonly idle: PoolSlot[];
   private readonly waiters: Waiter[] = [];
   private readonly minCopyTokens: number;
-  private lock: Promise<void> = Promise.resolve();
+  private readonly prepareLock = new FifoLock();
   private readonly separatePhases: boolean;
   private activeDecodes = 0;
   private pendingPrepares = 0;
   private phaseWaiters: Array<() => void> = [];
   private readonly batchDecode: boolean;
-  private decodeLock: Promise<void> = Promise.resolve();
+  private readonly decodeLock = new FifoLock();
 
   constructor(
     context: LlamaContext,
@@ -127,16 +128,7 @@ export class SharedPrefixScheduler {
     // Counted before queuing on the decode lock, so no preparation slips in between one-at-a-time decodes.
     this.activeDecodes++;
     try {
-      if (this.batchDecode) return await task();
-      const previous = this.decodeLock;
-      let release!: () => void;
-      this.decodeLock = new Promise<void>((resolve) => (release = resolve));
-      await previous;
-      try {
-        return await task();
-      } finally {
-        release();
-      }
+      return await (this.batchDecode ? task() : this.decodeLock.run(task));
     } finally {
       this.activeDecodes--;
       this.wakePhaseWaiters();
@@ -148,16 +140,8 @@ export class SharedPrefixScheduler {
   }
 
   /** Runs `task` alone among exclusive tasks, in call order. */
-  async exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const previous = this.lock;
-    let release!: () => void;
-    this.lock = new Promise<void>((resolve) => (release = resolve));
-    await previous;
-    try {
-      return await task();
-    } finally {
-      release();
-    }
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.prepareLock.run(task);
   }
 
   /** Waits for `count` idle sequences, preferring those already holding the longest prefix of `tokens`. */
