@@ -3,7 +3,8 @@
  *
  *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0]
  *
- * --threads 0 (default) picks, per model, the thread count with the best batched decode in the floor measurement.
+ * --threads 0 (default) picks, per model, model.threads (prompt evaluation) and model.decode_threads from the
+ * best rates of the floor measurement; --threads N forces both.
  *
  * Workload: real bbu_line tickets (../shared/datasets/bbu-qc-2025), K=4
  * candidates per group, batches of 8 groups, a ~1k-token experiences block,
@@ -81,17 +82,14 @@ type ModelReport = {
   floorFraction: number;
 };
 
-/** Floor rates on `path`: prompt processing and batched decode at each thread count from 1 to the physical cores. */
-async function measureFloorRates(path: string, typical: Token[], contextSize: number): Promise<ThroughputSample[]> {
+/** Floor rates on `path` at each thread count from 1 to the physical cores (see measureThroughput). */
+async function measureFloorRates(path: string, typical: Token[], decodePrompts: Token[][], contextSize: number): Promise<ThroughputSample[]> {
   const llama = await getLlamaRuntime(false, physicalCoreCount());
   const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
   try {
-    const samples: ThroughputSample[] = [];
-    for (let t = 1; t <= physicalCoreCount(); t++) {
-      // Decode as long as a rollout may (max_new_tokens): attention then runs over the same context lengths as the workload's.
-      samples.push(await measureThroughput(model, { prompt: typical, parallel: BATCH_GROUPS * K, decodeTokens: SAMPLER.max_new_tokens, threads: t, contextSize, batchSize: 512 }));
-    }
-    return samples;
+    const threadCounts = Array.from({ length: physicalCoreCount() }, (_, i) => i + 1);
+    // Decode as long as a rollout may (max_new_tokens), over the first batch's own prompts.
+    return await measureThroughput(model, { prompt: typical, decodePrompts, decodeTokens: SAMPLER.max_new_tokens, threadCounts, contextSize, batchSize: 512 });
   } finally {
     await model.dispose();
   }
@@ -101,11 +99,11 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   const path = await ensureModel(shape);
   console.log(`\n== ${shape}: ${tickets.length} tickets, K=${K}, batches of ${BATCH_GROUPS} groups (load average ${loadavg().map((l) => fmt(l, 1)).join(' ')})`);
 
-  const modelConfig = (sequences: number, contextSize: number, threads: number) =>
-    LlamaCppModelSchema.parse({ backend: 'llama-cpp', path, gpu: false, context_size: contextSize, sequences, threads, batch_size: 512 });
+  const modelConfig = (sequences: number, contextSize: number, threads: { prompt: number; decode: number }) =>
+    LlamaCppModelSchema.parse({ backend: 'llama-cpp', path, gpu: false, context_size: contextSize, sequences, threads: threads.prompt, decode_threads: threads.decode, batch_size: 512 });
 
   // Size the per-sequence context to the workload: longest prompt + generation cap.
-  const sizing = await createLlamaCppBackend(modelConfig(1, 8192, 1), { rollout: 'naive' });
+  const sizing = await createLlamaCppBackend(modelConfig(1, 8192, { prompt: 1, decode: 1 }), { rollout: 'naive' });
   const promptTokens: Token[][] = [];
   for (const ticket of tickets) {
     for (const variant of ['default', 'checklist'] as const) {
@@ -121,13 +119,19 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
 
   // Floor rates first (best over thread counts, same model, this run); they also pick the thread count when none is forced.
   const typical = promptTokens.slice().sort((a, b) => a.length - b.length)[promptTokens.length >> 1];
-  const samples = await measureFloorRates(path, typical, contextSize);
+  // The first batch exactly as the rollout decodes it: its groups' prompts, one per candidate (two variants x K/2 candidates each).
+  const firstBatchPrompts = promptTokens.slice(0, 2 * BATCH_GROUPS).flatMap((p) => Array.from({ length: K / 2 }, () => p));
+  const samples = await measureFloorRates(path, typical, firstBatchPrompts, contextSize);
   for (const s of samples) console.log(`  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s`);
   const bestPp = Math.max(...samples.map((s) => s.promptTokensPerSecond));
   const bestDecode = Math.max(...samples.map((s) => s.batchedDecodeTokensPerSecond));
-  // Decode dominates rollouts, so "auto" takes the thread count with the best batched decode.
-  const threads = threadsSetting > 0 ? resolveThreadCount(threadsSetting) : samples.reduce((a, b) => (b.batchedDecodeTokensPerSecond > a.batchedDecodeTokensPerSecond ? b : a)).threads;
-  console.log(`threads for both paths: ${threads}${threadsSetting > 0 ? ' (forced)' : ' (best batched decode above)'}`);
+  // "auto": model.threads (prompt evaluation) and model.decode_threads each take the count that measured best above.
+  const best = (rate: (s: ThroughputSample) => number) => samples.reduce((a, b) => (rate(b) > rate(a) ? b : a)).threads;
+  const threads =
+    threadsSetting > 0
+      ? { prompt: resolveThreadCount(threadsSetting), decode: resolveThreadCount(threadsSetting) }
+      : { prompt: best((s) => s.promptTokensPerSecond), decode: best((s) => s.batchedDecodeTokensPerSecond) };
+  console.log(`threads for both paths: prompt evaluation ${threads.prompt}, decoding ${threads.decode}${threadsSetting > 0 ? ' (forced)' : ' (best rates above)'}`);
 
   const run = async (backend: LlamaCppBackend, label: string): Promise<WorkloadResult> => {
     const result = await runRolloutWorkload({

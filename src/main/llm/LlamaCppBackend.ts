@@ -168,9 +168,11 @@ export class LlamaCppBackend implements LlmBackend {
       return await this.scheduler.exclusive(async () => {
         const completions: Completion[] = [];
         for (const candidate of request.candidates) {
+          this.scheduler.usePromptThreads();
           // Read-modify-write only after the await: `meter.x += await ...` would add to a value read before other requests' updates.
           const evaluated = await this.prepare([slot], tokens, boundaries, true, false);
           this.meter.promptEvaluated += evaluated;
+          this.scheduler.useDecodeThreads();
           completions.push(await this.generateOne(slot, tokens, candidate, grammar, request.stop, signal));
         }
         return completions;
@@ -341,7 +343,8 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
   // Before node-llama-cpp sees the file: some malformed headers abort the process natively.
   const { header, architecture } = await checkGgufFile(modelPath);
   const threads = resolveThreadCount(config.threads);
-  const llama = await getLlamaRuntime(config.gpu, threads);
+  const decodeThreads = config.decode_threads > 0 ? resolveThreadCount(config.decode_threads) : threads;
+  const llama = await getLlamaRuntime(config.gpu, Math.max(threads, decodeThreads));
   // A failed native call says only "Failed to create context"; the reason is in llama.cpp's log.
   const nativeLog = NativeErrorLog.attach(llama);
   await refuseImpossibleKvCache(llama, config, kvCacheBytesPerToken(header, architecture), modelPath);
@@ -385,6 +388,11 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
     threads,
     options.signal,
     options.rollout ?? 'shared',
-    { copyState: options.copyState ?? true, separatePhases: options.separatePhases ?? true, batchDecode: config.batch_decode },
+    {
+      copyState: options.copyState ?? true,
+      separatePhases: options.separatePhases ?? true,
+      batchDecode: config.batch_decode,
+      ...(decodeThreads !== threads ? { promptThreads: threads, decodeThreads } : {}),
+    },
   );
 }

@@ -11,9 +11,9 @@ import { sequenceStateCopySupported } from './sequenceStateCopy';
 let modelPath: string;
 const open: LlamaCppBackend[] = [];
 
-async function backend(sequences: number, options: LlamaCppBackendOptions, batchDecode = true): Promise<LlamaCppBackend> {
-  // One thread: vitest runs two workers on two cores, and ggml threads spin at barriers.
-  const config = LlamaCppModelSchema.parse({ backend: 'llama-cpp', path: modelPath, gpu: false, context_size: 1024, sequences, threads: 1, batch_decode: batchDecode });
+async function backend(sequences: number, options: LlamaCppBackendOptions, batchDecode = true, threads: { threads?: number; decode_threads?: number } = {}): Promise<LlamaCppBackend> {
+  // One thread by default: vitest runs two workers on two cores, and ggml threads spin at barriers.
+  const config = LlamaCppModelSchema.parse({ backend: 'llama-cpp', path: modelPath, gpu: false, context_size: 1024, sequences, threads: 1, batch_decode: batchDecode, ...threads });
   const created = await createLlamaCppBackend(config, options);
   open.push(created);
   return created;
@@ -72,6 +72,12 @@ describe('shared-prefix rollout on the tiny model', () => {
       expect(await rollout(await backend(sequences, { rollout: 'shared' }, false))).toEqual(naive);
       expect(await rollout(await backend(sequences, { rollout: 'shared', copyState: false }, false))).toEqual(naive);
     }
+  });
+
+  it('with prompt evaluation and decoding on different thread counts, shared one-at-a-time decoding still equals the naive path', async () => {
+    const phases = { threads: 2, decode_threads: 1 };
+    const naive = await rollout(await backend(1, { rollout: 'naive' }, false, phases));
+    expect(await rollout(await backend(4, { rollout: 'shared' }, false, phases))).toEqual(naive);
   });
 
   it('batched decoding (all candidates in one step) gives the naive path\'s text on the tiny model\'s F32 kernels for these seeds', async () => {

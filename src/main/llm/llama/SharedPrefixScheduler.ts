@@ -2,6 +2,7 @@ import { LlamaCompletion, type LlamaContext, type LlamaContextSequence, type Tok
 import { StageBError } from '../../../shared/errors';
 import { copySequencePrefix, sequenceStateCopySupported } from './sequenceStateCopy';
 import { FifoLock } from './FifoLock';
+import { setContextThreads } from './contextThreads';
 
 /**
  * How a backend turns requests into sequence work.
@@ -37,6 +38,12 @@ export type SchedulerOptions = {
    * path's text exactly (batched decoding is still reproducible run to run).
    */
   batchDecode?: boolean;
+  /**
+   * Threads for prompt evaluation and for decoding (default: the context's).
+   * Switched at phase boundaries only, so only with `separatePhases`.
+   */
+  promptThreads?: number;
+  decodeThreads?: number;
 };
 
 type Waiter = { count: number; tokens: readonly Token[]; resolve: (slots: PoolSlot[]) => void; reject: (error: unknown) => void };
@@ -79,7 +86,7 @@ export class SharedPrefixScheduler {
   private readonly decodeLock = new FifoLock();
 
   constructor(
-    context: LlamaContext,
+    private readonly context: LlamaContext,
     readonly options: SchedulerOptions,
   ) {
     this.slots = [];
@@ -110,7 +117,10 @@ export class SharedPrefixScheduler {
     this.pendingPrepares++;
     try {
       return await this.exclusive(async () => {
-        if (this.separatePhases) await this.waitFor(() => this.activeDecodes === 0);
+        if (this.separatePhases) {
+          await this.waitFor(() => this.activeDecodes === 0);
+          this.usePromptThreads();
+        }
         return this.prepare(slots, tokens, boundaries, fresh);
       });
     } finally {
@@ -125,6 +135,7 @@ export class SharedPrefixScheduler {
    */
   async decode<T>(task: () => Promise<T>): Promise<T> {
     if (this.separatePhases) await this.waitFor(() => this.pendingPrepares === 0);
+    if (this.separatePhases && this.activeDecodes === 0) this.useDecodeThreads();
     // Counted before queuing on the decode lock, so no preparation slips in between one-at-a-time decodes.
     this.activeDecodes++;
     try {
@@ -133,6 +144,16 @@ export class SharedPrefixScheduler {
       this.activeDecodes--;
       this.wakePhaseWaiters();
     }
+  }
+
+  /** Switches the context to the prompt-evaluation thread count (call with nothing decoding). */
+  usePromptThreads(): void {
+    if (this.options.promptThreads) setContextThreads(this.context, this.options.promptThreads);
+  }
+
+  /** Switches the context to the decoding thread count (call with no prompt being evaluated). */
+  useDecodeThreads(): void {
+    if (this.options.decodeThreads) setContextThreads(this.context, this.options.decodeThreads);
   }
 
   get size(): number {
