@@ -3,8 +3,8 @@
  *
  *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0]
  *
- * --threads 0 (default) picks, per model, model.threads (prompt evaluation) and model.decode_threads from the
- * best rates of the floor measurement; --threads N forces both.
+ * --threads 0 (default) picks, per model, the thread count with the best batched decode in the floor measurement
+ * (used for both phases and both paths); --threads N forces it.
  *
  * Workload: real bbu_line tickets (../shared/datasets/bbu-qc-2025), K=4
  * candidates per group, batches of 8 groups, a ~1k-token experiences block,
@@ -125,13 +125,13 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   for (const s of samples) console.log(`  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s`);
   const bestPp = Math.max(...samples.map((s) => s.promptTokensPerSecond));
   const bestDecode = Math.max(...samples.map((s) => s.batchedDecodeTokensPerSecond));
-  // "auto": model.threads (prompt evaluation) and model.decode_threads each take the count that measured best above.
-  const best = (rate: (s: ThroughputSample) => number) => samples.reduce((a, b) => (rate(b) > rate(a) ? b : a)).threads;
-  const threads =
-    threadsSetting > 0
-      ? { prompt: resolveThreadCount(threadsSetting), decode: resolveThreadCount(threadsSetting) }
-      : { prompt: best((s) => s.promptTokensPerSecond), decode: best((s) => s.batchedDecodeTokensPerSecond) };
-  console.log(`threads for both paths: prompt evaluation ${threads.prompt}, decoding ${threads.decode}${threadsSetting > 0 ? ' (forced)' : ' (best rates above)'}`);
+  // One thread count for both phases and both paths, so the naive path runs on the same setting as the optimized one
+  // (separate prompt/decode counts, model.decode_threads, speed up the naive path's prompt-heavy work even more).
+  // "auto" takes the count with the best batched decode, which dominates rollouts.
+  const count =
+    threadsSetting > 0 ? resolveThreadCount(threadsSetting) : samples.reduce((a, b) => (b.batchedDecodeTokensPerSecond > a.batchedDecodeTokensPerSecond ? b : a)).threads;
+  const threads = { prompt: count, decode: count };
+  console.log(`threads for both paths: ${count}${threadsSetting > 0 ? ' (forced)' : ' (best batched decode above)'}`);
 
   const run = async (backend: LlamaCppBackend, label: string): Promise<WorkloadResult> => {
     const result = await runRolloutWorkload({
