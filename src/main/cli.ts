@@ -138,6 +138,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         const { config } = await loadRunConfig(configPath);
         const demo = await ensureDemoMission(dirname(config.stage_a_paths[0]));
         if (demo.generated) io.stderr.write(`generated the demo mission in ${demo.outDir}\n`);
+        const { setAsideStaleDemoRun } = await import('./demo/setAsideStaleDemoRun');
+        const setAside = await setAsideStaleDemoRun(config);
+        if (setAside) io.stderr.write(`the previous demo run was made with another config (an earlier version?); moved it to ${setAside}\n`);
         return await commandRun(rest, io, configPath);
       }
       case 'demo-data': {
