@@ -217,7 +217,8 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
         });
         await store.writeTelemetry(buildTelemetry({ config, input, selections, trajectories, reflections, status: 'running', timings: { ...timings, rollout: Date.now() - rolloutStarted, total: Date.now() - started + (input.timings?.total ?? 0) }, needReview: needReviewKeys.size, guidanceSizes, backend, finishedAt: null, error: null, distill: null }));
       }
-      const needReview = findNeedReview(selections, trajectories, config.reflection.need_review_min_epochs, now());
+      // Through this epoch only: a resumed run already holds later epochs' complete batches.
+      const needReview = findNeedReview(selections, trajectories, config.reflection.need_review_min_epochs, now(), epoch);
       needReviewKeys = new Set(needReview.map((row) => row.ticket_key));
       await store.writeNeedReview(needReview);
     }

@@ -37,6 +37,16 @@ describe('findNeedReview', () => {
     expect(findNeedReview(all.map((r) => r.selection), all.flatMap((r) => r.candidates), 1, NOW).map((r) => r.ticket_key)).toEqual(['once::fail']);
   });
 
+  it('counts only epochs up to throughEpoch (a resumed run already holds later epochs; the queue must not change)', () => {
+    const rows = epochs('noisy', 'pass', [['fail', 'fail'], ['fail', 'fail']]);
+    const selections = rows.map((r) => r.selection);
+    const trajectories = rows.flatMap((r) => r.candidates);
+    // Found by engineCrash.test.ts: with epoch 1 rows on disk, the queue after epoch 0 gained this key on resume only.
+    expect(findNeedReview(selections, trajectories, 2, NOW, 0)).toEqual([]);
+    expect(findNeedReview(selections, trajectories, 2, NOW, 1).map((r) => r.ticket_key)).toEqual(['noisy::pass']);
+    expect(findNeedReview(selections, trajectories, 2, NOW)).toEqual(findNeedReview(selections, trajectories, 2, NOW, 1));
+  });
+
   it('falls back to the selection vote when an epoch has no trajectories', () => {
     const rows = epochs('noisy', 'fail', [['pass', 'pass'], ['pass', 'pass']]);
     const out = findNeedReview(rows.map((r) => r.selection), [], 2, NOW);

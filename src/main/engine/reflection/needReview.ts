@@ -20,9 +20,16 @@ export function findNeedReview(
   trajectories: readonly TrajectoryRecord[],
   minEpochs: number,
   now: string,
+  /**
+   * Count only epochs up to this one. The queue the pipeline hands to the next epoch's
+   * reflections must not depend on whether later epochs' rows are already on disk (a
+   * resumed run holds them; an uninterrupted one does not).
+   */
+  throughEpoch: number = Number.POSITIVE_INFINITY,
 ): NeedReviewRecord[] {
   const candidatesByEpoch = new Map<string, TrajectoryRecord[]>();
   for (const t of trajectories) {
+    if (t.epoch > throughEpoch) continue;
     const k = `${t.ticket_key}\u0000${t.epoch}`;
     const list = candidatesByEpoch.get(k) ?? [];
     list.push(t);
@@ -31,7 +38,7 @@ export function findNeedReview(
 
   const lastSelection = new Map<string, Map<number, SelectionRecord>>();
   for (const s of selectionsAcrossEpochs) {
-    if (s.label === null) continue;
+    if (s.label === null || s.epoch > throughEpoch) continue;
     const epochs = lastSelection.get(s.ticket_key) ?? new Map<number, SelectionRecord>();
     epochs.set(s.epoch, s);
     lastSelection.set(s.ticket_key, epochs);
