@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve, dirname } from 'node:path';
 import type { z } from 'zod';
 import type { ArtifactStore } from '../engine/ports/ArtifactStore';
@@ -21,7 +21,7 @@ import { RunEventSchema, RunManifestSchema, TelemetrySchema, type RunEvent, type
 import { StageBError } from '../../shared/errors';
 import { appendJsonl, readJsonl, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
 import { writeVerdictsParquet } from './writeVerdictsParquet';
-import { readJsonFile } from './readJsonFile';
+import { readJsonFile, readTextIfPresent } from './readJsonFile';
 
 /** The files of a mission run directory (ARCHITECTURE.md §4), plus the workbench's review log. */
 export const RUN_FILES = {
@@ -155,14 +155,8 @@ export class FsArtifactStore implements ArtifactStore {
     return target;
   }
   async readCacheArtifact(name: string): Promise<unknown | null> {
-    const file = this.cachePath(name);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new StageBError('IO_READ_FAILED', `cannot read ${file}: ${(error as Error).message}`, { file });
-    }
+    const text = await readTextIfPresent(this.cachePath(name));
+    if (text === null) return null;
     try {
       return JSON.parse(text);
     } catch {

@@ -2,15 +2,20 @@ import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { StageBError } from '../../shared/errors';
 
-/** Reads a JSON file and validates it; null when missing. */
-export async function readJsonFile<T>(file: string, schema: z.ZodType<T>): Promise<T | null> {
-  let text: string;
+/** A file's text; null when it does not exist, IO_READ_FAILED for any other read error. */
+export async function readTextIfPresent(file: string): Promise<string | null> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new StageBError('IO_READ_FAILED', `cannot read ${file}: ${(error as Error).message}`, { file });
   }
+}
+
+/** Reads a JSON file and validates it; null when missing. */
+export async function readJsonFile<T>(file: string, schema: z.ZodType<T>): Promise<T | null> {
+  const text = await readTextIfPresent(file);
+  if (text === null) return null;
   let value: unknown;
   try {
     value = JSON.parse(text);
