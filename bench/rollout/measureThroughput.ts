@@ -72,6 +72,7 @@ export async function measureThroughput(
               seed: 1000 + i,
               repeatPenalty: false,
               disableContextShift: true,
+              contextShiftSize: 1, // no silent prompt truncation (see LlamaCppBackend.generateOne)
             }),
           ),
         );

@@ -144,6 +144,22 @@ describe('LlamaCppBackend on the tiny model', () => {
     expect(backend.tokenMeter()).toEqual(before);
   });
 
+  it('generates from a prompt in the last tenth of the context without cutting or re-evaluating it', async () => {
+    // node-llama-cpp's default fit keeps a tenth of the context free even with context shift disabled.
+    const contextSize = backend.info.contextSize;
+    const sized = (n: number): PromptSegments => ({ system: 's', userParts: ['x'.repeat(n)] });
+    const overhead = (await backend.countPromptTokens(sized(100))) - 100;
+    const long = sized(contextSize - 12 - overhead);
+    const promptTokens = await backend.countPromptTokens(long);
+    expect(promptTokens).toBeGreaterThan(contextSize - Math.floor(contextSize / 10));
+    const before = backend.tokenMeter();
+    const [completion] = await backend.generate({ prompt: long, candidates: [decode(41, { max_new_tokens: 8 })], constraint: { kind: 'none' } });
+    expect(completion.promptTokens).toBe(promptTokens);
+    expect(completion.generatedTokens).toBeGreaterThan(0);
+    const after = backend.tokenMeter();
+    expect(after.promptEvaluated - before.promptEvaluated).toBeLessThanOrEqual(promptTokens);
+  });
+
   it('cancels generation on abort', async () => {
     const controller = new AbortController();
     controller.abort();

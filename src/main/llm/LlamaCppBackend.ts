@@ -249,13 +249,27 @@ export class LlamaCppBackend implements LlmBackend {
         customStopTriggers: stop && stop.length > 0 ? stop : undefined,
         repeatPenalty: false,
         disableContextShift: true,
+        // node-llama-cpp fits the input into contextSize minus this (default a tenth of the context) even with the
+        // shift disabled, silently dropping the prompt's first tokens and re-evaluating the rest from scratch;
+        // generate() already refused prompts that leave no room for max_new_tokens.
+        contextShiftSize: 1,
         signal,
       });
       const used = this.recordUsage(slot, before, tokens.length - held);
       const reason = result.metadata.stopReason;
       const finishReason: FinishReason = reason === 'maxTokens' ? 'length' : reason === 'abort' ? 'abort' : 'stop';
+      const conditioned = commonPrefixLength(slot.sequence.contextTokens, tokens);
+      if (conditioned < tokens.length) {
+        // A response to a cut prompt must never pass for a verdict on the whole ticket.
+        await slot.sequence.clearHistory().catch(() => undefined);
+        throw new StageBError('INTERNAL', `node-llama-cpp dropped prompt tokens: the sequence holds ${conditioned} of the prompt's ${tokens.length} tokens after generation`, {
+          file: this.modelPath,
+          field: 'prompt',
+        });
+      }
       return { text: result.response, finishReason, promptTokens: tokens.length, generatedTokens: used.generated };
     } catch (error) {
+      if (error instanceof StageBError) throw error;
       this.recordUsage(slot, before, tokens.length - held);
       if (isAbortError(error, signal)) throw new StageBError('CANCELLED', 'generation cancelled', { file: this.modelPath });
       // The sequence state is unknown after a native failure; start it clean next time.
