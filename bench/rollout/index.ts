@@ -1,10 +1,13 @@
 /**
  * bench:rollout — prefix sharing and batched decode against the naive path.
  *
- *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0]
+ *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0 --overlap auto]
  *
- * --threads 0 (default) picks, per model, the thread count with the best batched decode in the floor measurement
- * (used for both phases and both paths); --threads N forces it.
+ * The floor measurement comes first and picks the thread settings, per model (--overlap auto, the default): decoding
+ * gets the thread count with the best batched decode; when that leaves cores idle, the optimized path runs with
+ * model.overlap_prompts, evaluating prompts on the idle cores in a second context while candidates decode; otherwise
+ * both phases use that count in one context. The naive path runs on the same prompt and decode thread counts.
+ * --overlap on|off forces the mode; --threads N forces the one-context thread count.
  *
  * Workload: real bbu_line tickets (../shared/datasets/bbu-qc-2025), K=4
  * candidates per group, batches of 8 groups, a ~1k-token experiences block,
@@ -23,6 +26,7 @@ import type { Token } from 'node-llama-cpp';
 import { ingestStageA } from '../../src/main/io/ingestStageA';
 import { createLlamaCppBackend, type LlamaCppBackend } from '../../src/main/llm/LlamaCppBackend';
 import { getLlamaRuntime, physicalCoreCount, resolveThreadCount } from '../../src/main/llm/llamaRuntime';
+import { resolvePhaseThreads } from '../../src/main/llm/resolvePhaseThreads';
 import { createRandomModel, ensureTinyModel } from '../../src/main/llm/tinyModel';
 import { buildRolloutPrompt } from '../../src/main/engine/promptBuilder';
 import { LlamaCppModelSchema, type RunConfig } from '../../src/shared/schemas/runConfig';
@@ -49,16 +53,17 @@ const SAMPLER: RunConfig['sampler'] = {
   max_prompt_tokens: null,
 };
 
-type Args = { models: string[]; tinyTickets: number; benchTickets: number; threads: number };
+type Args = { models: string[]; tinyTickets: number; benchTickets: number; threads: number; overlap: 'auto' | 'on' | 'off' };
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { models: ['tiny', 'bench-27m'], tinyTickets: 100, benchTickets: 24, threads: 0 };
+  const args: Args = { models: ['tiny', 'bench-27m'], tinyTickets: 100, benchTickets: 24, threads: 0, overlap: 'auto' };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === '--models') args.models = value.split(',');
     else if (argv[i] === '--tiny-tickets') args.tinyTickets = Number(value);
     else if (argv[i] === '--bench-tickets') args.benchTickets = Number(value);
     else if (argv[i] === '--threads') args.threads = Number(value);
+    else if (argv[i] === '--overlap') args.overlap = value === 'on' || value === 'off' ? value : 'auto';
     else continue;
     i++;
   }
@@ -95,12 +100,22 @@ async function measureFloorRates(path: string, typical: Token[], decodePrompts: 
   }
 }
 
-async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number): Promise<ModelReport> {
+async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number, overlapSetting: Args['overlap']): Promise<ModelReport> {
   const path = await ensureModel(shape);
   console.log(`\n== ${shape}: ${tickets.length} tickets, K=${K}, batches of ${BATCH_GROUPS} groups (load average ${loadavg().map((l) => fmt(l, 1)).join(' ')})`);
 
-  const modelConfig = (sequences: number, contextSize: number, threads: { prompt: number; decode: number }) =>
-    LlamaCppModelSchema.parse({ backend: 'llama-cpp', path, gpu: false, context_size: contextSize, sequences, threads: threads.prompt, decode_threads: threads.decode, batch_size: 512 });
+  const modelConfig = (sequences: number, contextSize: number, threads: { prompt: number; decode: number }, overlapPrompts = false) =>
+    LlamaCppModelSchema.parse({
+      backend: 'llama-cpp',
+      path,
+      gpu: false,
+      context_size: contextSize,
+      sequences,
+      threads: threads.prompt,
+      decode_threads: threads.decode,
+      batch_size: 512,
+      overlap_prompts: overlapPrompts,
+    });
 
   // Size the per-sequence context to the workload: longest prompt + generation cap.
   const sizing = await createLlamaCppBackend(modelConfig(1, 8192, { prompt: 1, decode: 1 }), { rollout: 'naive' });
@@ -128,10 +143,19 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   // One thread count for both phases and both paths, so the naive path runs on the same setting as the optimized one
   // (separate prompt/decode counts, model.decode_threads, speed up the naive path's prompt-heavy work even more).
   // "auto" takes the count with the best batched decode, which dominates rollouts.
-  const count =
-    threadsSetting > 0 ? resolveThreadCount(threadsSetting) : samples.reduce((a, b) => (b.batchedDecodeTokensPerSecond > a.batchedDecodeTokensPerSecond ? b : a)).threads;
-  const threads = { prompt: count, decode: count };
-  console.log(`threads for both paths: ${count}${threadsSetting > 0 ? ' (forced)' : ' (best batched decode above)'}`);
+  const cores = physicalCoreCount();
+  const bestDecodeThreads = samples.reduce((a, b) => (b.batchedDecodeTokensPerSecond > a.batchedDecodeTokensPerSecond ? b : a)).threads;
+  const overlap = overlapSetting === 'auto' ? threadsSetting === 0 && bestDecodeThreads < cores : overlapSetting === 'on';
+  const count = threadsSetting > 0 ? resolveThreadCount(threadsSetting) : bestDecodeThreads;
+  // Overlapped, decoding keeps its best count and prompts take the cores it leaves (at least one).
+  const threads = overlap
+    ? resolvePhaseThreads({ threads: 0, decode_threads: Math.min(bestDecodeThreads, Math.max(1, cores - 1)), overlap_prompts: true }, cores)
+    : { prompt: count, decode: count };
+  console.log(
+    overlap
+      ? `optimized path: model.overlap_prompts, prompts on ${threads.prompt} thread(s) while decoding on ${threads.decode}; naive path: prompts on ${threads.prompt}, decoding on ${threads.decode}`
+      : `threads for both paths: ${count}${threadsSetting > 0 ? ' (forced)' : ' (best batched decode above)'}`,
+  );
 
   const run = async (backend: LlamaCppBackend, label: string): Promise<WorkloadResult> => {
     const result = await runRolloutWorkload({
@@ -149,7 +173,7 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
     return result;
   };
 
-  const optimizedBackend = await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads), { rollout: 'shared' });
+  const optimizedBackend = await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap), { rollout: 'shared' });
   const optimized = await run(optimizedBackend, 'optimized');
   const meter = optimizedBackend.tokenMeter();
   await optimizedBackend.close();
@@ -170,7 +194,7 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   console.log(`optimized: ${fmt(optimized.seconds, 1)} s, ${fmt(tickets.length / optimized.seconds, 3)} tickets/s, generated ${optimized.generatedTokens} tokens = ${fmt(optimized.generatedTokens / optimized.seconds, 1)} tok/s`);
   console.log(`naive:     ${fmt(naive.seconds, 1)} s, ${fmt(tickets.length / naive.seconds, 3)} tickets/s, generated ${naive.generatedTokens} tokens = ${fmt(naive.generatedTokens / naive.seconds, 1)} tok/s`);
   console.log(`speedup vs naive: ${fmt(speedup)}x`);
-  console.log(`floor: ${fmt(meter.promptUnique)} unique / ${fmt(bestPp, 0)} tok/s + ${optimized.generatedTokens} generated / ${fmt(bestDecode, 0)} tok/s = ${fmt(floorSeconds, 1)} s; optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor`);
+  console.log(`floor: ${fmt(meter.promptUnique)} unique / ${fmt(bestPp, 0)} tok/s + ${optimized.generatedTokens} generated / ${fmt(bestDecode, 0)} tok/s = ${fmt(floorSeconds, 1)} s; optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor${overlap ? ' (the floor adds the two phases; overlapped, they run at once, so it can be passed)' : ''}`);
   console.log(
     `identical candidate texts, optimized (batched decode) vs naive: ${identical}/${optimized.texts.length}${optimized.dropped + naive.dropped > 0 ? ` (dropped: ${optimized.dropped} / ${naive.dropped})` : ''}` +
       ' — prompt sharing is exact; batched decode can flip a token where llama.cpp\'s many-row matmul differs in the last bits from the one-row kernel (model.batch_decode: false gives identical text)',
@@ -189,7 +213,7 @@ async function main(): Promise<void> {
   const { tickets } = await ingestStageA({ paths: [DATASET], mission: BENCH_MISSION, maxTickets: Math.max(...args.models.map((m) => counts[m] ?? args.benchTickets)) });
   console.log(`bench:rollout on ${physicalCoreCount()} physical cores; ${tickets.length} bbu_line tickets loaded`);
   const reports: ModelReport[] = [];
-  for (const shape of args.models) reports.push(await benchModel(shape, tickets.slice(0, counts[shape] ?? args.benchTickets), args.threads));
+  for (const shape of args.models) reports.push(await benchModel(shape, tickets.slice(0, counts[shape] ?? args.benchTickets), args.threads, args.overlap));
   const main = reports.find((r) => r.shape === 'bench-27m') ?? reports[reports.length - 1];
   console.log(`\nmachine-readable (${main.shape}):`);
   console.log(`evaluated_vs_unique: ${fmt(main.evaluatedVsUnique, 4)}`);

@@ -1,4 +1,4 @@
-import { LlamaCompletion, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { LlamaModel, Token } from 'node-llama-cpp';
 import { commonPrefixLength } from '../../src/main/llm/llama/SharedPrefixScheduler';
 import { setContextThreads } from '../../src/main/llm/llama/contextThreads';
 import { copySequencePrefix } from '../../src/main/llm/llama/sequenceStateCopy';
@@ -10,8 +10,9 @@ export type ThroughputSample = { threads: number; promptTokensPerSecond: number;
  * thread count (best of `repeats` runs each):
  * - prompt processing: one sequence evaluating `prompt` (a typical full prompt) from scratch;
  * - batched decode: one sequence per entry of `decodePrompts` (the workload's
- *   own prompts for one batch), all generating `decodeTokens` tokens at once,
- *   unconstrained. The real prompts matter: llama.cpp's batched attention runs
+ *   own prompts for one batch), all generating exactly `decodeTokens` tokens at
+ *   once, unconstrained, through node-llama-cpp's bare sequence.evaluate (no
+ *   completion bookkeeping). The real prompts matter: llama.cpp's batched attention runs
  *   every sequence over the longest one's cache, so a batch of equal prompts
  *   decodes about 18% faster than the workload's mix of lengths (measured on
  *   bench-27m, 1 thread).
@@ -62,25 +63,22 @@ export async function measureThroughput(
       await scratch.clearHistory();
       let decode = 0;
       for (let r = 0; r < repeats; r++) {
-        const completions = sequences.map((sequence) => new LlamaCompletion({ contextSequence: sequence }));
         const start = performance.now();
-        await Promise.all(
-          completions.map((completion, i) =>
-            completion.generateCompletionWithMeta(options.decodePrompts[i].slice(), {
-              maxTokens: options.decodeTokens,
-              temperature: 1,
-              seed: 1000 + i,
-              repeatPenalty: false,
-              disableContextShift: true,
-              contextShiftSize: 1, // no silent prompt truncation (see LlamaCppBackend.generateOne)
-            }),
-          ),
+        // Every sequence decodes exactly decodeTokens tokens (an end-of-generation token does not stop it), so the
+        // batch stays full to the end: the best batched rate, with no tail of finished sequences.
+        const produced = await Promise.all(
+          sequences.map(async (sequence, i) => {
+            const prompt = options.decodePrompts[i];
+            let count = 0;
+            for await (const token of sequence.evaluate([prompt[prompt.length - 1]], { temperature: 1, seed: 1000 + i, yieldEogToken: true })) {
+              void token;
+              if (++count >= options.decodeTokens) break;
+            }
+            return count;
+          }),
         );
         const seconds = (performance.now() - start) / 1000;
-        // Responses may stop early at an end-of-generation token; count what was produced.
-        const produced = sequences.reduce((sum, sequence, i) => sum + Math.max(0, sequence.contextTokens.length - held[i].length), 0);
-        decode = Math.max(decode, produced / seconds);
-        for (const completion of completions) completion.dispose({ disposeSequence: false });
+        decode = Math.max(decode, produced.reduce((a, b) => a + b, 0) / seconds);
         for (let i = 0; i < parallel; i++) await sequences[i].eraseContextTokenRanges([{ start: held[i].length, end: sequences[i].nextTokenIndex }]);
       }
       samples.push({ threads, promptTokensPerSecond: pp, batchedDecodeTokensPerSecond: decode });

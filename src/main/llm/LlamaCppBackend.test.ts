@@ -199,6 +199,12 @@ describe('createLlamaCppBackend file checks', () => {
     expect(error.message).toMatch(/lower model\.context_size or model\.sequences/);
   });
 
+  it('counts both contexts\' KV caches with model.overlap_prompts', async () => {
+    const error = await thrown(createLlamaCppBackend(config({ path: modelPath, context_size: 2 ** 30, sequences: 4, overlap_prompts: true })));
+    expect(error.code).toBe('MODEL_OUT_OF_MEMORY');
+    expect(error.message).toContain('cannot create two contexts (model.overlap_prompts) of 1073741824 tokens x 4 sequences: its KV cache alone needs 2048.0 GiB');
+  });
+
   it('loads a copy of the fixture from a relative path', async () => {
     await copyFile(modelPath, join(dir, 'copy.gguf'));
     const copy = await createLlamaCppBackend(config({ path: 'copy.gguf', sequences: 1 }), { configDir: dir });

@@ -20,7 +20,9 @@ import type { LlamaCppModelConfig } from '../../shared/schemas/runConfig';
 import type { DecodeParams } from '../../shared/schemas/decode';
 import { checkGgufFile, ggufMetadataValue } from './gguf/ggufHeader';
 import { kvCacheBytesPerToken } from './gguf/kvCacheBytesPerToken';
-import { getLlamaRuntime, resolveThreadCount } from './llamaRuntime';
+import { getLlamaRuntime, physicalCoreCount } from './llamaRuntime';
+import { resolvePhaseThreads } from './resolvePhaseThreads';
+import { PromptStager } from './llama/PromptStager';
 import { PromptPrefixMeter } from './promptPrefixMeter';
 import { commonPrefixLength, SharedPrefixScheduler, type PoolSlot, type RolloutMode, type SchedulerOptions } from './llama/SharedPrefixScheduler';
 import { ensureTinyModel } from './tinyModel';
@@ -85,9 +87,16 @@ export class LlamaCppBackend implements LlmBackend {
     private readonly externalSignal?: AbortSignal,
     readonly rollout: RolloutMode = 'shared',
     scheduling: Omit<SchedulerOptions, 'mode'> = {},
+    /** With model.overlap_prompts: prompts are evaluated in a second context while candidates decode in this one. */
+    private readonly stager: PromptStager | null = null,
   ) {
     this.scheduler = new SharedPrefixScheduler(context, { ...scheduling, mode: rollout });
     this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu };
+  }
+
+  /** Where staged prompt states pass through (model.overlap_prompts), or null without staging. */
+  get promptStateDirectory(): string | null {
+    return this.stager?.stateDirectory ?? null;
   }
 
   /** Whether prompts are copied between sequences (node-llama-cpp internals present and enabled). */
@@ -194,7 +203,8 @@ export class LlamaCppBackend implements LlmBackend {
       const candidates = request.candidates.slice(start, start + wave);
       const slots = await this.acquireSlots(candidates.length, tokens, signal);
       try {
-        const evaluated = await this.prepare(slots, tokens, boundaries, false, true);
+        const staged = this.stager ? await this.stage(slots[0], tokens, boundaries, signal) : 0;
+        const evaluated = staged + (await this.prepare(slots, tokens, boundaries, false, true));
         this.meter.promptEvaluated += evaluated;
         // allSettled: a sequence goes back to the pool only once its own decode has ended.
         const settled = await Promise.allSettled(
@@ -215,6 +225,23 @@ export class LlamaCppBackend implements LlmBackend {
       return await this.scheduler.acquire(count, tokens, signal);
     } catch (error) {
       throw error instanceof StageBError ? new StageBError(error.code, error.message, { file: this.modelPath }) : error;
+    }
+  }
+
+  /**
+   * Loads the prompt (minus its last token) into `target` from the staging context, unless a
+   * sequence of this context already holds it (then prepare() copies it).
+   */
+  private async stage(target: SequenceSlot, tokens: Token[], boundaries: number[], signal: AbortSignal): Promise<number> {
+    const stager = this.stager!;
+    const want = tokens.length - 1;
+    if (this.scheduler.slots.some((slot) => commonPrefixLength(slot.sequence.contextTokens, tokens) >= want)) return 0;
+    try {
+      return await stager.stage(target.sequence, tokens, boundaries, signal);
+    } catch (error) {
+      await target.sequence.clearHistory().catch(() => undefined);
+      if (isAbortError(error, signal)) throw new StageBError('CANCELLED', 'generation cancelled', { file: this.modelPath });
+      throw error instanceof StageBError ? error : classifyNativeError(error, 'INTERNAL', this.modelPath, 'prompt staging failed');
     }
   }
 
@@ -313,8 +340,10 @@ export class LlamaCppBackend implements LlmBackend {
     if (this.closed) return;
     this.closed = true;
     this.closing.abort();
-    this.scheduler.rejectWaiters(new StageBError('CANCELLED', 'backend closed', { file: this.modelPath }));
+    const closedError = new StageBError('CANCELLED', 'backend closed', { file: this.modelPath });
+    this.scheduler.rejectWaiters(closedError);
     for (const slot of this.scheduler.idleSlots) slot.completion.dispose({ disposeSequence: true });
+    await this.stager?.close(closedError);
     await this.context.dispose();
     await this.model.dispose();
   }
@@ -336,15 +365,15 @@ const GiB = 2 ** 30;
  * and a huge context_size, its own estimate allocates in proportion to the
  * context and the process is OOM-killed instead of getting an error.
  */
-async function refuseImpossibleKvCache(llama: Llama, config: LlamaCppModelConfig, bytesPerToken: number | null, modelPath: string): Promise<void> {
+async function refuseImpossibleKvCache(llama: Llama, config: LlamaCppModelConfig, bytesPerToken: number | null, modelPath: string, contexts: number): Promise<void> {
   if (bytesPerToken === null) return;
-  const needed = bytesPerToken * config.context_size * config.sequences;
+  const needed = bytesPerToken * config.context_size * config.sequences * contexts;
   const vram = llama.gpu === false ? 0 : (await llama.getVramState().catch(() => ({ total: 0 }))).total;
   const available = totalmem() + vram;
   if (needed <= available) return;
   throw new StageBError(
     'MODEL_OUT_OF_MEMORY',
-    `cannot create a context of ${config.context_size} tokens x ${config.sequences} sequences: its KV cache alone needs ${(needed / GiB).toFixed(1)} GiB ` +
+    `cannot create ${contexts === 2 ? 'two contexts (model.overlap_prompts)' : 'a context'} of ${config.context_size} tokens x ${config.sequences} sequences: its KV cache alone needs ${(needed / GiB).toFixed(1)} GiB ` +
       `(${bytesPerToken} bytes per token per sequence), too large for the available RAM${vram > 0 ? ' and VRAM' : ''} (${(available / GiB).toFixed(1)} GiB) ` +
       '— not enough memory: lower model.context_size or model.sequences, or use a smaller model',
     { file: modelPath },
@@ -356,12 +385,14 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
   const modelPath = await resolveModelFile(config, options.configDir);
   // Before node-llama-cpp sees the file: some malformed headers abort the process natively.
   const { header, architecture } = await checkGgufFile(modelPath);
-  const threads = resolveThreadCount(config.threads);
-  const decodeThreads = config.decode_threads > 0 ? resolveThreadCount(config.decode_threads) : threads;
-  const llama = await getLlamaRuntime(config.gpu, Math.max(threads, decodeThreads));
+  const rollout = options.rollout ?? 'shared';
+  // The naive path is the sequential reference: it never overlaps.
+  const overlap = config.overlap_prompts && rollout === 'shared';
+  const { prompt: threads, decode: decodeThreads } = resolvePhaseThreads({ ...config, overlap_prompts: overlap }, physicalCoreCount());
+  const llama = await getLlamaRuntime(config.gpu, overlap ? threads + decodeThreads : Math.max(threads, decodeThreads));
   // A failed native call says only "Failed to create context"; the reason is in llama.cpp's log.
   const nativeLog = NativeErrorLog.attach(llama);
-  await refuseImpossibleKvCache(llama, config, kvCacheBytesPerToken(header, architecture), modelPath);
+  await refuseImpossibleKvCache(llama, config, kvCacheBytesPerToken(header, architecture), modelPath, overlap ? 2 : 1);
   let mark = nativeLog.mark();
   let model: LlamaModel;
   try {
@@ -374,21 +405,38 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
     if (options.signal?.aborted) throw new StageBError('CANCELLED', 'model load cancelled', { file: modelPath });
     throw classifyNativeError(error, 'MODEL_LOAD_FAILED', modelPath, 'cannot load model', await nativeLog.since(mark));
   }
-  mark = nativeLog.mark();
+  const createContext = async (contextThreads: number, what: string): Promise<LlamaContext> => {
+    mark = nativeLog.mark();
+    try {
+      return await model.createContext({
+        contextSize: config.context_size,
+        sequences: config.sequences,
+        batchSize: config.batch_size,
+        threads: contextThreads,
+        failedCreationRemedy: false,
+        createSignal: options.signal,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw new StageBError('CANCELLED', 'context creation cancelled', { file: modelPath });
+      throw classifyNativeError(error, 'MODEL_LOAD_FAILED', modelPath, `cannot create ${what} of ${config.context_size} tokens x ${config.sequences} sequences`, await nativeLog.since(mark));
+    }
+  };
   let context: LlamaContext;
+  let stager: PromptStager | null = null;
   try {
-    context = await model.createContext({
-      contextSize: config.context_size,
-      sequences: config.sequences,
-      batchSize: config.batch_size,
-      threads,
-      failedCreationRemedy: false,
-      createSignal: options.signal,
-    });
+    context = await createContext(overlap ? decodeThreads : threads, 'a context');
   } catch (error) {
     await model.dispose();
-    if (options.signal?.aborted) throw new StageBError('CANCELLED', 'context creation cancelled', { file: modelPath });
-    throw classifyNativeError(error, 'MODEL_LOAD_FAILED', modelPath, `cannot create a context of ${config.context_size} tokens x ${config.sequences} sequences`, await nativeLog.since(mark));
+    throw error;
+  }
+  if (overlap) {
+    try {
+      stager = await PromptStager.create(await createContext(threads, 'the prompt context (model.overlap_prompts)'), { copyState: options.copyState ?? true });
+    } catch (error) {
+      await context.dispose();
+      await model.dispose();
+      throw error;
+    }
   }
   const name = ggufMetadataValue(header, 'general.name');
   const chatWrapper = createChatWrapper(model, ggufMetadataValue(header, 'tokenizer.chat_template'));
@@ -401,12 +449,16 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
     typeof name === 'string' ? name : basename(modelPath),
     threads,
     options.signal,
-    options.rollout ?? 'shared',
-    {
-      copyState: options.copyState ?? true,
-      separatePhases: options.separatePhases ?? true,
-      batchDecode: config.batch_decode,
-      ...(decodeThreads !== threads ? { promptThreads: threads, decodeThreads } : {}),
-    },
+    rollout,
+    overlap
+      ? // Only state loads and copies reach this context, so nothing waits for a phase and every prompt is copied.
+        { copyState: options.copyState ?? true, separatePhases: false, minCopyTokens: 1, batchDecode: config.batch_decode }
+      : {
+          copyState: options.copyState ?? true,
+          separatePhases: options.separatePhases ?? true,
+          batchDecode: config.batch_decode,
+          ...(decodeThreads !== threads ? { promptThreads: threads, decodeThreads } : {}),
+        },
+    stager,
   );
 }

@@ -38,6 +38,12 @@ export const LlamaCppModelSchema = z
       .describe(
         'Decode the candidates in flight together in one batch per step (fastest with several threads). false decodes one candidate at a time: on CPU the text is then bit-identical to the sequential path and independent of `sequences`.',
       ),
+    overlap_prompts: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Evaluate prompts in a second context on their own threads while candidates decode (for CPUs, where one decode step cannot use every core). Prompts run on `threads` and decoding on `decode_threads` at the same time; with both 0 the physical cores are split between them. Needs twice the KV-cache memory. Decode batches then depend on timing, so with `batch_decode` a rare token can differ run to run; with `batch_decode: false` the text stays bit-identical to the sequential path.',
+      ),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyModelForTests } from '../../../../test/helpers/tinyModel';
 import { LlamaCppModelSchema } from '../../../shared/schemas/runConfig';
@@ -11,7 +12,7 @@ import { sequenceStateCopySupported } from './sequenceStateCopy';
 let modelPath: string;
 const open: LlamaCppBackend[] = [];
 
-async function backend(sequences: number, options: LlamaCppBackendOptions, batchDecode = true, threads: { threads?: number; decode_threads?: number } = {}): Promise<LlamaCppBackend> {
+async function backend(sequences: number, options: LlamaCppBackendOptions, batchDecode = true, threads: { threads?: number; decode_threads?: number; overlap_prompts?: boolean } = {}): Promise<LlamaCppBackend> {
   // One thread by default: vitest runs two workers on two cores, and ggml threads spin at barriers.
   const config = LlamaCppModelSchema.parse({ backend: 'llama-cpp', path: modelPath, gpu: false, context_size: 1024, sequences, threads: 1, batch_decode: batchDecode, ...threads });
   const created = await createLlamaCppBackend(config, options);
@@ -85,6 +86,32 @@ describe('shared-prefix rollout on the tiny model', () => {
     // from the one-row kernel and a few sampled tokens flip (docs/performance.md); bench:rollout counts them.
     const naive = await rollout(await backend(1, { rollout: 'naive' }));
     expect(await rollout(await backend(6, { rollout: 'shared' }))).toEqual(naive);
+  });
+
+  it('overlapped prompt evaluation (a second context, states moved by file) is exact: one-at-a-time decoding gives the naive path\'s text', async () => {
+    const overlap = { threads: 1, decode_threads: 1, overlap_prompts: true };
+    const naive = await rollout(await backend(1, { rollout: 'naive' }));
+    const b = await backend(4, { rollout: 'shared' }, false, overlap);
+    expect(b.promptStateDirectory).not.toBeNull();
+    expect(await rollout(b)).toEqual(naive);
+    expect(await rollout(await backend(6, { rollout: 'shared' }, true, overlap))).toEqual(naive);
+  });
+
+  it('overlapped prompt evaluation meters like the single context, leaves no state file behind and removes its directory on close', async () => {
+    const b = await backend(8, { rollout: 'shared' }, true, { threads: 1, decode_threads: 1, overlap_prompts: true });
+    const directory = b.promptStateDirectory!;
+    const prompts = [1, 2, 3].map((i) => prompt(i, '请给出判定。'));
+    const tokens = prompts.map((p) => b.renderPromptTokens(p));
+    const sharedEnd = (t: readonly number[]) => commonPrefixLength(b.renderPromptTokens({ system: prompts[0].system, userParts: [shared] }), t as never);
+    await Promise.all(prompts.map((p, i) => b.generate({ prompt: p, candidates: [decode(10 * i), decode(10 * i + 1)], constraint: { kind: 'none' } })));
+    const expectedEvaluated = tokens[0].length - 1 + (tokens[1].length - 1 - sharedEnd(tokens[1])) + (tokens[2].length - 1 - sharedEnd(tokens[2])) + 6;
+    expect(b.tokenMeter().promptEvaluated).toBe(expectedEvaluated);
+    // A prompt some decoding sequence already holds is copied there, not staged again.
+    await b.generate({ prompt: prompts[0], candidates: [decode(50)], constraint: { kind: 'none' } });
+    expect(b.tokenMeter().promptEvaluated).toBe(expectedEvaluated + 1);
+    expect(await readdir(directory)).toEqual([]);
+    await b.close();
+    await expect(readdir(directory)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('meters evaluated, unique, total and generated tokens exactly on a hand-computable case', async () => {
