@@ -4,9 +4,9 @@
  *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0 --overlap auto]
  *
  * The floor measurement comes first and picks the thread settings, per model (--overlap auto, the default): decoding
- * gets the thread count with the best batched decode; when that leaves cores idle, the optimized path runs with
- * model.overlap_prompts, evaluating prompts on the idle cores in a second context while candidates decode; otherwise
- * both phases use that count in one context. The naive path runs on the same prompt and decode thread counts.
+ * gets the thread count with the best batched decode; when that leaves cores idle and prompts are at least a tenth of
+ * the estimated work, the optimized path runs with model.overlap_prompts, evaluating prompts on the idle cores in a
+ * second context while candidates decode; otherwise both phases use that count in one context. The naive path runs on the same prompt and decode thread counts.
  * --overlap on|off forces the mode; --threads N forces the one-context thread count.
  *
  * Workload: real bbu_line tickets (../shared/datasets/bbu-qc-2025), K=4
@@ -27,6 +27,7 @@ import { ingestStageA } from '../../src/main/io/ingestStageA';
 import { createLlamaCppBackend, type LlamaCppBackend } from '../../src/main/llm/LlamaCppBackend';
 import { getLlamaRuntime, physicalCoreCount, resolveThreadCount } from '../../src/main/llm/llamaRuntime';
 import { resolvePhaseThreads } from '../../src/main/llm/resolvePhaseThreads';
+import { PromptPrefixMeter } from '../../src/main/llm/promptPrefixMeter';
 import { createRandomModel, ensureTinyModel } from '../../src/main/llm/tinyModel';
 import { buildRolloutPrompt } from '../../src/main/engine/promptBuilder';
 import { LlamaCppModelSchema, type RunConfig } from '../../src/shared/schemas/runConfig';
@@ -140,12 +141,20 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   for (const s of samples) console.log(`  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s`);
   const bestPp = Math.max(...samples.map((s) => s.promptTokensPerSecond));
   const bestDecode = Math.max(...samples.map((s) => s.batchedDecodeTokensPerSecond));
-  // One thread count for both phases and both paths, so the naive path runs on the same setting as the optimized one
-  // (separate prompt/decode counts, model.decode_threads, speed up the naive path's prompt-heavy work even more).
-  // "auto" takes the count with the best batched decode, which dominates rollouts.
+  // Decoding dominates rollouts, so it gets the thread count with the best batched decode. When that leaves cores idle
+  // and prompts are a real share of the work, the optimized path overlaps them on the idle cores. Overlapped decodes
+  // start group by group and node-llama-cpp then batches fewer sequences per step, which costs more than it hides when
+  // prompts are cheap (the tiny model), hence the share threshold. The share is estimated from this run's rates, the
+  // workload's unique prompt tokens and half of max_new_tokens per candidate.
   const cores = physicalCoreCount();
-  const bestDecodeThreads = samples.reduce((a, b) => (b.batchedDecodeTokensPerSecond > a.batchedDecodeTokensPerSecond ? b : a)).threads;
-  const overlap = overlapSetting === 'auto' ? threadsSetting === 0 && bestDecodeThreads < cores : overlapSetting === 'on';
+  const best = samples.reduce((a, b) => (b.batchedDecodeTokensPerSecond > a.batchedDecodeTokensPerSecond ? b : a));
+  const bestDecodeThreads = best.threads;
+  const uniqueMeter = new PromptPrefixMeter();
+  for (const tokens of promptTokens) uniqueMeter.add(tokens);
+  const promptSeconds = uniqueMeter.unique / best.promptTokensPerSecond;
+  const promptShare = promptSeconds / (promptSeconds + (tickets.length * K * SAMPLER.max_new_tokens) / 2 / best.batchedDecodeTokensPerSecond);
+  const overlap = overlapSetting === 'auto' ? threadsSetting === 0 && bestDecodeThreads < cores && promptShare >= 0.1 : overlapSetting === 'on';
+  console.log(`estimated prompt share of the work at ${bestDecodeThreads} thread(s): ${fmt(100 * promptShare, 0)}%`);
   const count = threadsSetting > 0 ? resolveThreadCount(threadsSetting) : bestDecodeThreads;
   // Overlapped, decoding keeps its best count and prompts take the cores it leaves (at least one).
   const threads = overlap
