@@ -23,13 +23,13 @@ export const LlamaCppModelSchema = z
     context_size: z.number().int().positive().default(4096).describe('Context length in tokens per sequence: each sequence gets its own KV cells, so memory grows with context_size x sequences.'),
     gpu_layers: z.union([z.literal('auto'), z.literal('max'), z.number().int().nonnegative()]).default('auto').describe("Layers to offload to the GPU: 'auto', 'max' or a number (0 = CPU only)."),
     gpu: z.union([z.literal('auto'), z.literal(false), z.enum(['cuda', 'vulkan', 'metal'])]).default('auto').describe("GPU backend for llama.cpp: 'auto' detects, false forces CPU."),
-    threads: z.number().int().nonnegative().default(0).describe('CPU threads for prompt evaluation, and for decoding unless `decode_threads` is set; 0 means the number of physical cores (never more, which oversubscribes).'),
+    threads: z.number().int().nonnegative().default(0).describe('CPU threads for prompt evaluation, and for decoding unless `decode_threads` is set; 0 means the number of physical cores (never more, which oversubscribes), or half of them with `overlap_prompts`.'),
     decode_threads: z
       .number()
       .int()
       .nonnegative()
       .default(0)
-      .describe('CPU threads while candidates decode; 0 means the same as `threads`, which then covers prompt evaluation only. On small CPUs decoding often runs best on fewer threads than prompt evaluation.'),
+      .describe('CPU threads while candidates decode; 0 means the same as `threads`, which then covers prompt evaluation only (with `overlap_prompts`: the cores that prompts leave). On small CPUs decoding often runs best on fewer threads than prompt evaluation.'),
     batch_size: z.number().int().positive().default(512).describe('Prompt-processing batch size in tokens.'),
     sequences: z.number().int().positive().default(8).describe('Parallel context sequences (groups decoded at once).'),
     batch_decode: z
