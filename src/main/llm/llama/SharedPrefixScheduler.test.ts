@@ -114,6 +114,22 @@ describe('shared-prefix rollout on the tiny model', () => {
     await expect(readdir(directory)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('overlapped: a request cancelled while it waits (for sequences, or behind other prompts being staged) ends CANCELLED and the others finish', async () => {
+    for (const sequences of [2, 8]) await cancelOneOfFour(sequences);
+  });
+
+  async function cancelOneOfFour(sequences: number): Promise<void> {
+    const b = await backend(sequences, { rollout: 'shared' }, true, { threads: 1, decode_threads: 1, overlap_prompts: true });
+    const controller = new AbortController();
+    const requests = [1, 2, 3].map((i) => b.generate({ prompt: prompt(i, '请给出判定。'), candidates: [decode(60 + i)], constraint: { kind: 'none' } }));
+    const cancelled = b.generate({ prompt: prompt(4, '请给出判定。'), candidates: [decode(64)], constraint: { kind: 'none' } }, controller.signal);
+    controller.abort();
+    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
+    const done = await Promise.all(requests);
+    expect(done.map((r) => r.length)).toEqual([1, 1, 1]);
+    expect(await readdir(b.promptStateDirectory!)).toEqual([]);
+  }
+
   it('meters evaluated, unique, total and generated tokens exactly on a hand-computable case', async () => {
     const b = await backend(4, { rollout: 'shared' });
     const first = prompt(1, '请给出判定。');
