@@ -35,7 +35,9 @@ export type SchedulerOptions = {
    * candidate's decode at a time, in request order: llama.cpp's CPU matmul
    * takes another kernel for a batch of rows than for one row, and those differ
    * in the last bits, so only one-at-a-time decoding reproduces the sequential
-   * path's text exactly (batched decoding is still reproducible run to run).
+   * path's text exactly. Batched decoding repeated itself run to run on 1 thread
+   * but not on 2 (0 of 8 texts equal between two identical runs of the 27M
+   * model): which candidates share a step depends on timing.
    */
   batchDecode?: boolean;
   /**
