@@ -36,7 +36,7 @@ export const LlamaCppModelSchema = z
       .boolean()
       .default(true)
       .describe(
-        'Decode the candidates in flight together in one batch per step (fastest with several threads; on more than one CPU thread the text can then differ run to run). false decodes one candidate at a time: on CPU the text is then bit-identical to the sequential path and independent of `sequences`.',
+        'Decode the candidates in flight together in one batch per step (fastest with several threads; the text can then differ run to run, most on more than one CPU thread). false decodes one candidate at a time: on CPU the text is then bit-identical to the sequential path and independent of `sequences`.',
       ),
     overlap_prompts: z
       .boolean()

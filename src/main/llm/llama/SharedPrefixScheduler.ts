@@ -35,9 +35,10 @@ export type SchedulerOptions = {
    * candidate's decode at a time, in request order: llama.cpp's CPU matmul
    * takes another kernel for a batch of rows than for one row, and those differ
    * in the last bits, so only one-at-a-time decoding reproduces the sequential
-   * path's text exactly. Batched decoding repeated itself run to run on 1 thread
-   * but not on 2 (0 of 8 texts equal between two identical runs of the 27M
-   * model): which candidates share a step depends on timing.
+   * path's text exactly. Batched decoding is not reproducible run to run in
+   * general: which candidates share a step depends on timing (on 2 threads 0 of
+   * 8 texts were equal between two identical runs of the 27M model; on 1 thread
+   * two demo runs differed in 6 of 818k prompt tokens).
    */
   batchDecode?: boolean;
   /**
