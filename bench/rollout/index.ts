@@ -140,7 +140,6 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   const samples = await measureFloorRates(path, typical, firstBatchPrompts, contextSize);
   for (const s of samples) console.log(`  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s`);
   const bestPp = Math.max(...samples.map((s) => s.promptTokensPerSecond));
-  const bestDecode = Math.max(...samples.map((s) => s.batchedDecodeTokensPerSecond));
   // Decoding dominates rollouts, so it gets the thread count with the best batched decode. When that leaves cores idle
   // and prompts are a real share of the work, the optimized path overlaps them on the idle cores. Overlapped decodes
   // start group by group and node-llama-cpp then batches fewer sequences per step, which costs more than it hides when
@@ -148,6 +147,7 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   // workload's unique prompt tokens and half of max_new_tokens per candidate.
   const cores = physicalCoreCount();
   const best = samples.reduce((a, b) => (b.batchedDecodeTokensPerSecond > a.batchedDecodeTokensPerSecond ? b : a));
+  const bestDecode = best.batchedDecodeTokensPerSecond;
   const bestDecodeThreads = best.threads;
   const uniqueMeter = new PromptPrefixMeter();
   for (const tokens of promptTokens) uniqueMeter.add(tokens);

@@ -9,6 +9,7 @@ import {
   type Llama,
   type LlamaContext,
   type LlamaGrammar,
+  type LlamaCompletionResponse,
   type LlamaModel,
   type Token,
   type TokenMeterState,
@@ -266,8 +267,9 @@ export class LlamaCppBackend implements LlmBackend {
     // The completion evaluates whatever of the prompt the sequence does not hold (normally its last token).
     const held = Math.min(tokens.length - 1, commonPrefixLength(slot.sequence.contextTokens, tokens));
     this.meter.promptTotal += tokens.length;
+    let result: LlamaCompletionResponse;
     try {
-      const result = await slot.completion.generateCompletionWithMeta(tokens.slice(), {
+      result = await slot.completion.generateCompletionWithMeta(tokens.slice(), {
         maxTokens: params.max_new_tokens,
         temperature: params.temperature,
         topP: params.top_p,
@@ -282,27 +284,26 @@ export class LlamaCppBackend implements LlmBackend {
         contextShiftSize: 1,
         signal,
       });
-      const used = this.recordUsage(slot, before, tokens.length - held);
-      const reason = result.metadata.stopReason;
-      const finishReason: FinishReason = reason === 'maxTokens' ? 'length' : reason === 'abort' ? 'abort' : 'stop';
-      const conditioned = commonPrefixLength(slot.sequence.contextTokens, tokens);
-      if (conditioned < tokens.length) {
-        // A response to a cut prompt must never pass for a verdict on the whole ticket.
-        await slot.sequence.clearHistory().catch(() => undefined);
-        throw new StageBError('INTERNAL', `node-llama-cpp dropped prompt tokens: the sequence holds ${conditioned} of the prompt's ${tokens.length} tokens after generation`, {
-          file: this.modelPath,
-          field: 'prompt',
-        });
-      }
-      return { text: result.response, finishReason, promptTokens: tokens.length, generatedTokens: used.generated };
     } catch (error) {
-      if (error instanceof StageBError) throw error;
       this.recordUsage(slot, before, tokens.length - held);
       if (isAbortError(error, signal)) throw new StageBError('CANCELLED', 'generation cancelled', { file: this.modelPath });
       // The sequence state is unknown after a native failure; start it clean next time.
       await slot.sequence.clearHistory().catch(() => undefined);
       throw classifyNativeError(error, 'INTERNAL', this.modelPath, 'generation failed');
     }
+    const used = this.recordUsage(slot, before, tokens.length - held);
+    const conditioned = commonPrefixLength(slot.sequence.contextTokens, tokens);
+    if (conditioned < tokens.length) {
+      // A response to a cut prompt must never pass for a verdict on the whole ticket.
+      await slot.sequence.clearHistory().catch(() => undefined);
+      throw new StageBError('INTERNAL', `node-llama-cpp dropped prompt tokens: the sequence holds ${conditioned} of the prompt's ${tokens.length} tokens after generation`, {
+        file: this.modelPath,
+        field: 'prompt',
+      });
+    }
+    const reason = result.metadata.stopReason;
+    const finishReason: FinishReason = reason === 'maxTokens' ? 'length' : reason === 'abort' ? 'abort' : 'stop';
+    return { text: result.response, finishReason, promptTokens: tokens.length, generatedTokens: used.generated };
   }
 
   /**

@@ -36,9 +36,9 @@ export function physicalCoreCount(): number {
  * ggml's worker threads spin at barriers, so more threads than cores (or SMT
  * siblings) collapses throughput instead of raising it.
  */
-export function resolveThreadCount(configured: number): number {
-  const cores = Math.max(1, physicalCoreCount());
-  return configured > 0 ? Math.min(configured, cores) : cores;
+export function resolveThreadCount(configured: number, cores: number = physicalCoreCount()): number {
+  const available = Math.max(1, cores);
+  return configured > 0 ? Math.min(configured, available) : available;
 }
 
 export function getLlamaRuntime(gpu: LlamaCppModelConfig['gpu'], threads: number): Promise<Llama> {
