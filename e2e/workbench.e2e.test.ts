@@ -128,7 +128,8 @@ describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport'
     expect(saved.experiences.G2).toBe('只显示部分设备时，必须由其他照片补全接地点证据，否则判定为不通过。');
     await screenshot(page, '07-guidance-saved');
     await page.getByTestId('mode-raw').click();
-    await page.locator('[data-testid="guidance-raw"] .view-line').first().waitFor();
+    // Monaco renders its lines over several frames: wait for the line, not for the first one to appear.
+    await page.locator('[data-testid="guidance-raw"] .view-lines').filter({ hasText: '"G2"' }).waitFor();
     await expect(page.locator('[data-testid="guidance-raw"] .view-lines').textContent()).resolves.toContain('"G2"');
     await screenshot(page, '07b-guidance-raw');
     await page.getByTestId('mode-rules').click();
