@@ -1,13 +1,14 @@
 /**
  * bench:rollout — prefix sharing and batched decode against the naive path.
  *
- *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0 --overlap auto]
+ *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0 --overlap auto --flash-attention auto]
  *
  * The floor measurement comes first and picks the thread settings, per model (--overlap auto, the default): decoding
- * gets the thread count with the best batched decode; when that leaves cores idle and prompts are at least a tenth of
- * the estimated work, the optimized path runs with model.overlap_prompts, evaluating prompts on the idle cores in a
+ * gets the thread count with the best batched decode; when that leaves cores idle and the measured rates predict that
+ * overlapping wins, the optimized path runs with model.overlap_prompts, evaluating prompts on the idle cores in a
  * second context while candidates decode; otherwise both phases use that count in one context. The naive path runs on the same prompt and decode thread counts.
- * --overlap on|off forces the mode; --threads N forces the one-context thread count.
+ * --overlap on|off forces the mode; --threads N forces the one-context thread count. --flash-attention sets
+ * model.flash_attention for the floor and both paths (auto: off on this CPU-only bench, so batched decode is exact).
  *
  * Workload: real bbu_line tickets (../shared/datasets/bbu-qc-2025), K=4
  * candidates per group, batches of 8 groups, a ~1k-token experiences block,
@@ -27,6 +28,7 @@ import { ingestStageA } from '../../src/main/io/ingestStageA';
 import { createLlamaCppBackend, type LlamaCppBackend } from '../../src/main/llm/LlamaCppBackend';
 import { getLlamaRuntime, physicalCoreCount, resolveThreadCount } from '../../src/main/llm/llamaRuntime';
 import { resolvePhaseThreads } from '../../src/main/llm/resolvePhaseThreads';
+import { resolveFlashAttention, type FlashAttentionChoice } from '../../src/main/llm/resolveFlashAttention';
 import { PromptPrefixMeter } from '../../src/main/llm/promptPrefixMeter';
 import { createRandomModel, ensureTinyModel } from '../../src/main/llm/tinyModel';
 import { buildRolloutPrompt } from '../../src/main/engine/promptBuilder';
@@ -54,17 +56,20 @@ const SAMPLER: RunConfig['sampler'] = {
   max_prompt_tokens: null,
 };
 
-type Args = { models: string[]; tinyTickets: number; benchTickets: number; threads: number; overlap: 'auto' | 'on' | 'off' };
+type Switch = 'auto' | 'on' | 'off';
+type Args = { models: string[]; tinyTickets: number; benchTickets: number; threads: number; overlap: Switch; flashAttention: Switch };
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { models: ['tiny', 'bench-27m'], tinyTickets: 100, benchTickets: 24, threads: 0, overlap: 'auto' };
+  const args: Args = { models: ['tiny', 'bench-27m'], tinyTickets: 100, benchTickets: 24, threads: 0, overlap: 'auto', flashAttention: 'auto' };
+  const toSwitch = (value: string): Switch => (value === 'on' || value === 'off' ? value : 'auto');
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === '--models') args.models = value.split(',');
     else if (argv[i] === '--tiny-tickets') args.tinyTickets = Number(value);
     else if (argv[i] === '--bench-tickets') args.benchTickets = Number(value);
     else if (argv[i] === '--threads') args.threads = Number(value);
-    else if (argv[i] === '--overlap') args.overlap = value === 'on' || value === 'off' ? value : 'auto';
+    else if (argv[i] === '--overlap') args.overlap = toSwitch(value);
+    else if (argv[i] === '--flash-attention') args.flashAttention = toSwitch(value);
     else continue;
     i++;
   }
@@ -89,19 +94,19 @@ type ModelReport = {
 };
 
 /** Floor rates on `path` at each thread count from 1 to the physical cores (see measureThroughput). */
-async function measureFloorRates(path: string, typical: Token[], decodePrompts: Token[][], contextSize: number): Promise<ThroughputSample[]> {
+async function measureFloorRates(path: string, typical: Token[], decodePrompts: Token[][], contextSize: number, flashAttention: FlashAttentionChoice): Promise<ThroughputSample[]> {
   const llama = await getLlamaRuntime(false, physicalCoreCount());
   const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
   try {
     const threadCounts = Array.from({ length: physicalCoreCount() }, (_, i) => i + 1);
     // Decode as long as a rollout may (max_new_tokens), over the first batch's own prompts.
-    return await measureThroughput(model, { prompt: typical, decodePrompts, decodeTokens: SAMPLER.max_new_tokens, threadCounts, contextSize, batchSize: 512 });
+    return await measureThroughput(model, { prompt: typical, decodePrompts, decodeTokens: SAMPLER.max_new_tokens, threadCounts, contextSize, batchSize: 512, flashAttention });
   } finally {
     await model.dispose();
   }
 }
 
-async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number, overlapSetting: Args['overlap']): Promise<ModelReport> {
+async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number, overlapSetting: Switch, flashAttentionSetting: Switch): Promise<ModelReport> {
   const path = await ensureModel(shape);
   console.log(`\n== ${shape}: ${tickets.length} tickets, K=${K}, batches of ${BATCH_GROUPS} groups (load average ${loadavg().map((l) => fmt(l, 1)).join(' ')})`);
 
@@ -116,6 +121,7 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
       decode_threads: threads.decode,
       batch_size: 512,
       overlap_prompts: overlapPrompts,
+      flash_attention: flashAttentionSetting,
     });
 
   // Size the per-sequence context to the workload: longest prompt + generation cap.
@@ -137,24 +143,36 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   const typical = promptTokens.slice().sort((a, b) => a.length - b.length)[promptTokens.length >> 1];
   // The first batch exactly as the rollout decodes it: its groups' prompts, one per candidate (two variants x K/2 candidates each).
   const firstBatchPrompts = promptTokens.slice(0, 2 * BATCH_GROUPS).flatMap((p) => Array.from({ length: K / 2 }, () => p));
-  const samples = await measureFloorRates(path, typical, firstBatchPrompts, contextSize);
-  for (const s of samples) console.log(`  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s`);
+  // The bench runs on the CPU (gpu: false), and the floor uses the same attention kernels as both paths.
+  const flashAttention = resolveFlashAttention(flashAttentionSetting, { onGpu: false });
+  console.log(`flash attention: ${String(flashAttention)} (model.flash_attention: ${flashAttentionSetting})`);
+  const samples = await measureFloorRates(path, typical, firstBatchPrompts, contextSize, flashAttention);
+  for (const s of samples) {
+    console.log(
+      `  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s, one sequence ${fmt(s.singleDecodeTokensPerSecond, 0)} tok/s`,
+    );
+  }
   const bestPp = Math.max(...samples.map((s) => s.promptTokensPerSecond));
-  // Decoding dominates rollouts, so it gets the thread count with the best batched decode. When that leaves cores idle
-  // and prompts are a real share of the work, the optimized path overlaps them on the idle cores. Overlapped decodes
-  // start group by group and node-llama-cpp then batches fewer sequences per step, which costs more than it hides when
-  // prompts are cheap (the tiny model), hence the share threshold. The share is estimated from this run's rates, the
-  // workload's unique prompt tokens and half of max_new_tokens per candidate.
+  // Decoding dominates rollouts, so it gets the thread count with the best batched decode. When that leaves cores idle,
+  // the optimized path may overlap prompts on them. Overlapped decodes start group by group and node-llama-cpp then
+  // batches only 1-2 sequences per step, so the estimate charges overlapped decoding the single-sequence rate: overlap
+  // when max(prompts on the idle cores, decoding at that rate) beats prompts then batched decoding in one context.
+  // Generated tokens are estimated as half of max_new_tokens per candidate.
   const cores = physicalCoreCount();
   const best = samples.reduce((a, b) => (b.batchedDecodeTokensPerSecond > a.batchedDecodeTokensPerSecond ? b : a));
   const bestDecode = best.batchedDecodeTokensPerSecond;
   const bestDecodeThreads = best.threads;
   const uniqueMeter = new PromptPrefixMeter();
   for (const tokens of promptTokens) uniqueMeter.add(tokens);
-  const promptSeconds = uniqueMeter.unique / best.promptTokensPerSecond;
-  const promptShare = promptSeconds / (promptSeconds + (tickets.length * K * SAMPLER.max_new_tokens) / 2 / best.batchedDecodeTokensPerSecond);
-  const overlap = overlapSetting === 'auto' ? threadsSetting === 0 && bestDecodeThreads < cores && promptShare >= 0.1 : overlapSetting === 'on';
-  console.log(`estimated prompt share of the work at ${bestDecodeThreads} thread(s): ${fmt(100 * promptShare, 0)}%`);
+  const generatedEstimate = (tickets.length * K * SAMPLER.max_new_tokens) / 2;
+  const oneContextSeconds = uniqueMeter.unique / best.promptTokensPerSecond + generatedEstimate / best.batchedDecodeTokensPerSecond;
+  const idle = samples.find((s) => s.threads === cores - bestDecodeThreads);
+  const overlapSeconds = idle ? Math.max(uniqueMeter.unique / idle.promptTokensPerSecond, generatedEstimate / best.singleDecodeTokensPerSecond) : Infinity;
+  const overlap = overlapSetting === 'auto' ? threadsSetting === 0 && overlapSeconds < oneContextSeconds : overlapSetting === 'on';
+  console.log(
+    `estimated rollout at ${bestDecodeThreads} decode thread(s): one context ${fmt(oneContextSeconds, 1)} s` +
+      (idle ? `, overlapped (prompts on ${idle.threads} idle thread(s), one-sequence decode rate) ${fmt(overlapSeconds, 1)} s` : ' (no idle cores to overlap prompts on)'),
+  );
   const count = threadsSetting > 0 ? resolveThreadCount(threadsSetting) : bestDecodeThreads;
   // Overlapped, decoding keeps its best count and prompts take the cores it leaves (at least one).
   const threads = overlap
@@ -206,7 +224,9 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   console.log(`floor: ${fmt(meter.promptUnique)} unique / ${fmt(bestPp, 0)} tok/s + ${optimized.generatedTokens} generated / ${fmt(bestDecode, 0)} tok/s = ${fmt(floorSeconds, 1)} s; optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor${overlap ? ' (the floor adds the two phases; overlapped, they run at once, so it can be passed)' : ''}`);
   console.log(
     `identical candidate texts, optimized (batched decode) vs naive: ${identical}/${optimized.texts.length}${optimized.dropped + naive.dropped > 0 ? ` (dropped: ${optimized.dropped} / ${naive.dropped})` : ''}` +
-      ' — prompt sharing is exact; batched decode can flip a token where llama.cpp\'s many-row matmul differs in the last bits from the one-row kernel (model.batch_decode: false gives identical text)',
+      (flashAttention === false
+        ? ' — without flash attention, prompt sharing and batched decode are both exact, so anything short of all means a bug'
+        : ' — prompt sharing is exact; with flash attention llama.cpp sums a one-sequence decode step in per-thread KV chunks and a batched one in one pass, so batched decode can flip tokens (model.flash_attention: auto keeps it off on the CPU)'),
   );
   return { shape, evaluatedVsUnique, speedup, floorFraction };
 }
@@ -222,7 +242,7 @@ async function main(): Promise<void> {
   const { tickets } = await ingestStageA({ paths: [DATASET], mission: BENCH_MISSION, maxTickets: Math.max(...args.models.map((m) => counts[m] ?? args.benchTickets)) });
   console.log(`bench:rollout on ${physicalCoreCount()} physical cores; ${tickets.length} bbu_line tickets loaded`);
   const reports: ModelReport[] = [];
-  for (const shape of args.models) reports.push(await benchModel(shape, tickets.slice(0, counts[shape] ?? args.benchTickets), args.threads, args.overlap));
+  for (const shape of args.models) reports.push(await benchModel(shape, tickets.slice(0, counts[shape] ?? args.benchTickets), args.threads, args.overlap, args.flashAttention));
   const main = reports.find((r) => r.shape === 'bench-27m') ?? reports[reports.length - 1];
   console.log(`\nmachine-readable (${main.shape}):`);
   console.log(`evaluated_vs_unique: ${fmt(main.evaluatedVsUnique, 4)}`);

@@ -2,8 +2,9 @@ import type { LlamaModel, Token } from 'node-llama-cpp';
 import { commonPrefixLength } from '../../src/main/llm/llama/SharedPrefixScheduler';
 import { setContextThreads } from '../../src/main/llm/llama/contextThreads';
 import { copySequencePrefix } from '../../src/main/llm/llama/sequenceStateCopy';
+import type { FlashAttentionChoice } from '../../src/main/llm/resolveFlashAttention';
 
-export type ThroughputSample = { threads: number; promptTokensPerSecond: number; batchedDecodeTokensPerSecond: number };
+export type ThroughputSample = { threads: number; promptTokensPerSecond: number; batchedDecodeTokensPerSecond: number; singleDecodeTokensPerSecond: number };
 
 /**
  * The two rates the floor is built from, on the model being benched, for each
@@ -15,13 +16,15 @@ export type ThroughputSample = { threads: number; promptTokensPerSecond: number;
  *   completion bookkeeping). The real prompts matter: llama.cpp's batched attention runs
  *   every sequence over the longest one's cache, so a batch of equal prompts
  *   decodes about 18% faster than the workload's mix of lengths (measured on
- *   bench-27m, 1 thread).
+ *   bench-27m, 1 thread);
+ * - single-sequence decode: the first of those sequences decoding `decodeTokens`
+ *   tokens alone (what a decode step carrying one sequence achieves).
  * One context serves every thread count (switched between measurements), so
  * the decode prompts are evaluated once.
  */
 export async function measureThroughput(
   model: LlamaModel,
-  options: { prompt: Token[]; decodePrompts: Token[][]; decodeTokens: number; threadCounts: number[]; contextSize: number; batchSize: number; repeats?: number },
+  options: { prompt: Token[]; decodePrompts: Token[][]; decodeTokens: number; threadCounts: number[]; contextSize: number; batchSize: number; flashAttention: FlashAttentionChoice; repeats?: number },
 ): Promise<ThroughputSample[]> {
   const repeats = options.repeats ?? 2;
   const parallel = options.decodePrompts.length;
@@ -30,6 +33,7 @@ export async function measureThroughput(
     sequences: parallel + 1,
     threads: Math.max(...options.threadCounts),
     batchSize: options.batchSize,
+    flashAttention: options.flashAttention,
     failedCreationRemedy: false,
   });
   try {
@@ -81,7 +85,19 @@ export async function measureThroughput(
         decode = Math.max(decode, produced.reduce((a, b) => a + b, 0) / seconds);
         for (let i = 0; i < parallel; i++) await sequences[i].eraseContextTokenRanges([{ start: held[i].length, end: sequences[i].nextTokenIndex }]);
       }
-      samples.push({ threads, promptTokensPerSecond: pp, batchedDecodeTokensPerSecond: decode });
+      let single = 0;
+      for (let r = 0; r < repeats; r++) {
+        const prompt = options.decodePrompts[0];
+        const start = performance.now();
+        let count = 0;
+        for await (const token of sequences[0].evaluate([prompt[prompt.length - 1]], { temperature: 1, seed: 1000, yieldEogToken: true })) {
+          void token;
+          if (++count >= options.decodeTokens) break;
+        }
+        single = Math.max(single, count / ((performance.now() - start) / 1000));
+        await sequences[0].eraseContextTokenRanges([{ start: held[0].length, end: sequences[0].nextTokenIndex }]);
+      }
+      samples.push({ threads, promptTokensPerSecond: pp, batchedDecodeTokensPerSecond: decode, singleDecodeTokensPerSecond: single });
     }
     return samples;
   } finally {

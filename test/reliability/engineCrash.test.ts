@@ -55,7 +55,9 @@ function configText(options: { modelPath: string; real: boolean }): string {
     '  context_size: 4096',
     '  threads: 1',
     `  sequences: ${process.env.ENGINE_CRASH_SEQUENCES ?? 4}`,
-    `  batch_decode: ${process.env.ENGINE_CRASH_BATCH_DECODE ?? 'false'}`,
+    // The defaults (batched decode, flash attention off on the CPU) are exact, so a resumed run must equal an uninterrupted one.
+    ...(process.env.ENGINE_CRASH_BATCH_DECODE ? [`  batch_decode: ${process.env.ENGINE_CRASH_BATCH_DECODE}`] : []),
+    ...(process.env.ENGINE_CRASH_FLASH_ATTENTION ? [`  flash_attention: ${process.env.ENGINE_CRASH_FLASH_ATTENTION}`] : []),
     'sampler:',
     '  candidates: 2',
     `  max_new_tokens: ${options.real ? 48 : 192}`,

@@ -23,6 +23,7 @@ import { checkGgufFile, ggufMetadataValue } from './gguf/ggufHeader';
 import { kvCacheBytesPerToken } from './gguf/kvCacheBytesPerToken';
 import { getLlamaRuntime, physicalCoreCount } from './llamaRuntime';
 import { resolvePhaseThreads } from './resolvePhaseThreads';
+import { resolveFlashAttention, type FlashAttentionChoice } from './resolveFlashAttention';
 import { PromptStager } from './llama/PromptStager';
 import { PromptPrefixMeter } from './promptPrefixMeter';
 import { commonPrefixLength, SharedPrefixScheduler, type PoolSlot, type RolloutMode, type SchedulerOptions } from './llama/SharedPrefixScheduler';
@@ -98,6 +99,11 @@ export class LlamaCppBackend implements LlmBackend {
   /** Where staged prompt states pass through (model.overlap_prompts), or null without staging. */
   get promptStateDirectory(): string | null {
     return this.stager?.stateDirectory ?? null;
+  }
+
+  /** The flash-attention choice the contexts were created with (model.flash_attention resolved for CPU or GPU). */
+  get flashAttention(): FlashAttentionChoice {
+    return this.context.flashAttention;
   }
 
   /** Whether prompts are copied between sequences (node-llama-cpp internals present and enabled). */
@@ -406,6 +412,7 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
     if (options.signal?.aborted) throw new StageBError('CANCELLED', 'model load cancelled', { file: modelPath });
     throw classifyNativeError(error, 'MODEL_LOAD_FAILED', modelPath, 'cannot load model', await nativeLog.since(mark));
   }
+  const flashAttention = resolveFlashAttention(config.flash_attention, { onGpu: llama.gpu !== false && model.gpuLayers > 0 });
   const createContext = async (contextThreads: number, what: string): Promise<LlamaContext> => {
     mark = nativeLog.mark();
     try {
@@ -414,6 +421,7 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
         sequences: config.sequences,
         batchSize: config.batch_size,
         threads: contextThreads,
+        flashAttention,
         failedCreationRemedy: false,
         createSignal: options.signal,
       });

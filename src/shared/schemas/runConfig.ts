@@ -36,13 +36,19 @@ export const LlamaCppModelSchema = z
       .boolean()
       .default(true)
       .describe(
-        'Decode the candidates in flight together in one batch per step (fastest with several threads; the text can then differ run to run, most on more than one CPU thread). false decodes one candidate at a time: on CPU the text is then bit-identical to the sequential path and independent of `sequences`.',
+        'Decode the candidates in flight together in one batch per step (fastest with several threads). false decodes one candidate at a time. On the CPU with `flash_attention` off (the `auto` default there) both give text bit-identical to the sequential path, on any thread count and whatever `sequences`; with flash attention on, batched text differs from the sequential path and from run to run, and only false stays exact.',
+      ),
+    flash_attention: z
+      .enum(['auto', 'on', 'off'])
+      .default('auto')
+      .describe(
+        "llama.cpp flash attention. 'auto' is off on the CPU, where llama.cpp's flash-attention kernel sums a one-sequence decode step in a different order from a batched one, so batched decoding would not be bit-identical to the sequential path; on a GPU 'auto' lets llama.cpp choose. 'on' is faster on the CPU (about 15% on bench-27m) but makes batched text differ from the sequential path and from run to run.",
       ),
     overlap_prompts: z
       .boolean()
       .default(false)
       .describe(
-        'Evaluate prompts in a second context on their own threads while candidates decode (for CPUs, where one decode step cannot use every core). Prompts run on `threads` and decoding on `decode_threads` at the same time; with both 0 the physical cores are split between them. Needs twice the KV-cache memory. Decode batches then depend on timing, so with `batch_decode` a rare token can differ run to run; with `batch_decode: false` the text stays bit-identical to the sequential path.',
+        'Evaluate prompts in a second context on their own threads while candidates decode (for CPUs, where one decode step cannot use every core). Prompts run on `threads` and decoding on `decode_threads` at the same time; with both 0 the physical cores are split between them. Needs twice the KV-cache memory. Decode batches then depend on timing; with flash attention off (the CPU default) the text stays bit-identical to the sequential path anyway.',
       ),
   })
   .strict();

@@ -12,7 +12,9 @@ import { sequenceStateCopySupported } from './sequenceStateCopy';
 let modelPath: string;
 const open: LlamaCppBackend[] = [];
 
-async function backend(sequences: number, options: LlamaCppBackendOptions, batchDecode = true, threads: { threads?: number; decode_threads?: number; overlap_prompts?: boolean } = {}): Promise<LlamaCppBackend> {
+type BackendSettings = { threads?: number; decode_threads?: number; overlap_prompts?: boolean; flash_attention?: 'auto' | 'on' | 'off' };
+
+async function backend(sequences: number, options: LlamaCppBackendOptions, batchDecode = true, threads: BackendSettings = {}): Promise<LlamaCppBackend> {
   // One thread by default: vitest runs two workers on two cores, and ggml threads spin at barriers.
   const config = LlamaCppModelSchema.parse({ backend: 'llama-cpp', path: modelPath, gpu: false, context_size: 1024, sequences, threads: 1, batch_decode: batchDecode, ...threads });
   const created = await createLlamaCppBackend(config, options);
@@ -32,13 +34,19 @@ const decode = (seed: number, overrides: Partial<DecodeParams> = {}): DecodePara
   ...overrides,
 });
 
+/**
+ * Long enough that a sequence's KV view spans 768 cells: llama.cpp's CPU flash attention splits a one-sequence
+ * decode step across threads from 512 cells on, which is what made batched decoding differ from the naive path.
+ */
+const longShared = '任务: BBU接地线检查\n经验:\n' + Array.from({ length: 5 }, (_, i) => `G${i}: BBU 必须有接地线, 标签清晰, 两端螺丝紧固。\n`).join('') + '\n';
+
 /** Two batches of groups as the engine sends them: every group and variant in flight at once, K=2 per variant. */
-async function rollout(target: LlamaCppBackend): Promise<string[]> {
+async function rollout(target: LlamaCppBackend, sharedPart = shared): Promise<string[]> {
   const texts: string[] = [];
   for (const batch of [[0, 1, 2], [3, 4]]) {
     const requests: GenerateRequest[] = batch.flatMap((i) =>
       ['请给出判定。', '请先逐条核对, 再给出判定。'].map((variant, v) => ({
-        prompt: prompt(i, variant),
+        prompt: { ...prompt(i, variant), userParts: [sharedPart, group(i), variant] },
         candidates: [decode(100 * i + 10 * v), decode(100 * i + 10 * v + 1, { temperature: 0.7 })],
         constraint: { kind: 'gbnf' as const, grammar: verdictGrammar('three_line', 24) },
       })),
@@ -81,11 +89,24 @@ describe('shared-prefix rollout on the tiny model', () => {
     expect(await rollout(await backend(4, { rollout: 'shared' }, false, phases))).toEqual(naive);
   });
 
-  it('batched decoding (all candidates in one step) gives the naive path\'s text on the tiny model\'s F32 kernels for these seeds', async () => {
-    // Not a general guarantee: with Q8_0 weights llama.cpp's batched matmul differs in the last bits
-    // from the one-row kernel and a few sampled tokens flip (docs/performance.md); bench:rollout counts them.
+  it('batched decoding (all candidates in one step) gives the naive path\'s text', async () => {
     const naive = await rollout(await backend(1, { rollout: 'naive' }));
-    expect(await rollout(await backend(6, { rollout: 'shared' }))).toEqual(naive);
+    const batched = await backend(6, { rollout: 'shared' });
+    expect(batched.flashAttention).toBe(false);
+    expect(await rollout(batched)).toEqual(naive);
+  });
+
+  it('decoding on 2 threads over 768 KV cells, batched decoding equals the naive path with flash_attention auto (off on the CPU) and differs with it on', async () => {
+    const twoThreadDecode = { threads: 1, decode_threads: 2 };
+    const naive = await rollout(await backend(1, { rollout: 'naive' }, true, twoThreadDecode), longShared);
+    expect(await rollout(await backend(6, { rollout: 'shared' }, true, twoThreadDecode), longShared)).toEqual(naive);
+    // The same comparison with llama.cpp's flash attention: a one-sequence step sums the KV cache in per-thread
+    // chunks, a batched step in one pass, and sampled tokens flip. Shows the prompts above reach that kernel path.
+    const flash = { ...twoThreadDecode, flash_attention: 'on' as const };
+    const naiveFlash = await rollout(await backend(1, { rollout: 'naive' }, true, flash), longShared);
+    const batchedFlash = await backend(6, { rollout: 'shared' }, true, flash);
+    expect(batchedFlash.flashAttention).toBe(true);
+    expect(await rollout(batchedFlash, longShared)).not.toEqual(naiveFlash);
   });
 
   it('overlapped prompt evaluation (a second context, states moved by file) is exact: one-at-a-time decoding gives the naive path\'s text', async () => {

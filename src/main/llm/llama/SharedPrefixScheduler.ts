@@ -24,21 +24,23 @@ export type SchedulerOptions = {
   minCopyTokens?: number;
   /**
    * Keep prompt evaluation and decoding in separate llama_decode calls (default
-   * true). Mixed into one large batch, a decode token is computed by the
-   * batched-matmul kernels and its logits differ in the last bits from the same
-   * token decoded alone, which occasionally flips a sampled token. Separated,
-   * shared decoding gives the naive path's text for the same seed.
+   * true). Mixed into one large batch, a decode token's logits were measured
+   * to differ in the last bits from the same token decoded alone, which
+   * occasionally flips a sampled token. Separated, shared decoding gives the
+   * naive path's text for the same seed.
    */
   separatePhases?: boolean;
   /**
    * Decode all candidates in flight together (default true). false runs one
-   * candidate's decode at a time, in request order: llama.cpp's CPU matmul
-   * takes another kernel for a batch of rows than for one row, and those differ
-   * in the last bits, so only one-at-a-time decoding reproduces the sequential
-   * path's text exactly. Batched decoding is not reproducible run to run in
-   * general: which candidates share a step depends on timing (on 2 threads 0 of
-   * 8 texts were equal between two identical runs of the 27M model; on 1 thread
-   * two demo runs differed in 6 of 818k prompt tokens).
+   * candidate's decode at a time, in request order. With flash attention off
+   * (model.flash_attention auto, on the CPU) both reproduce the sequential
+   * path's text bit for bit on any thread count: attention then sums a
+   * sequence's KV cells in the same order however many sequences share a step.
+   * With flash attention on, llama.cpp splits a lone sequence's step into
+   * per-thread KV chunks and a shared step not, so batched text differs from
+   * the sequential path and, since which candidates share a step depends on
+   * timing, from run to run (0 of 8 equal between two identical 2-thread runs
+   * of the 27M model); only one-at-a-time decoding is exact then.
    */
   batchDecode?: boolean;
   /**
