@@ -1,4 +1,4 @@
-import type { LlamaModel, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { commonPrefixLength } from '../../src/main/llm/llama/SharedPrefixScheduler';
 import { setContextThreads } from '../../src/main/llm/llama/contextThreads';
 import { copySequencePrefix } from '../../src/main/llm/llama/sequenceStateCopy';
@@ -22,6 +22,19 @@ export type ThroughputSample = { threads: number; promptTokensPerSecond: number;
  * One context serves every thread count (switched between measurements), so
  * the decode prompts are evaluated once.
  */
+/**
+ * Feeds `sequence` (holding `prompt` minus its last token) the last token and samples `tokens` tokens, unconstrained;
+ * an end-of-generation token does not stop it. Returns the tokens produced.
+ */
+async function decodeExactly(sequence: LlamaContextSequence, prompt: readonly Token[], seed: number, tokens: number): Promise<number> {
+  let count = 0;
+  for await (const token of sequence.evaluate([prompt[prompt.length - 1]], { temperature: 1, seed, yieldEogToken: true })) {
+    void token;
+    if (++count >= tokens) break;
+  }
+  return count;
+}
+
 export async function measureThroughput(
   model: LlamaModel,
   options: { prompt: Token[]; decodePrompts: Token[][]; decodeTokens: number; threadCounts: number[]; contextSize: number; batchSize: number; flashAttention: FlashAttentionChoice; repeats?: number },
@@ -70,30 +83,15 @@ export async function measureThroughput(
         const start = performance.now();
         // Every sequence decodes exactly decodeTokens tokens (an end-of-generation token does not stop it), so the
         // batch stays full to the end: the best batched rate, with no tail of finished sequences.
-        const produced = await Promise.all(
-          sequences.map(async (sequence, i) => {
-            const prompt = options.decodePrompts[i];
-            let count = 0;
-            for await (const token of sequence.evaluate([prompt[prompt.length - 1]], { temperature: 1, seed: 1000 + i, yieldEogToken: true })) {
-              void token;
-              if (++count >= options.decodeTokens) break;
-            }
-            return count;
-          }),
-        );
+        const produced = await Promise.all(sequences.map((sequence, i) => decodeExactly(sequence, options.decodePrompts[i], 1000 + i, options.decodeTokens)));
         const seconds = (performance.now() - start) / 1000;
         decode = Math.max(decode, produced.reduce((a, b) => a + b, 0) / seconds);
         for (let i = 0; i < parallel; i++) await sequences[i].eraseContextTokenRanges([{ start: held[i].length, end: sequences[i].nextTokenIndex }]);
       }
       let single = 0;
       for (let r = 0; r < repeats; r++) {
-        const prompt = options.decodePrompts[0];
         const start = performance.now();
-        let count = 0;
-        for await (const token of sequences[0].evaluate([prompt[prompt.length - 1]], { temperature: 1, seed: 1000, yieldEogToken: true })) {
-          void token;
-          if (++count >= options.decodeTokens) break;
-        }
+        const count = await decodeExactly(sequences[0], options.decodePrompts[0], 1000, options.decodeTokens);
         single = Math.max(single, count / ((performance.now() - start) / 1000));
         await sequences[0].eraseContextTokenRanges([{ start: held[0].length, end: sequences[0].nextTokenIndex }]);
       }
