@@ -15,7 +15,8 @@
  * the engine's prompt builder and verdict grammar. Prints per model: prompt
  * tokens evaluated / unique, tickets/s optimized vs naive, the floor (unique
  * prompt tokens / best prompt-processing tok/s + generated tokens / best
- * batched-decode tok/s, both measured here), floor fraction, generated tok/s,
+ * batched-decode tok/s, both measured here, before and again right after the
+ * optimized path, each rate the mean of the two), floor fraction, generated tok/s,
  * and how many candidate texts the two paths produced identically. Ends with
  * three machine-readable lines for bench-27m.
  */
@@ -93,6 +94,19 @@ type ModelReport = {
   floorFraction: number;
 };
 
+/** Per thread count, the mean of each rate measured before and after the optimized path. */
+function meanRates(before: readonly ThroughputSample[], after: readonly ThroughputSample[]): ThroughputSample[] {
+  return before.map((b) => {
+    const a = after.find((s) => s.threads === b.threads) ?? b;
+    return {
+      threads: b.threads,
+      promptTokensPerSecond: (b.promptTokensPerSecond + a.promptTokensPerSecond) / 2,
+      batchedDecodeTokensPerSecond: (b.batchedDecodeTokensPerSecond + a.batchedDecodeTokensPerSecond) / 2,
+      singleDecodeTokensPerSecond: (b.singleDecodeTokensPerSecond + a.singleDecodeTokensPerSecond) / 2,
+    };
+  });
+}
+
 /** Floor rates on `path` at each thread count from 1 to the physical cores (see measureThroughput). */
 async function measureFloorRates(path: string, typical: Token[], decodePrompts: Token[][], contextSize: number, flashAttention: FlashAttentionChoice): Promise<ThroughputSample[]> {
   const llama = await getLlamaRuntime(false, physicalCoreCount());
@@ -152,7 +166,6 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
       `  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s, one sequence ${fmt(s.singleDecodeTokensPerSecond, 0)} tok/s`,
     );
   }
-  const bestPp = Math.max(...samples.map((s) => s.promptTokensPerSecond));
   // Decoding dominates rollouts, so it gets the thread count with the best batched decode. When that leaves cores idle,
   // the optimized path may overlap prompts on them. Overlapped decodes start group by group and node-llama-cpp then
   // batches only 1-2 sequences per step, so the estimate charges overlapped decoding the single-sequence rate: overlap
@@ -160,7 +173,6 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   // Generated tokens are estimated as half of max_new_tokens per candidate.
   const cores = physicalCoreCount();
   const best = samples.reduce((a, b) => (b.batchedDecodeTokensPerSecond > a.batchedDecodeTokensPerSecond ? b : a));
-  const bestDecode = best.batchedDecodeTokensPerSecond;
   const bestDecodeThreads = best.threads;
   const uniqueMeter = new PromptPrefixMeter();
   for (const tokens of promptTokens) uniqueMeter.add(tokens);
@@ -204,13 +216,27 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   const optimized = await run(optimizedBackend, 'optimized');
   const meter = optimizedBackend.tokenMeter();
   await optimizedBackend.close();
+  // The host's speed drifts by up to ±20% over tens of seconds (docs/performance.md, bench:host-drift), and the
+  // rates above were measured before the run: measured again right after it, each rate is the mean of the two,
+  // which brackets the run in time. The floor takes the best thread count on those means.
+  const after = await measureFloorRates(path, typical, firstBatchPrompts, contextSize, flashAttention);
 
   const naiveBackend = await createLlamaCppBackend(modelConfig(1, contextSize, threads), { rollout: 'naive' });
   const naive = await run(naiveBackend, 'naive');
   const naiveMeter = naiveBackend.tokenMeter();
   await naiveBackend.close();
 
-  const floorSeconds = meter.promptUnique / bestPp + optimized.generatedTokens / bestDecode;
+  for (const s of after) {
+    console.log(`  after the optimized path, threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s`);
+  }
+  const bestRates = (rates: readonly ThroughputSample[]) => ({
+    prompt: Math.max(...rates.map((s) => s.promptTokensPerSecond)),
+    decode: Math.max(...rates.map((s) => s.batchedDecodeTokensPerSecond)),
+  });
+  const floorOf = (rates: readonly ThroughputSample[]) => meter.promptUnique / bestRates(rates).prompt + optimized.generatedTokens / bestRates(rates).decode;
+  const bracketing = meanRates(samples, after);
+  const { prompt: floorPp, decode: floorDecode } = bestRates(bracketing);
+  const floorSeconds = floorOf(bracketing);
   const evaluatedVsUnique = meter.promptEvaluated / meter.promptUnique;
   const speedup = naive.seconds / optimized.seconds;
   const floorFraction = floorSeconds / optimized.seconds;
@@ -221,7 +247,12 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   console.log(`optimized: ${fmt(optimized.seconds, 1)} s, ${fmt(tickets.length / optimized.seconds, 3)} tickets/s, generated ${optimized.generatedTokens} tokens = ${fmt(optimized.generatedTokens / optimized.seconds, 1)} tok/s`);
   console.log(`naive:     ${fmt(naive.seconds, 1)} s, ${fmt(tickets.length / naive.seconds, 3)} tickets/s, generated ${naive.generatedTokens} tokens = ${fmt(naive.generatedTokens / naive.seconds, 1)} tok/s`);
   console.log(`speedup vs naive: ${fmt(speedup)}x`);
-  console.log(`floor: ${fmt(meter.promptUnique)} unique / ${fmt(bestPp, 0)} tok/s + ${optimized.generatedTokens} generated / ${fmt(bestDecode, 0)} tok/s = ${fmt(floorSeconds, 1)} s; optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor${overlap ? ' (the floor adds the two phases; overlapped, they run at once, so it can be passed)' : ''}`);
+  console.log(
+    `floor: ${fmt(meter.promptUnique)} unique / ${fmt(floorPp, 0)} tok/s + ${optimized.generatedTokens} generated / ${fmt(floorDecode, 0)} tok/s = ${fmt(floorSeconds, 1)} s (mean rates of before and after; ` +
+      `${fmt(floorOf(samples), 1)} s on the rates before alone, ${fmt(floorOf(after), 1)} s after alone); optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor` +
+      `${overlap ? ' (the floor adds the two phases; overlapped, they run at once, so it can be passed)' : ''}`,
+  );
+  console.log(`floor fraction on the rates before alone: ${fmt(floorOf(samples) / optimized.seconds, 3)}; after alone: ${fmt(floorOf(after) / optimized.seconds, 3)}`);
   console.log(
     `identical candidate texts, optimized (batched decode) vs naive: ${identical}/${optimized.texts.length}${optimized.dropped + naive.dropped > 0 ? ` (dropped: ${optimized.dropped} / ${naive.dropped})` : ''}` +
       (flashAttention === false
