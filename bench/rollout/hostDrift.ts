@@ -9,21 +9,16 @@
  * their ratio. bench:rollout's floor rates are a few seconds each; this is the
  * evidence for measuring them before and after the optimized path.
  */
-import { access } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Token } from 'node-llama-cpp';
 import { getLlamaRuntime, physicalCoreCount } from '../../src/main/llm/llamaRuntime';
-import { createRandomModel } from '../../src/main/llm/tinyModel';
+import { ensureBenchModel } from './ensureBenchModel';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PROMPT_TOKENS = 1800;
 
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 150);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`bench:host-drift: seconds must be a positive number, got ${process.argv[2]}`);
-  const path = join(ROOT, 'resources', 'models', 'bench-27m.gguf');
-  if (!(await access(path).then(() => true, () => false))) await createRandomModel({ out: path, shape: 'bench-27m' });
+  const path = await ensureBenchModel('bench-27m');
   const threads = physicalCoreCount();
   const llama = await getLlamaRuntime(false, threads);
   const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });

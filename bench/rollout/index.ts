@@ -22,7 +22,7 @@
  */
 import { access } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Token } from 'node-llama-cpp';
 import { ingestStageA } from '../../src/main/io/ingestStageA';
@@ -31,11 +31,11 @@ import { getLlamaRuntime, physicalCoreCount, resolveThreadCount } from '../../sr
 import { resolvePhaseThreads } from '../../src/main/llm/resolvePhaseThreads';
 import { resolveFlashAttention, type FlashAttentionChoice } from '../../src/main/llm/resolveFlashAttention';
 import { PromptPrefixMeter } from '../../src/main/llm/promptPrefixMeter';
-import { createRandomModel, ensureTinyModel } from '../../src/main/llm/tinyModel';
 import { buildRolloutPrompt } from '../../src/main/engine/promptBuilder';
 import { LlamaCppModelSchema, type RunConfig } from '../../src/shared/schemas/runConfig';
 import type { Ticket } from '../../src/shared/schemas/stageARecord';
 import { BENCH_EXPERIENCES, BENCH_MISSION } from './benchGuidance';
+import { ensureBenchModel } from './ensureBenchModel';
 import { measureThroughput, type ThroughputSample } from './measureThroughput';
 import { runRolloutWorkload, type WorkloadResult } from './runRolloutWorkload';
 
@@ -77,14 +77,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-async function ensureModel(shape: string): Promise<string> {
-  const path = join(ROOT, 'resources', 'models', `${shape}.gguf`);
-  if (shape === 'tiny') return ensureTinyModel(path);
-  const present = await access(path).then(() => true, () => false);
-  if (!present) await createRandomModel({ out: path, shape });
-  return path;
-}
-
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 
 type ModelReport = {
@@ -121,7 +113,7 @@ async function measureFloorRates(path: string, typical: Token[], decodePrompts: 
 }
 
 async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number, overlapSetting: Switch, flashAttentionSetting: Switch): Promise<ModelReport> {
-  const path = await ensureModel(shape);
+  const path = await ensureBenchModel(shape);
   console.log(`\n== ${shape}: ${tickets.length} tickets, K=${K}, batches of ${BATCH_GROUPS} groups (load average ${loadavg().map((l) => fmt(l, 1)).join(' ')})`);
 
   const modelConfig = (sequences: number, contextSize: number, threads: { prompt: number; decode: number }, overlapPrompts = false) =>
@@ -233,7 +225,10 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
     prompt: Math.max(...rates.map((s) => s.promptTokensPerSecond)),
     decode: Math.max(...rates.map((s) => s.batchedDecodeTokensPerSecond)),
   });
-  const floorOf = (rates: readonly ThroughputSample[]) => meter.promptUnique / bestRates(rates).prompt + optimized.generatedTokens / bestRates(rates).decode;
+  const floorOf = (rates: readonly ThroughputSample[]) => {
+    const { prompt, decode } = bestRates(rates);
+    return meter.promptUnique / prompt + optimized.generatedTokens / decode;
+  };
   const bracketing = meanRates(samples, after);
   const { prompt: floorPp, decode: floorDecode } = bestRates(bracketing);
   const floorSeconds = floorOf(bracketing);

@@ -7,8 +7,21 @@ import type { FlashAttentionChoice } from '../../src/main/llm/resolveFlashAttent
 export type ThroughputSample = { threads: number; promptTokensPerSecond: number; batchedDecodeTokensPerSecond: number; singleDecodeTokensPerSecond: number };
 
 /**
- * The two rates the floor is built from, on the model being benched, for each
- * thread count (best of `repeats` runs each):
+ * Feeds `sequence` (holding `prompt` minus its last token) the last token and samples `tokens` tokens, unconstrained;
+ * an end-of-generation token does not stop it. Returns the tokens produced.
+ */
+async function decodeExactly(sequence: LlamaContextSequence, prompt: readonly Token[], seed: number, tokens: number): Promise<number> {
+  let count = 0;
+  for await (const token of sequence.evaluate([prompt[prompt.length - 1]], { temperature: 1, seed, yieldEogToken: true })) {
+    void token;
+    if (++count >= tokens) break;
+  }
+  return count;
+}
+
+/**
+ * The rates the floor and the bench's settings are built from, on the model
+ * being benched, for each thread count (best of `repeats` runs each):
  * - prompt processing: one sequence evaluating `prompt` (a typical full prompt) from scratch;
  * - batched decode: one sequence per entry of `decodePrompts` (the workload's
  *   own prompts for one batch), all generating exactly `decodeTokens` tokens at
@@ -22,19 +35,6 @@ export type ThroughputSample = { threads: number; promptTokensPerSecond: number;
  * One context serves every thread count (switched between measurements), so
  * the decode prompts are evaluated once.
  */
-/**
- * Feeds `sequence` (holding `prompt` minus its last token) the last token and samples `tokens` tokens, unconstrained;
- * an end-of-generation token does not stop it. Returns the tokens produced.
- */
-async function decodeExactly(sequence: LlamaContextSequence, prompt: readonly Token[], seed: number, tokens: number): Promise<number> {
-  let count = 0;
-  for await (const token of sequence.evaluate([prompt[prompt.length - 1]], { temperature: 1, seed, yieldEogToken: true })) {
-    void token;
-    if (++count >= tokens) break;
-  }
-  return count;
-}
-
 export async function measureThroughput(
   model: LlamaModel,
   options: { prompt: Token[]; decodePrompts: Token[][]; decodeTokens: number; threadCounts: number[]; contextSize: number; batchSize: number; flashAttention: FlashAttentionChoice; repeats?: number },
