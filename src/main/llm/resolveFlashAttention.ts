@@ -11,8 +11,9 @@ export type FlashAttentionChoice = boolean | 'auto';
  * same candidate's logits differed in the last bits between the sequential path
  * and a batched step, and between runs whose steps grouped candidates
  * differently. Without flash attention every step sums in the same order, and
- * batched decoding is bit-identical to the sequential path on any thread count
- * (SharedPrefixScheduler.test.ts). On a GPU llama.cpp chooses: its kernels differ
+ * batched decoding was bit-identical to the sequential path on any thread count
+ * in every test and bench run (SharedPrefixScheduler.test.ts); the demo showed
+ * one rare exception whose cause is open (docs/performance.md, Determinism). On a GPU llama.cpp chooses: its kernels differ
  * by batch size either way, and flash attention saves GPU memory and time there.
  */
 export function resolveFlashAttention(setting: LlamaCppModelConfig['flash_attention'], where: { onGpu: boolean }): FlashAttentionChoice {

@@ -36,7 +36,7 @@ export const LlamaCppModelSchema = z
       .boolean()
       .default(true)
       .describe(
-        'Decode the candidates in flight together in one batch per step (fastest with several threads). false decodes one candidate at a time. On the CPU with `flash_attention` off (the `auto` default there) both give text bit-identical to the sequential path, on any thread count and whatever `sequences`; with flash attention on, batched text differs from the sequential path and from run to run, and only false stays exact.',
+        'Decode the candidates in flight together in one batch per step (fastest with several threads). false decodes one candidate at a time. On the CPU with `flash_attention` off (the `auto` default there) both gave text bit-identical to the sequential path in every test and bench run, on any thread count and whatever `sequences` (the demo is an open exception: 2 of 7 runs differed in one candidate of 416, see docs/performance.md); with flash attention on, batched text differs from the sequential path and from run to run, and only false stays exact.',
       ),
     flash_attention: z
       .enum(['auto', 'on', 'off'])

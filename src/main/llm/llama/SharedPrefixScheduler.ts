@@ -33,9 +33,10 @@ export type SchedulerOptions = {
   /**
    * Decode all candidates in flight together (default true). false runs one
    * candidate's decode at a time, in request order. With flash attention off
-   * (model.flash_attention auto, on the CPU) both reproduce the sequential
-   * path's text bit for bit on any thread count: attention then sums a
-   * sequence's KV cells in the same order however many sequences share a step.
+   * (model.flash_attention auto, on the CPU) both reproduced the sequential
+   * path's text bit for bit on any thread count in every test and bench run:
+   * attention then sums a sequence's KV cells in the same order however many
+   * sequences share a step (one rare demo exception is open, docs/performance.md).
    * With flash attention on, llama.cpp splits a lone sequence's step into
    * per-thread KV chunks and a shared step not, so batched text differs from
    * the sequential path and, since which candidates share a step depends on
