@@ -1,10 +1,11 @@
 /**
  * bench:rollout — prefix sharing and batched decode against the naive path.
  *
- *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0 --overlap auto --flash-attention auto]
+ *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0 --overlap auto --flash-attention auto --batch-decode auto]
  *
  * The floor measurement comes first and picks the thread settings, per model (--overlap auto, the default): decoding
- * gets the thread count with the best batched decode; when that leaves cores idle and the measured rates predict that
+ * gets the thread count with the best decode rate, batched or (--batch-decode auto, the default) one candidate at a
+ * time when that measured faster; when that leaves cores idle and the measured rates predict that
  * overlapping wins, the optimized path runs with model.overlap_prompts, evaluating prompts on the idle cores in a
  * second context while candidates decode; otherwise both phases use that count in one context. The naive path runs on the same prompt and decode thread counts.
  * --overlap on|off forces the mode; --threads N forces the one-context thread count. --flash-attention sets
@@ -58,10 +59,10 @@ const SAMPLER: RunConfig['sampler'] = {
 };
 
 type Switch = 'auto' | 'on' | 'off';
-type Args = { models: string[]; tinyTickets: number; benchTickets: number; threads: number; overlap: Switch; flashAttention: Switch };
+type Args = { models: string[]; tinyTickets: number; benchTickets: number; threads: number; overlap: Switch; flashAttention: Switch; batchDecode: Switch };
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { models: ['tiny', 'bench-27m'], tinyTickets: 100, benchTickets: 24, threads: 0, overlap: 'auto', flashAttention: 'auto' };
+  const args: Args = { models: ['tiny', 'bench-27m'], tinyTickets: 100, benchTickets: 24, threads: 0, overlap: 'auto', flashAttention: 'auto', batchDecode: 'auto' };
   const toSwitch = (value: string): Switch => (value === 'on' || value === 'off' ? value : 'auto');
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
@@ -71,6 +72,7 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--threads') args.threads = Number(value);
     else if (argv[i] === '--overlap') args.overlap = toSwitch(value);
     else if (argv[i] === '--flash-attention') args.flashAttention = toSwitch(value);
+    else if (argv[i] === '--batch-decode') args.batchDecode = toSwitch(value);
     else continue;
     i++;
   }
@@ -112,11 +114,11 @@ async function measureFloorRates(path: string, typical: Token[], decodePrompts: 
   }
 }
 
-async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number, overlapSetting: Switch, flashAttentionSetting: Switch): Promise<ModelReport> {
+async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number, overlapSetting: Switch, flashAttentionSetting: Switch, batchDecodeSetting: Switch): Promise<ModelReport> {
   const path = await ensureBenchModel(shape);
   console.log(`\n== ${shape}: ${tickets.length} tickets, K=${K}, batches of ${BATCH_GROUPS} groups (load average ${loadavg().map((l) => fmt(l, 1)).join(' ')})`);
 
-  const modelConfig = (sequences: number, contextSize: number, threads: { prompt: number; decode: number }, overlapPrompts = false) =>
+  const modelConfig = (sequences: number, contextSize: number, threads: { prompt: number; decode: number }, overlapPrompts = false, batchDecode: boolean | 'auto' = 'auto') =>
     LlamaCppModelSchema.parse({
       backend: 'llama-cpp',
       path,
@@ -128,6 +130,7 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
       batch_size: 512,
       overlap_prompts: overlapPrompts,
       flash_attention: flashAttentionSetting,
+      batch_decode: batchDecode,
     });
 
   // Size the per-sequence context to the workload: longest prompt + generation cap.
@@ -158,26 +161,33 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
       `  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s, one sequence ${fmt(s.singleDecodeTokensPerSecond, 0)} tok/s`,
     );
   }
-  // Decoding dominates rollouts, so it gets the thread count with the best batched decode. When that leaves cores idle,
-  // the optimized path may overlap prompts on them. Overlapped decodes start group by group and node-llama-cpp then
-  // batches only 1-2 sequences per step, so the estimate charges overlapped decoding the single-sequence rate: overlap
-  // when max(prompts on the idle cores, decoding at that rate) beats prompts then batched decoding in one context.
-  // Generated tokens are estimated as half of max_new_tokens per candidate.
+  // Decoding dominates rollouts, so it gets the thread count and mode with the best decode rate: all candidates of a
+  // batch in one step (batched), or one candidate at a time (model.batch_decode: false), which can be faster where
+  // decoding is bound by each sequence's own attention (a batched step runs every sequence over the longest cache).
+  // When the best count leaves cores idle, the optimized path may overlap prompts on them. Overlapped decodes start
+  // group by group and node-llama-cpp then batches only 1-2 sequences per step, so the estimate charges overlapped
+  // decoding the single-sequence rate: overlap when max(prompts on the idle cores, decoding at that rate) beats
+  // prompts then decoding in one context. Generated tokens are estimated as half of max_new_tokens per candidate.
   const cores = physicalCoreCount();
-  const best = samples.reduce((a, b) => (b.batchedDecodeTokensPerSecond > a.batchedDecodeTokensPerSecond ? b : a));
+  const batchedAt = (s: ThroughputSample) =>
+    batchDecodeSetting === 'on' ? true : batchDecodeSetting === 'off' ? false : s.batchedDecodeTokensPerSecond >= s.singleDecodeTokensPerSecond;
+  const decodeRateAt = (s: ThroughputSample) => (batchedAt(s) ? s.batchedDecodeTokensPerSecond : s.singleDecodeTokensPerSecond);
+  const forced = threadsSetting > 0 ? samples.find((s) => s.threads === resolveThreadCount(threadsSetting)) : undefined;
+  const best = forced ?? samples.reduce((a, b) => (decodeRateAt(b) > decodeRateAt(a) ? b : a));
   const bestDecodeThreads = best.threads;
+  const batchDecode = batchedAt(best);
   const uniqueMeter = new PromptPrefixMeter();
   for (const tokens of promptTokens) uniqueMeter.add(tokens);
   const generatedEstimate = (tickets.length * K * SAMPLER.max_new_tokens) / 2;
-  const oneContextSeconds = uniqueMeter.unique / best.promptTokensPerSecond + generatedEstimate / best.batchedDecodeTokensPerSecond;
+  const oneContextSeconds = uniqueMeter.unique / best.promptTokensPerSecond + generatedEstimate / decodeRateAt(best);
   const idle = samples.find((s) => s.threads === cores - bestDecodeThreads);
   const overlapSeconds = idle ? Math.max(uniqueMeter.unique / idle.promptTokensPerSecond, generatedEstimate / best.singleDecodeTokensPerSecond) : Infinity;
   const overlap = overlapSetting === 'auto' ? threadsSetting === 0 && overlapSeconds < oneContextSeconds : overlapSetting === 'on';
   console.log(
-    `estimated rollout at ${bestDecodeThreads} decode thread(s): one context ${fmt(oneContextSeconds, 1)} s` +
+    `estimated rollout at ${bestDecodeThreads} decode thread(s), ${batchDecode ? 'batched decode' : 'one candidate at a time'}: one context ${fmt(oneContextSeconds, 1)} s` +
       (idle ? `, overlapped (prompts on ${idle.threads} idle thread(s), one-sequence decode rate) ${fmt(overlapSeconds, 1)} s` : ' (no idle cores to overlap prompts on)'),
   );
-  const count = threadsSetting > 0 ? resolveThreadCount(threadsSetting) : bestDecodeThreads;
+  const count = bestDecodeThreads;
   // Overlapped, decoding keeps its best count and prompts take the cores it leaves (at least one).
   const threads = overlap
     ? resolvePhaseThreads({ threads: 0, decode_threads: Math.min(bestDecodeThreads, Math.max(1, cores - 1)), overlap_prompts: true }, cores)
@@ -185,7 +195,11 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   console.log(
     overlap
       ? `optimized path: model.overlap_prompts, prompts on ${threads.prompt} thread(s) while decoding on ${threads.decode}; naive path: prompts on ${threads.prompt}, decoding on ${threads.decode}`
-      : `threads for both paths: ${count}${threadsSetting > 0 ? ' (forced)' : ' (best batched decode above)'}`,
+      : `threads for both paths: ${count}${threadsSetting > 0 ? ' (forced)' : ' (best decode rate above)'}`,
+  );
+  console.log(
+    `optimized path decodes ${batchDecode ? 'all candidates of a batch together (model.batch_decode: true)' : 'one candidate at a time (model.batch_decode: false)'}` +
+      (batchDecodeSetting === 'auto' ? ` — ${fmt(best.batchedDecodeTokensPerSecond, 0)} tok/s batched against ${fmt(best.singleDecodeTokensPerSecond, 0)} one at a time on ${best.threads} thread(s)` : ' (forced)'),
   );
 
   const run = async (backend: LlamaCppBackend, label: string): Promise<WorkloadResult> => {
@@ -204,7 +218,9 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
     return result;
   };
 
-  const optimizedBackend = await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap), { rollout: 'shared' });
+  const optimizedBackend = await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap, batchDecode), { rollout: 'shared' });
+  const batching = optimizedBackend.decodeBatching;
+  console.log(`load-time decode check: ${batching.exact === null ? 'not run' : batching.exact ? 'exact' : 'not exact'} — ${batching.reason}`);
   const optimized = await run(optimizedBackend, 'optimized');
   const meter = optimizedBackend.tokenMeter();
   await optimizedBackend.close();
@@ -249,10 +265,10 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   );
   console.log(`floor fraction on the rates before alone: ${fmt(floorOf(samples) / optimized.seconds, 3)}; after alone: ${fmt(floorOf(after) / optimized.seconds, 3)}`);
   console.log(
-    `identical candidate texts, optimized (batched decode) vs naive: ${identical}/${optimized.texts.length}${optimized.dropped + naive.dropped > 0 ? ` (dropped: ${optimized.dropped} / ${naive.dropped})` : ''}` +
-      (flashAttention === false
-        ? ' — without flash attention, prompt sharing and batched decode are both exact, so anything short of all means a bug'
-        : ' — prompt sharing is exact; with flash attention llama.cpp sums a one-sequence decode step in per-thread KV chunks and a batched one in one pass, so batched decode can flip tokens (model.flash_attention: auto keeps it off on the CPU)'),
+    `identical candidate texts, optimized vs naive: ${identical}/${optimized.texts.length}${optimized.dropped + naive.dropped > 0 ? ` (dropped: ${optimized.dropped} / ${naive.dropped})` : ''}` +
+      (batching.exact === true
+        ? ' — prompt sharing is exact and so is this decode mode (load-time check), so anything short of all means a bug'
+        : ' — prompt sharing is exact; batched decode on this model changes logits in the last bits (load-time check), so sampled tokens can flip'),
   );
   return { shape, evaluatedVsUnique, speedup, floorFraction };
 }
@@ -268,7 +284,7 @@ async function main(): Promise<void> {
   const { tickets } = await ingestStageA({ paths: [DATASET], mission: BENCH_MISSION, maxTickets: Math.max(...args.models.map((m) => counts[m] ?? args.benchTickets)) });
   console.log(`bench:rollout on ${physicalCoreCount()} physical cores; ${tickets.length} bbu_line tickets loaded`);
   const reports: ModelReport[] = [];
-  for (const shape of args.models) reports.push(await benchModel(shape, tickets.slice(0, counts[shape] ?? args.benchTickets), args.threads, args.overlap, args.flashAttention));
+  for (const shape of args.models) reports.push(await benchModel(shape, tickets.slice(0, counts[shape] ?? args.benchTickets), args.threads, args.overlap, args.flashAttention, args.batchDecode));
   const main = reports.find((r) => r.shape === 'bench-27m') ?? reports[reports.length - 1];
   console.log(`\nmachine-readable (${main.shape}):`);
   console.log(`evaluated_vs_unique: ${fmt(main.evaluatedVsUnique, 4)}`);

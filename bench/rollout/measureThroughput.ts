@@ -30,8 +30,9 @@ async function decodeExactly(sequence: LlamaContextSequence, prompt: readonly To
  *   every sequence over the longest one's cache, so a batch of equal prompts
  *   decodes about 18% faster than the workload's mix of lengths (measured on
  *   bench-27m, 1 thread);
- * - single-sequence decode: the first of those sequences decoding `decodeTokens`
- *   tokens alone (what a decode step carrying one sequence achieves).
+ * - single-sequence decode: four of those sequences, spread over the batch, each
+ *   decoding `decodeTokens` tokens alone in turn (what decoding one candidate at
+ *   a time achieves).
  * One context serves every thread count (switched between measurements), so
  * the decode prompts are evaluated once.
  */
@@ -66,6 +67,9 @@ export async function measureThroughput(
       if (source.index >= 0 && (await copySequencePrefix(sequences[i], sequences[source.index], source.length))) start = source.length;
       await sequences[i].evaluateWithoutGeneratingNewTokens(held[i].slice(start));
     }
+    // Four of the batch's prompts spread over it, one after another: a lone sequence's step runs over its own
+    // cache only, so its rate depends on the prompt's length as much as a batched step's depends on the longest.
+    const soloIndices = [...new Set([0, 1, 2, 3].map((k) => Math.floor((k * parallel) / 4)))];
     const samples: ThroughputSample[] = [];
     for (const threads of options.threadCounts) {
       setContextThreads(context, threads);
@@ -91,9 +95,12 @@ export async function measureThroughput(
       let single = 0;
       for (let r = 0; r < repeats; r++) {
         const start = performance.now();
-        const count = await decodeExactly(sequences[0], options.decodePrompts[0], 1000, options.decodeTokens);
+        let count = 0;
+        for (const i of soloIndices) {
+          count += await decodeExactly(sequences[i], options.decodePrompts[i], 1000 + i, options.decodeTokens);
+          await sequences[i].eraseContextTokenRanges([{ start: held[i].length, end: sequences[i].nextTokenIndex }]);
+        }
         single = Math.max(single, count / ((performance.now() - start) / 1000));
-        await sequences[0].eraseContextTokenRanges([{ start: held[0].length, end: sequences[0].nextTokenIndex }]);
       }
       samples.push({ threads, promptTokensPerSecond: pp, batchedDecodeTokensPerSecond: decode, singleDecodeTokensPerSecond: single });
     }

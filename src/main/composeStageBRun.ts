@@ -147,6 +147,12 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
   const loadStarted = Date.now();
   const backend = await options.model.open(config, options.signal);
   const modelLoadMs = Date.now() - loadStarted;
+  const batching = backend.info.decodeBatching;
+  if (batching) {
+    const mode = batching.batched ? 'candidates decode together' : 'candidates decode one at a time';
+    const exact = batching.exact === null ? 'exactness not checked' : batching.exact ? 'bit-identical to the sequential path' : 'not bit-identical to the sequential path';
+    onEvent({ type: 'phase', ts: now(), phase: 'model_load', message: `${mode}, ${exact}: ${batching.reason}` });
+  }
   try {
     checkExperiencesBudget(config, await backend.countTextTokens(renderExperiences(validated.initialGuidance.experiences)));
     const promptBudget = config.sampler.max_prompt_tokens ?? backend.info.contextSize - config.sampler.max_new_tokens;

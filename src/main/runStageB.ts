@@ -75,6 +75,7 @@ async function describeModel(config: RunConfig, backend: LlmBackend): Promise<Pi
       path: local ? local.path : null,
       fingerprint: local ? await modelFingerprint(local.path) : null,
       name: backend.info.modelName,
+      decode_batching: backend.info.decodeBatching ?? null,
     },
     versions: versions(),
   };

@@ -51,9 +51,9 @@ async function writeConfig(name: string, overrides: string[] = []): Promise<stri
       `  path: ${modelPath}`,
       '  context_size: 8192',
       '  threads: 1',
-      // One sequence: bit-exact resume needs every candidate decoded in the same batch
-      // composition as before the interruption (docs/performance.md, RELIABILITY.md).
-      '  sequences: 1',
+      // Four sequences, as the demo: the resumed run's decode steps group candidates differently from the
+      // uninterrupted run's, and batch_decode auto batches only where that leaves every logit unchanged.
+      '  sequences: 4',
       'sampler:',
       `  candidates: ${K}`,
       '  grid:',
@@ -132,6 +132,9 @@ describe('full Stage-B run on the tiny model', () => {
 
     const manifest = RunManifestSchema.parse(JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')));
     expect(manifest.model.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    // The Q8_0 fixture passes the load-time check: candidates share decode steps and stay exact.
+    expect(manifest.model.decode_batching).toMatchObject({ batched: true, exact: true });
+    expect(events.some((event) => event.type === 'phase' && event.phase === 'model_load' && event.message.startsWith('candidates decode together, bit-identical'))).toBe(true);
     const telemetry = TelemetrySchema.parse(JSON.parse(await readFile(join(runDir, 'telemetry.json'), 'utf8')));
     const train = telemetry.counts.train_tickets;
     expect(train + telemetry.counts.holdout_tickets).toBe(GROUPS + 5);

@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename, isAbsolute, resolve } from 'node:path';
 import {
@@ -24,6 +23,10 @@ import { kvCacheBytesPerToken } from './gguf/kvCacheBytesPerToken';
 import { getLlamaRuntime, physicalCoreCount } from './llamaRuntime';
 import { resolvePhaseThreads } from './resolvePhaseThreads';
 import { resolveFlashAttention, type FlashAttentionChoice } from './resolveFlashAttention';
+import { batchDecodeNeedsCheck, resolveBatchDecode, type DecodeSite } from './resolveBatchDecode';
+import { checkBatchedDecode, type BatchedDecodeCheck } from './llama/checkBatchedDecode';
+import { setContextThreads } from './llama/contextThreads';
+import type { DecodeBatching } from '../../shared/schemas/telemetry';
 import { PromptStager } from './llama/PromptStager';
 import { PromptPrefixMeter } from './promptPrefixMeter';
 import { commonPrefixLength, SharedPrefixScheduler, type PoolSlot, type RolloutMode, type SchedulerOptions } from './llama/SharedPrefixScheduler';
@@ -91,9 +94,11 @@ export class LlamaCppBackend implements LlmBackend {
     scheduling: Omit<SchedulerOptions, 'mode'> = {},
     /** With model.overlap_prompts: prompts are evaluated in a second context while candidates decode in this one. */
     private readonly stager: PromptStager | null = null,
+    /** model.batch_decode as resolved for this model; `scheduling.batchDecode` follows it. */
+    readonly decodeBatching: DecodeBatching = { batched: scheduling.batchDecode ?? true, exact: null, reason: 'set by the caller' },
   ) {
     this.scheduler = new SharedPrefixScheduler(context, { ...scheduling, mode: rollout });
-    this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu };
+    this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu, decodeBatching };
   }
 
   /** Where staged prompt states pass through (model.overlap_prompts), or null without staging. */
@@ -359,8 +364,8 @@ export class LlamaCppBackend implements LlmBackend {
 /** Resolves `path` against the config directory and makes sure a loadable GGUF is there. */
 async function resolveModelFile(config: LlamaCppModelConfig, configDir: string | undefined): Promise<string> {
   const path = isAbsolute(config.path) ? config.path : resolve(configDir ?? process.cwd(), config.path);
-  const exists = await access(path).then(() => true, () => false);
-  if (!exists && config.auto_create_tiny) await ensureTinyModel(path);
+  // ensureTinyModel also replaces a tiny model left by an earlier version of the generator.
+  if (config.auto_create_tiny) await ensureTinyModel(path);
   return path;
 }
 
@@ -438,6 +443,18 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
     await model.dispose();
     throw error;
   }
+  let decodeBatching: DecodeBatching;
+  try {
+    decodeBatching = await decideDecodeBatching(config, rollout, context, model, modelPath, {
+      sequences: config.sequences,
+      onGpu: llama.gpu !== false && model.gpuLayers > 0,
+      flashAttention,
+    }, { created: overlap ? decodeThreads : threads, decode: decodeThreads }, nativeLog);
+  } catch (error) {
+    await context.dispose();
+    await model.dispose();
+    throw error;
+  }
   if (overlap) {
     try {
       stager = await PromptStager.create(await createContext(threads, 'the prompt context (model.overlap_prompts)'), { copyState: options.copyState ?? true });
@@ -461,13 +478,44 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
     rollout,
     overlap
       ? // Only state loads and copies reach this context, so nothing waits for a phase and every prompt is copied.
-        { copyState: options.copyState ?? true, separatePhases: false, minCopyTokens: 1, batchDecode: config.batch_decode }
+        { copyState: options.copyState ?? true, separatePhases: false, minCopyTokens: 1, batchDecode: decodeBatching.batched }
       : {
           copyState: options.copyState ?? true,
           separatePhases: options.separatePhases ?? true,
-          batchDecode: config.batch_decode,
+          batchDecode: decodeBatching.batched,
           ...(decodeThreads !== threads ? { promptThreads: threads, decodeThreads } : {}),
         },
     stager,
+    decodeBatching,
   );
+}
+
+/**
+ * model.batch_decode for this model and machine: measured with checkBatchedDecode
+ * on the decoding context, at the decode thread count, before any sequence is handed out.
+ */
+async function decideDecodeBatching(
+  config: LlamaCppModelConfig,
+  rollout: RolloutMode,
+  context: LlamaContext,
+  model: LlamaModel,
+  modelPath: string,
+  site: DecodeSite,
+  threads: { created: number; decode: number },
+  nativeLog: NativeErrorLog,
+): Promise<DecodeBatching> {
+  if (rollout === 'naive') return { batched: false, exact: true, reason: 'the naive reference path decodes one candidate at a time' };
+  let check: BatchedDecodeCheck | null = null;
+  if (batchDecodeNeedsCheck(config.batch_decode, site)) {
+    const mark = nativeLog.mark();
+    if (threads.decode !== threads.created) setContextThreads(context, threads.decode);
+    try {
+      check = await checkBatchedDecode(context, (text) => model.tokenize(text, false));
+    } catch (error) {
+      throw classifyNativeError(error, 'MODEL_LOAD_FAILED', modelPath, 'the batched-decode check failed', await nativeLog.since(mark));
+    } finally {
+      if (threads.decode !== threads.created) setContextThreads(context, threads.created);
+    }
+  }
+  return resolveBatchDecode(config.batch_decode, site, check);
 }

@@ -1,4 +1,5 @@
 import type { DecodeParams } from '../../shared/schemas/decode';
+import type { DecodeBatching } from '../../shared/schemas/telemetry';
 
 /**
  * One interface for every backend (node-llama-cpp embedded, OpenAI-compatible
@@ -51,6 +52,8 @@ export type BackendInfo = {
   modelPath: string | null;
   contextSize: number;
   gpu: string | false;
+  /** How candidates share decode steps (the llama-cpp backend; a server decides that itself). */
+  decodeBatching?: DecodeBatching;
 };
 
 export interface LlmBackend {

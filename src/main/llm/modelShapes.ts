@@ -30,7 +30,9 @@ export type ModelShape = {
 export const MODEL_SHAPES: Record<string, ModelShape> = {
   tiny: {
     name: 'tiny',
-    description: 'Test fixture: 2 layers, 64 wide, byte vocab (~0.5 MB, fast on 2 CPU cores).',
+    // Q8_0, not F32: llama.cpp's CPU matmul for one token row and for several sums F32 weights in different orders,
+    // so an F32 model's candidates could not share decode steps and stay exact (checkBatchedDecode).
+    description: 'Test fixture: 2 layers, 64 wide, byte vocab, Q8_0 (~0.2 MB, fast on 2 CPU cores).',
     embedding: 64,
     layers: 2,
     heads: 4,
@@ -39,7 +41,7 @@ export const MODEL_SHAPES: Record<string, ModelShape> = {
     feedForward: 128,
     contextLength: 8192,
     vocabSize: null,
-    weightType: 'F32',
+    weightType: 'Q8_0',
     ropeFreqBase: 10000,
     rmsEpsilon: 1e-5,
   },

@@ -10,11 +10,11 @@ export type FlashAttentionChoice = boolean | 'auto';
  * more cells) but runs a step that decodes several sequences in one pass, so the
  * same candidate's logits differed in the last bits between the sequential path
  * and a batched step, and between runs whose steps grouped candidates
- * differently. Without flash attention every step sums in the same order, and
- * batched decoding was bit-identical to the sequential path on any thread count
- * in every test and bench run (SharedPrefixScheduler.test.ts); the demo showed
- * one rare exception whose cause is open (docs/performance.md, Determinism). On a GPU llama.cpp chooses: its kernels differ
- * by batch size either way, and flash attention saves GPU memory and time there.
+ * differently. Without flash attention attention sums a sequence's cells in the
+ * same order however many sequences share a step; whether the matmuls do is the
+ * weight type's business, measured at load (checkBatchedDecode). On a GPU
+ * llama.cpp chooses: its kernels differ by batch size either way, and flash
+ * attention saves GPU memory and time there.
  */
 export function resolveFlashAttention(setting: LlamaCppModelConfig['flash_attention'], where: { onGpu: boolean }): FlashAttentionChoice {
   if (setting === 'on') return true;

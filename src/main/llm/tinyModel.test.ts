@@ -71,6 +71,22 @@ describe('ensureTinyModel', () => {
     expect(await readdir(join(dir, 'fixture'))).toEqual(['tiny.gguf']);
   });
 
+  it('replaces a tiny model an earlier version wrote with F32 weights, and leaves any other valid GGUF alone', async () => {
+    const earlier = join(dir, 'earlier.gguf');
+    await createRandomModel({ out: earlier, shape: { ...MODEL_SHAPES.tiny, weightType: 'F32' } });
+    await ensureTinyModel(earlier);
+    const { header } = await checkGgufFile(earlier);
+    expect(header.metadata.get('general.file_type')?.value).toBe(7);
+    expect(header.tensors.find((t) => t.name === 'blk.0.attn_q.weight')?.type).toBe(GgmlType.Q8_0);
+    expect(await sha(earlier)).toBe(await sha((await createTinyModel({ out: join(dir, 'current.gguf') })).path));
+
+    const foreign = join(dir, 'foreign.gguf');
+    await createRandomModel({ out: foreign, shape: { ...MODEL_SHAPES.tiny, name: 'someone-else', weightType: 'F32' } });
+    const before = await sha(foreign);
+    await ensureTinyModel(foreign);
+    expect(await sha(foreign)).toBe(before);
+  });
+
   it('replaces a broken file at the fixture path', async () => {
     const path = join(dir, 'broken.gguf');
     await writeFile(path, 'garbage');

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { createRng, deriveSeed } from '../../shared/random';
 import { GgmlType, GgufValueType } from './gguf/ggufFormat';
 import { gguf, writeGguf, type GgufWriteSpec, type GgufMetadata, type GgufTensorSpec, type GgufWritableType } from './gguf/ggufWriter';
-import { readGgufHeader, validateGgufHeader } from './gguf/ggufHeader';
+import { ggufMetadataValue, readGgufHeader, validateGgufHeader, type GgufHeader } from './gguf/ggufHeader';
 import { CHATML_TEMPLATE, buildByteLevelVocab } from './byteLevelVocab';
 import { getModelShape, type ModelShape } from './modelShapes';
 
@@ -156,20 +156,30 @@ export function createTinyModel(options: { out: string; seed?: number }): Promis
 }
 
 /**
- * Creates the tiny model at `path` unless a valid GGUF is already there. Safe
- * when several processes call it at once: each writes its own temp file and the
- * rename is atomic; the files are byte-identical because the seed is fixed.
+ * Creates the tiny model at `path` unless the current tiny model is already
+ * there. Safe when several processes call it at once: each writes its own temp
+ * file and the rename is atomic; the files are byte-identical because the seed
+ * is fixed. A broken file, or a tiny model written by an earlier version of this
+ * generator (another weight type or seed), is replaced: both are ours. Any other
+ * valid GGUF is left alone.
  */
 export async function ensureTinyModel(path: string, seed: number = TINY_MODEL_SEED): Promise<string> {
   const present = await stat(path).then((s) => s.isFile() && s.size > 0, () => false);
   if (present) {
     try {
-      validateGgufHeader(await readGgufHeader(path), path);
-      return path;
+      const header = await readGgufHeader(path);
+      validateGgufHeader(header, path);
+      if (!isEarlierTinyModel(header, seed)) return path;
     } catch {
       // A broken file at the fixture path is regenerated rather than reported: it is ours.
     }
   }
   await createTinyModel({ out: path, seed });
   return path;
+}
+
+function isEarlierTinyModel(header: GgufHeader, seed: number): boolean {
+  const value = (key: string) => ggufMetadataValue(header, key);
+  if (value('general.name') !== 'stageb-random-tiny') return false;
+  return value('general.file_type') !== FILE_TYPE[getModelShape('tiny').weightType] || value('stageb.seed') !== seed;
 }

@@ -19,7 +19,7 @@ export const LlamaCppModelSchema = z
   .object({
     backend: z.literal('llama-cpp').describe('Embedded node-llama-cpp backend.'),
     path: z.string().min(1).describe('Path to a GGUF file. Relative paths resolve against the config file.'),
-    auto_create_tiny: z.boolean().default(false).describe('Generate the tiny random-weight test model at `path` when it is missing (demo and tests).'),
+    auto_create_tiny: z.boolean().default(false).describe('Generate the tiny random-weight test model at `path` when it is missing, or when a tiny model from an earlier version of the generator is there (demo and tests).'),
     context_size: z.number().int().positive().default(4096).describe('Context length in tokens per sequence: each sequence gets its own KV cells, so memory grows with context_size x sequences.'),
     gpu_layers: z.union([z.literal('auto'), z.literal('max'), z.number().int().nonnegative()]).default('auto').describe("Layers to offload to the GPU: 'auto', 'max' or a number (0 = CPU only)."),
     gpu: z.union([z.literal('auto'), z.literal(false), z.enum(['cuda', 'vulkan', 'metal'])]).default('auto').describe("GPU backend for llama.cpp: 'auto' detects, false forces CPU."),
@@ -33,10 +33,10 @@ export const LlamaCppModelSchema = z
     batch_size: z.number().int().positive().default(512).describe('Prompt-processing batch size in tokens.'),
     sequences: z.number().int().positive().default(8).describe('Parallel context sequences (groups decoded at once).'),
     batch_decode: z
-      .boolean()
-      .default(true)
+      .union([z.literal('auto'), z.boolean()])
+      .default('auto')
       .describe(
-        'Decode the candidates in flight together in one batch per step (fastest with several threads). false decodes one candidate at a time. On the CPU with `flash_attention` off (the `auto` default there) both gave text bit-identical to the sequential path in every test and bench run, on any thread count and whatever `sequences` (the demo is an open exception: 2 of 7 runs differed in one candidate of 416, see docs/performance.md); with flash attention on, batched text differs from the sequential path and from run to run, and only false stays exact.',
+        "Decode the candidates in flight together, in one batch per step. 'auto' (default) checks at load whether sharing a decode step changes a sequence's logits on this model and machine (it does for F32 weights on the CPU, where llama.cpp runs one-token and several-token steps through different matmul kernels): batched when it does not; when it does, one candidate at a time on the CPU (exact) and batched on a GPU (throughput); run.json records the outcome under model.decode_batching. true always batches, false always decodes one candidate at a time (bit-identical to the sequential path).",
       ),
     flash_attention: z
       .enum(['auto', 'on', 'off'])
@@ -48,7 +48,7 @@ export const LlamaCppModelSchema = z
       .boolean()
       .default(false)
       .describe(
-        'Evaluate prompts in a second context on their own threads while candidates decode (for CPUs, where one decode step cannot use every core). Prompts run on `threads` and decoding on `decode_threads` at the same time; with both 0 the physical cores are split between them. Needs twice the KV-cache memory. Decode batches then depend on timing; with flash attention off (the CPU default) the text stays bit-identical to the sequential path anyway.',
+        'Evaluate prompts in a second context on their own threads while candidates decode (for CPUs, where one decode step cannot use every core). Prompts run on `threads` and decoding on `decode_threads` at the same time; with both 0 the physical cores are split between them. Needs twice the KV-cache memory. Decode batches then depend on timing, which leaves the text bit-identical to the sequential path wherever `batch_decode` resolved to exact.',
       ),
   })
   .strict();

@@ -112,6 +112,18 @@ export const RunEventSchema = z.discriminatedUnion('type', [
 ]);
 export type RunEvent = z.infer<typeof RunEventSchema>;
 
+/**
+ * How a llama-cpp backend decodes candidates (model.batch_decode resolved at load):
+ * `batched` = all candidates in flight share each decode step; `exact` = their text
+ * is bit-identical to the sequential path's for the same seed (null: not known).
+ */
+export const DecodeBatchingSchema = z.object({
+  batched: z.boolean(),
+  exact: z.boolean().nullable(),
+  reason: z.string(),
+});
+export type DecodeBatching = z.infer<typeof DecodeBatchingSchema>;
+
 /** run.json: the config as resolved plus provenance. */
 export const RunManifestSchema = z.object({
   run_name: z.string(),
@@ -120,7 +132,14 @@ export const RunManifestSchema = z.object({
   config: z.record(z.string(), z.unknown()),
   config_hash: z.string(),
   /** fingerprint = sha256 over size + first and last MiB: cheap for a 20 GB model, still changes when the file does. */
-  model: z.object({ backend: z.string(), path: z.string().nullable(), fingerprint: z.string().nullable(), name: z.string().nullable() }),
+  model: z.object({
+    backend: z.string(),
+    path: z.string().nullable(),
+    fingerprint: z.string().nullable(),
+    name: z.string().nullable(),
+    /** llama-cpp only; absent in run.json files written before it was recorded. */
+    decode_batching: DecodeBatchingSchema.nullable().optional(),
+  }),
   versions: z.record(z.string(), z.string()),
   inputs: z.array(z.object({ path: z.string(), sha256: z.string(), lines: z.number().int().nonnegative() })),
   created_at: z.string(),

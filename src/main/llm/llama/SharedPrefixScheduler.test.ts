@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTinyModelForTests } from '../../../../test/helpers/tinyModel';
+import { ensureTinyModelForTests, ensureTinyVariantForTests } from '../../../../test/helpers/tinyModel';
 import { LlamaCppModelSchema } from '../../../shared/schemas/runConfig';
 import type { DecodeParams } from '../../../shared/schemas/decode';
 import { verdictGrammar } from '../../../shared/verdictProtocol';
@@ -14,9 +14,9 @@ const open: LlamaCppBackend[] = [];
 
 type BackendSettings = { threads?: number; decode_threads?: number; overlap_prompts?: boolean; flash_attention?: 'auto' | 'on' | 'off' };
 
-async function backend(sequences: number, options: LlamaCppBackendOptions, batchDecode = true, threads: BackendSettings = {}): Promise<LlamaCppBackend> {
+async function backend(sequences: number, options: LlamaCppBackendOptions, batchDecode: boolean | 'auto' = true, threads: BackendSettings = {}, path = modelPath): Promise<LlamaCppBackend> {
   // One thread by default: vitest runs two workers on two cores, and ggml threads spin at barriers.
-  const config = LlamaCppModelSchema.parse({ backend: 'llama-cpp', path: modelPath, gpu: false, context_size: 1024, sequences, threads: 1, batch_decode: batchDecode, ...threads });
+  const config = LlamaCppModelSchema.parse({ backend: 'llama-cpp', path, gpu: false, context_size: 1024, sequences, threads: 1, batch_decode: batchDecode, ...threads });
   const created = await createLlamaCppBackend(config, options);
   open.push(created);
   return created;
@@ -221,5 +221,32 @@ describe('shared-prefix rollout on the tiny model', () => {
     expect(meter.promptUnique).toBe(n);
     expect(meter.promptTotal).toBe(3 * n);
     expect(completions.map((x) => x.promptTokens)).toEqual([n, n]);
+  });
+});
+
+describe('model.batch_decode auto: batched only where the load-time check finds it exact', () => {
+  it('F32 weights: the check sees batched steps change the logits, so candidates decode one at a time and give the naive path\'s text', async () => {
+    const f32 = await ensureTinyVariantForTests('F32');
+    const naive = await rollout(await backend(1, { rollout: 'naive' }, 'auto', {}, f32));
+    const auto = await backend(4, { rollout: 'shared' }, 'auto', {}, f32);
+    expect(auto.decodeBatching).toMatchObject({ batched: false, exact: true });
+    expect(auto.decodeBatching.reason).toContain("a sequence's logits changed when it shared a decode step");
+    expect(auto.info.decodeBatching).toEqual(auto.decodeBatching);
+    expect(await rollout(auto)).toEqual(naive);
+    const forced = await backend(4, { rollout: 'shared' }, true, {}, f32);
+    expect(forced.decodeBatching).toMatchObject({ batched: true, exact: false });
+  });
+
+  it('the Q8_0 fixture: the check finds batched steps exact, so candidates decode together and give the naive path\'s text', async () => {
+    const naive = await rollout(await backend(1, { rollout: 'naive' }, 'auto'));
+    const auto = await backend(6, { rollout: 'shared' }, 'auto');
+    expect(auto.decodeBatching).toMatchObject({ batched: true, exact: true });
+    expect(await rollout(auto)).toEqual(naive);
+  });
+
+  it('false and flash attention on the CPU decide without a check', async () => {
+    expect((await backend(4, { rollout: 'shared' }, false)).decodeBatching).toMatchObject({ batched: false, exact: true });
+    expect((await backend(4, { rollout: 'shared' }, 'auto', { flash_attention: 'on' })).decodeBatching).toMatchObject({ batched: false, exact: true });
+    expect((await backend(4, { rollout: 'shared' }, true, { flash_attention: 'on' })).decodeBatching).toMatchObject({ batched: true, exact: false });
   });
 });

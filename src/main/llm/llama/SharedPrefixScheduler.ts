@@ -32,16 +32,12 @@ export type SchedulerOptions = {
   separatePhases?: boolean;
   /**
    * Decode all candidates in flight together (default true). false runs one
-   * candidate's decode at a time, in request order. With flash attention off
-   * (model.flash_attention auto, on the CPU) both reproduced the sequential
-   * path's text bit for bit on any thread count in every test and bench run:
-   * attention then sums a sequence's KV cells in the same order however many
-   * sequences share a step (one rare demo exception is open, docs/performance.md).
-   * With flash attention on, llama.cpp splits a lone sequence's step into
-   * per-thread KV chunks and a shared step not, so batched text differs from
-   * the sequential path and, since which candidates share a step depends on
-   * timing, from run to run (0 of 8 equal between two identical 2-thread runs
-   * of the 27M model); only one-at-a-time decoding is exact then.
+   * candidate's decode at a time, in request order, so every step carries one
+   * token row as on the naive path and the text is the naive path's. Batched,
+   * the text is the naive path's only where llama.cpp's kernels give a row the
+   * same logits whatever else shares its step: the backend measures that at
+   * load (checkBatchedDecode; F32 weights on the CPU fail it, Q8_0 and F16
+   * pass here) and, with CPU flash attention, knows it fails over long caches.
    */
   batchDecode?: boolean;
   /**
