@@ -16,7 +16,7 @@
  * the engine's prompt builder and verdict grammar. Prints per model: prompt
  * tokens evaluated / unique, tickets/s optimized vs naive, the floor (unique
  * prompt tokens / best prompt-processing tok/s + generated tokens / best
- * batched-decode tok/s, both measured here, before and again right after the
+ * decode tok/s, batched or one at a time, all measured here, before and again right after the
  * optimized path, each rate the mean of the two), floor fraction, generated tok/s,
  * and how many candidate texts the two paths produced identically. Ends with
  * three machine-readable lines for bench-27m.
@@ -235,14 +235,19 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   await naiveBackend.close();
 
   for (const s of after) {
-    console.log(`  after the optimized path, threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s`);
+    console.log(
+      `  after the optimized path, threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s, one sequence ${fmt(s.singleDecodeTokensPerSecond, 0)} tok/s`,
+    );
   }
-  const bestRates = (rates: readonly ThroughputSample[]) => ({
+  // The floor's decode rate is the best measured over both decode modes: 32 candidates per step or one at a time.
+  // Where one at a time is faster (and the optimized path uses it), a floor on the batched rate alone would not be a
+  // floor; that narrower figure is printed too, as the issue first defined it.
+  const bestRates = (rates: readonly ThroughputSample[], includeSingle = true) => ({
     prompt: Math.max(...rates.map((s) => s.promptTokensPerSecond)),
-    decode: Math.max(...rates.map((s) => s.batchedDecodeTokensPerSecond)),
+    decode: Math.max(...rates.map((s) => (includeSingle ? Math.max(s.batchedDecodeTokensPerSecond, s.singleDecodeTokensPerSecond) : s.batchedDecodeTokensPerSecond))),
   });
-  const floorOf = (rates: readonly ThroughputSample[]) => {
-    const { prompt, decode } = bestRates(rates);
+  const floorOf = (rates: readonly ThroughputSample[], includeSingle = true) => {
+    const { prompt, decode } = bestRates(rates, includeSingle);
     return meter.promptUnique / prompt + optimized.generatedTokens / decode;
   };
   const bracketing = meanRates(samples, after);
@@ -259,11 +264,12 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   console.log(`naive:     ${fmt(naive.seconds, 1)} s, ${fmt(tickets.length / naive.seconds, 3)} tickets/s, generated ${naive.generatedTokens} tokens = ${fmt(naive.generatedTokens / naive.seconds, 1)} tok/s`);
   console.log(`speedup vs naive: ${fmt(speedup)}x`);
   console.log(
-    `floor: ${fmt(meter.promptUnique)} unique / ${fmt(floorPp, 0)} tok/s + ${optimized.generatedTokens} generated / ${fmt(floorDecode, 0)} tok/s = ${fmt(floorSeconds, 1)} s (mean rates of before and after; ` +
+    `floor: ${fmt(meter.promptUnique)} unique / ${fmt(floorPp, 0)} tok/s + ${optimized.generatedTokens} generated / ${fmt(floorDecode, 0)} tok/s (best decode mode) = ${fmt(floorSeconds, 1)} s (mean rates of before and after; ` +
       `${fmt(floorOf(samples), 1)} s on the rates before alone, ${fmt(floorOf(after), 1)} s after alone); optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor` +
       `${overlap ? ' (the floor adds the two phases; overlapped, they run at once, so it can be passed)' : ''}`,
   );
   console.log(`floor fraction on the rates before alone: ${fmt(floorOf(samples) / optimized.seconds, 3)}; after alone: ${fmt(floorOf(after) / optimized.seconds, 3)}`);
+  console.log(`floor fraction with the batched-decode rate alone in the floor: ${fmt(floorOf(bracketing, false) / optimized.seconds, 3)}`);
   console.log(
     `identical candidate texts, optimized vs naive: ${identical}/${optimized.texts.length}${optimized.dropped + naive.dropped > 0 ? ` (dropped: ${optimized.dropped} / ${naive.dropped})` : ''}` +
       (batching.exact === true

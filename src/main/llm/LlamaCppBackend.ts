@@ -490,6 +490,8 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
   );
 }
 
+const PROBE_CONTEXT_TOKENS = 128;
+
 /**
  * model.batch_decode for this model and machine: measured with checkBatchedDecode
  * on the decoding context, at the decode thread count, before any sequence is handed out.
@@ -506,7 +508,8 @@ async function decideDecodeBatching(
 ): Promise<DecodeBatching> {
   if (rollout === 'naive') return { batched: false, exact: true, reason: 'the naive reference path decodes one candidate at a time' };
   let check: BatchedDecodeCheck | null = null;
-  if (batchDecodeNeedsCheck(config.batch_decode, site)) {
+  // The probe needs about 60 tokens per sequence; a smaller context cannot hold a Stage-B prompt anyway.
+  if (batchDecodeNeedsCheck(config.batch_decode, site) && context.contextSize >= PROBE_CONTEXT_TOKENS) {
     const mark = nativeLog.mark();
     if (threads.decode !== threads.created) setContextThreads(context, threads.decode);
     try {

@@ -39,7 +39,29 @@ describe('checkBatchedDecode (real node-llama-cpp, tiny models)', () => {
 
   it('finds the Q8_0 tiny model (the test and demo fixture) exact at every step size, and gives every sequence back empty', async () => {
     const { model, context } = await contextOf(await ensureTinyModelForTests(), 6);
+    // Test-only look at node-llama-cpp's native batch calls: the companions really share the probe's llama_decode.
+    const internals = context as unknown as { _ctx: object };
+    const native = internals._ctx;
+    const rows: number[] = [];
+    let pending = 0;
+    internals._ctx = new Proxy(native, {
+      get(target, property) {
+        const value = Reflect.get(target, property) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (property === 'addToBatch') pending++;
+          if (property === 'decodeBatch') {
+            rows.push(pending);
+            pending = 0;
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
     const check = await checkBatchedDecode(context, (text) => model.tokenize(text, false));
+    internals._ctx = native;
+    // Per step size: 4 decode steps carrying that many sequences (prompt evaluations carry one each).
+    for (const size of [2, 4, 6]) expect(rows.filter((n) => n === size)).toHaveLength(4);
     expect(check).toMatchObject({ exact: true, stepSizes: [2, 4, 6], differingSteps: 0, maxDifference: 0 });
     const sequences = Array.from({ length: context.totalSequences }, () => context.getSequence());
     expect(sequences.map((s) => s.contextTokens.length)).toEqual([0, 0, 0, 0, 0, 0]);
