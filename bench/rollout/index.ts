@@ -13,11 +13,10 @@
  *
  * Workload: real bbu_line tickets (../shared/datasets/bbu-qc-2025), K=4
  * candidates per group, batches of 8 groups, a ~1k-token experiences block,
- * the engine's prompt builder and verdict grammar. Prints per model: prompt
- * tokens evaluated / unique, tickets/s optimized vs naive, the floor (unique
- * prompt tokens / best prompt-processing tok/s + generated tokens / best
- * decode tok/s, batched or one at a time, all measured here, before and again right after the
- * optimized path, each rate the mean of the two), floor fraction, generated tok/s,
+ * the engine's prompt builder and verdict grammar. The optimized and naive paths run interleaved, batch by
+ * batch. Prints per model: prompt tokens evaluated / unique, tickets/s optimized vs naive, the floor (unique
+ * prompt tokens / best prompt-processing tok/s + generated tokens / best decode tok/s, batched or one at a
+ * time, all measured here, before and again right after both paths, each rate the mean of the two), floor fraction, generated tok/s,
  * and how many candidate texts the two paths produced identically. Ends with
  * three machine-readable lines for bench-27m.
  */
@@ -27,7 +26,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Token } from 'node-llama-cpp';
 import { ingestStageA } from '../../src/main/io/ingestStageA';
-import { createLlamaCppBackend, type LlamaCppBackend } from '../../src/main/llm/LlamaCppBackend';
+import { createLlamaCppBackend } from '../../src/main/llm/LlamaCppBackend';
 import { getLlamaRuntime, physicalCoreCount, resolveThreadCount } from '../../src/main/llm/llamaRuntime';
 import { resolvePhaseThreads } from '../../src/main/llm/resolvePhaseThreads';
 import { resolveFlashAttention, type FlashAttentionChoice } from '../../src/main/llm/resolveFlashAttention';
@@ -38,7 +37,7 @@ import type { Ticket } from '../../src/shared/schemas/stageARecord';
 import { BENCH_EXPERIENCES, BENCH_MISSION } from './benchGuidance';
 import { ensureBenchModel } from './ensureBenchModel';
 import { measureThroughput, type ThroughputSample } from './measureThroughput';
-import { runRolloutWorkload, type WorkloadResult } from './runRolloutWorkload';
+import { runRolloutWorkload } from './runRolloutWorkload';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DATASET = resolve(ROOT, '../shared/datasets/bbu-qc-2025/bbu_line.stage_a.jsonl');
@@ -202,41 +201,40 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
       (batchDecodeSetting === 'auto' ? ` — ${fmt(best.batchedDecodeTokensPerSecond, 0)} tok/s batched against ${fmt(best.singleDecodeTokensPerSecond, 0)} one at a time on ${best.threads} thread(s)` : ' (forced)'),
   );
 
-  const run = async (backend: LlamaCppBackend, label: string): Promise<WorkloadResult> => {
-    const result = await runRolloutWorkload({
-      backend,
-      tickets,
-      mission: BENCH_MISSION,
-      experiences: BENCH_EXPERIENCES,
-      sampler: SAMPLER,
-      batchSize: BATCH_GROUPS,
-      seed: SEED,
-      promptBudget: contextSize - SAMPLER.max_new_tokens,
-      onBatch: (done, total) => process.stdout.write(`\r  ${label}: ${done}/${total} tickets`),
-    });
-    process.stdout.write('\n');
-    return result;
-  };
-
   const optimizedBackend = await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap, batchDecode), { rollout: 'shared' });
   const batching = optimizedBackend.decodeBatching;
   console.log(`load-time decode check: ${batching.exact === null ? 'not run' : batching.exact ? 'exact' : 'not exact'} — ${batching.reason}`);
-  const optimized = await run(optimizedBackend, 'optimized');
+  const naiveBackend = await createLlamaCppBackend(modelConfig(1, contextSize, threads), { rollout: 'naive' });
+  // Batch by batch, the optimized path then the naive one, so both run on the same stretches of the host's drifting speed.
+  const labels = ['optimized', 'naive'];
+  const progress = ['', ''];
+  const [optimized, naive] = await runRolloutWorkload({
+    backends: [optimizedBackend, naiveBackend],
+    tickets,
+    mission: BENCH_MISSION,
+    experiences: BENCH_EXPERIENCES,
+    sampler: SAMPLER,
+    batchSize: BATCH_GROUPS,
+    seed: SEED,
+    promptBudget: contextSize - SAMPLER.max_new_tokens,
+    onBatch: (b, done, total) => {
+      progress[b] = `${labels[b]} ${done}/${total}`;
+      process.stdout.write(`\r  ${progress.filter(Boolean).join(', ')} tickets`);
+    },
+  });
+  process.stdout.write('\n');
   const meter = optimizedBackend.tokenMeter();
+  const naiveMeter = naiveBackend.tokenMeter();
   await optimizedBackend.close();
+  await naiveBackend.close();
   // The host's speed drifts by up to ±20% over tens of seconds (docs/performance.md, bench:host-drift), and the
   // rates above were measured before the run: measured again right after it, each rate is the mean of the two,
   // which brackets the run in time. The floor takes the best thread count on those means.
   const after = await measureFloorRates(path, typical, firstBatchPrompts, contextSize, flashAttention);
 
-  const naiveBackend = await createLlamaCppBackend(modelConfig(1, contextSize, threads), { rollout: 'naive' });
-  const naive = await run(naiveBackend, 'naive');
-  const naiveMeter = naiveBackend.tokenMeter();
-  await naiveBackend.close();
-
   for (const s of after) {
     console.log(
-      `  after the optimized path, threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s, one sequence ${fmt(s.singleDecodeTokensPerSecond, 0)} tok/s`,
+      `  after both paths, threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s, one sequence ${fmt(s.singleDecodeTokensPerSecond, 0)} tok/s`,
     );
   }
   // The floor's decode rate is the best measured over both decode modes: 32 candidates per step or one at a time.

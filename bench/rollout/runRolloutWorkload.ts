@@ -16,9 +16,15 @@ export type WorkloadResult = {
  * Rolls the tickets out the way the pipeline does: batches of `batchSize`
  * groups, every group of a batch in flight at once, K candidates per group
  * through the engine's rolloutGroup (prompt builder, decode grid, verdict grammar).
+ *
+ * With several backends, each batch runs on every backend in turn before the
+ * next batch starts, and each backend's time is the sum of its own batches: the
+ * host's speed drifts by tens of percent over minutes (docs/performance.md), and
+ * interleaving puts every path on the same stretches of it instead of one path
+ * after the other.
  */
 export async function runRolloutWorkload(input: {
-  backend: LlmBackend;
+  backends: readonly LlmBackend[];
   tickets: Ticket[];
   mission: string;
   experiences: Record<string, string>;
@@ -26,36 +32,43 @@ export async function runRolloutWorkload(input: {
   batchSize: number;
   seed: number;
   promptBudget: number;
-  onBatch?: (done: number, total: number) => void;
-}): Promise<WorkloadResult> {
-  const rollouts: GroupRollout[] = [];
-  const start = performance.now();
+  onBatch?: (backend: number, done: number, total: number) => void;
+}): Promise<WorkloadResult[]> {
+  const rollouts: GroupRollout[][] = input.backends.map(() => []);
+  const seconds = input.backends.map(() => 0);
   for (let i = 0; i < input.tickets.length; i += input.batchSize) {
     const batch = input.tickets.slice(i, i + input.batchSize);
-    rollouts.push(
-      ...(await Promise.all(
-        batch.map((ticket) =>
-          rolloutGroup({
-            backend: input.backend,
-            ticket,
-            mission: input.mission,
-            experiences: input.experiences,
-            sampler: input.sampler,
-            seed: input.seed,
-            epoch: 0,
-            purpose: 'rollout',
-            promptBudget: input.promptBudget,
-          }),
-        ),
-      )),
-    );
-    input.onBatch?.(Math.min(i + input.batchSize, input.tickets.length), input.tickets.length);
+    for (const [b, backend] of input.backends.entries()) {
+      const start = performance.now();
+      rollouts[b].push(
+        ...(await Promise.all(
+          batch.map((ticket) =>
+            rolloutGroup({
+              backend,
+              ticket,
+              mission: input.mission,
+              experiences: input.experiences,
+              sampler: input.sampler,
+              seed: input.seed,
+              epoch: 0,
+              purpose: 'rollout',
+              promptBudget: input.promptBudget,
+            }),
+          ),
+        )),
+      );
+      seconds[b] += (performance.now() - start) / 1000;
+      input.onBatch?.(b, Math.min(i + input.batchSize, input.tickets.length), input.tickets.length);
+    }
   }
-  const seconds = (performance.now() - start) / 1000;
+  return rollouts.map((groups, b) => summarize(groups, seconds[b], input.tickets.length));
+}
+
+function summarize(groups: readonly GroupRollout[], seconds: number, tickets: number): WorkloadResult {
   const texts: string[] = [];
   let generatedTokens = 0;
   let dropped = 0;
-  for (const rollout of rollouts) {
+  for (const rollout of groups) {
     if (rollout.status === 'dropped') {
       dropped++;
       continue;
@@ -65,5 +78,5 @@ export async function runRolloutWorkload(input: {
       generatedTokens += candidate.tokens.generated;
     }
   }
-  return { seconds, tickets: input.tickets.length, dropped, texts, generatedTokens };
+  return { seconds, tickets, dropped, texts, generatedTokens };
 }

@@ -89,13 +89,13 @@ export class LlamaCppBackend implements LlmBackend {
     readonly modelPath: string,
     modelName: string,
     readonly threads: number,
-    private readonly externalSignal?: AbortSignal,
-    readonly rollout: RolloutMode = 'shared',
-    scheduling: Omit<SchedulerOptions, 'mode'> = {},
+    private readonly externalSignal: AbortSignal | undefined,
+    readonly rollout: RolloutMode,
+    scheduling: Omit<SchedulerOptions, 'mode'>,
     /** With model.overlap_prompts: prompts are evaluated in a second context while candidates decode in this one. */
-    private readonly stager: PromptStager | null = null,
+    private readonly stager: PromptStager | null,
     /** model.batch_decode as resolved for this model; `scheduling.batchDecode` follows it. */
-    readonly decodeBatching: DecodeBatching = { batched: scheduling.batchDecode ?? true, exact: null, reason: 'set by the caller' },
+    readonly decodeBatching: DecodeBatching,
   ) {
     this.scheduler = new SharedPrefixScheduler(context, { ...scheduling, mode: rollout });
     this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu, decodeBatching };

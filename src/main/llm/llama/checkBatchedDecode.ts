@@ -47,6 +47,7 @@ export async function checkBatchedDecode(
   const available = Math.min(context.totalSequences, MAX_STEP_SIZE);
   const steps = Math.max(1, options.steps ?? 4);
   let probe = tokenize(PROBE_TEXT);
+  if (probe.length === 0) throw new Error('the tokenizer gave no tokens for the batched-decode probe text');
   while (probe.length < steps + 8) probe = [...probe, ...probe];
   const prompt = probe.slice(0, probe.length - steps);
   const forced = probe.slice(probe.length - steps);
