@@ -26,17 +26,17 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Token } from 'node-llama-cpp';
 import { ingestStageA } from '../../src/main/io/ingestStageA';
-import { createLlamaCppBackend } from '../../src/main/llm/LlamaCppBackend';
+import { createLlamaCppBackend, type LlamaCppBackend } from '../../src/main/llm/LlamaCppBackend';
 import { getLlamaRuntime, physicalCoreCount, resolveThreadCount } from '../../src/main/llm/llamaRuntime';
 import { resolvePhaseThreads } from '../../src/main/llm/resolvePhaseThreads';
-import { resolveFlashAttention, type FlashAttentionChoice } from '../../src/main/llm/resolveFlashAttention';
+import { resolveFlashAttention } from '../../src/main/llm/resolveFlashAttention';
 import { PromptPrefixMeter } from '../../src/main/llm/promptPrefixMeter';
 import { buildRolloutPrompt } from '../../src/main/engine/promptBuilder';
 import { LlamaCppModelSchema, type RunConfig } from '../../src/shared/schemas/runConfig';
 import type { Ticket } from '../../src/shared/schemas/stageARecord';
 import { BENCH_EXPERIENCES, BENCH_MISSION } from './benchGuidance';
 import { ensureBenchModel } from './ensureBenchModel';
-import { measureThroughput, type ThroughputSample } from './measureThroughput';
+import { ThroughputMeter, type ThroughputSample } from './ThroughputMeter';
 import { runRolloutWorkload } from './runRolloutWorkload';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -87,7 +87,7 @@ type ModelReport = {
   floorFraction: number;
 };
 
-/** Per thread count, the mean of each rate measured before and after the optimized path. */
+/** Per thread count, the mean of each rate measured before and after a batch. */
 function meanRates(before: readonly ThroughputSample[], after: readonly ThroughputSample[]): ThroughputSample[] {
   return before.map((b) => {
     const a = after.find((s) => s.threads === b.threads) ?? b;
@@ -100,17 +100,24 @@ function meanRates(before: readonly ThroughputSample[], after: readonly Throughp
   });
 }
 
-/** Floor rates on `path` at each thread count from 1 to the physical cores (see measureThroughput). */
-async function measureFloorRates(path: string, typical: Token[], decodePrompts: Token[][], contextSize: number, flashAttention: FlashAttentionChoice): Promise<ThroughputSample[]> {
-  const llama = await getLlamaRuntime(false, physicalCoreCount());
-  const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
-  try {
-    const threadCounts = Array.from({ length: physicalCoreCount() }, (_, i) => i + 1);
-    // Decode as long as a rollout may (max_new_tokens), over the first batch's own prompts.
-    return await measureThroughput(model, { prompt: typical, decodePrompts, decodeTokens: SAMPLER.max_new_tokens, threadCounts, contextSize, batchSize: 512, flashAttention });
-  } finally {
-    await model.dispose();
-  }
+/**
+ * The floor's rates: the best prompt rate, and the best decode rate of either mode (32 candidates per step or
+ * one at a time; where one at a time is faster and the optimized path uses it, a floor on the batched rate alone
+ * would not be a floor; `batchedOnly` gives that narrower figure, as the issue first defined it).
+ */
+function floorRates(rates: readonly ThroughputSample[], batchedOnly = false): { prompt: number; decode: number } {
+  return {
+    prompt: Math.max(...rates.map((s) => s.promptTokensPerSecond)),
+    decode: Math.max(...rates.map((s) => (batchedOnly ? s.batchedDecodeTokensPerSecond : Math.max(s.batchedDecodeTokensPerSecond, s.singleDecodeTokensPerSecond)))),
+  };
+}
+
+/** One optimized batch and the floor rates measured right before and right after it. */
+type BracketedBatch = { seconds: number; unique: number; generated: number; before: ThroughputSample[]; after: ThroughputSample[] };
+
+function batchFloorSeconds(batch: BracketedBatch, batchedOnly = false): number {
+  const { prompt, decode } = floorRates(meanRates(batch.before, batch.after), batchedOnly);
+  return batch.unique / prompt + batch.generated / decode;
 }
 
 async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number, overlapSetting: Switch, flashAttentionSetting: Switch, batchDecodeSetting: Switch): Promise<ModelReport> {
@@ -154,127 +161,143 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   // The bench runs on the CPU (gpu: false), and the floor uses the same attention kernels as both paths.
   const flashAttention = resolveFlashAttention(flashAttentionSetting, { onGpu: false });
   console.log(`flash attention: ${String(flashAttention)} (model.flash_attention: ${flashAttentionSetting})`);
-  const samples = await measureFloorRates(path, typical, firstBatchPrompts, contextSize, flashAttention);
-  for (const s of samples) {
+  // The floor's own model and context stay open for the whole bench of this model: the rates are measured here for
+  // every thread count (they pick the settings), then again right before and right after every optimized batch.
+  const floorModel = await (await getLlamaRuntime(false, physicalCoreCount())).loadModel({ modelPath: path, gpuLayers: 0 });
+  const floorMeter = await ThroughputMeter.open(floorModel, { decodePrompts: firstBatchPrompts, contextSize, batchSize: 512, flashAttention, maxThreads: physicalCoreCount() });
+  // Decode as long as a rollout may (max_new_tokens), over the first batch's own prompts.
+  const measureRates = (threadCounts: number[], repeats: number) => floorMeter.measure({ prompt: typical, decodeTokens: SAMPLER.max_new_tokens, threadCounts, repeats });
+  try {
+    const samples = await measureRates(Array.from({ length: physicalCoreCount() }, (_, i) => i + 1), 2);
+    for (const s of samples) {
+      console.log(
+        `  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s, one sequence ${fmt(s.singleDecodeTokensPerSecond, 0)} tok/s`,
+      );
+    }
+    // Decoding dominates rollouts, so it gets the thread count and mode with the best decode rate: all candidates of a
+    // batch in one step (batched), or one candidate at a time (model.batch_decode: false), which can be faster where
+    // decoding is bound by each sequence's own attention (a batched step runs every sequence over the longest cache).
+    // When the best count leaves cores idle, the optimized path may overlap prompts on them. Overlapped decodes start
+    // group by group and node-llama-cpp then batches only 1-2 sequences per step, so the estimate charges overlapped
+    // decoding the single-sequence rate: overlap when max(prompts on the idle cores, decoding at that rate) beats
+    // prompts then decoding in one context. Generated tokens are estimated as half of max_new_tokens per candidate.
+    const cores = physicalCoreCount();
+    const batchedAt = (s: ThroughputSample) =>
+      batchDecodeSetting === 'on' ? true : batchDecodeSetting === 'off' ? false : s.batchedDecodeTokensPerSecond >= s.singleDecodeTokensPerSecond;
+    const decodeRateAt = (s: ThroughputSample) => (batchedAt(s) ? s.batchedDecodeTokensPerSecond : s.singleDecodeTokensPerSecond);
+    const forced = threadsSetting > 0 ? samples.find((s) => s.threads === resolveThreadCount(threadsSetting)) : undefined;
+    const best = forced ?? samples.reduce((a, b) => (decodeRateAt(b) > decodeRateAt(a) ? b : a));
+    const bestDecodeThreads = best.threads;
+    const batchDecode = batchedAt(best);
+    const uniqueMeter = new PromptPrefixMeter();
+    for (const tokens of promptTokens) uniqueMeter.add(tokens);
+    const generatedEstimate = (tickets.length * K * SAMPLER.max_new_tokens) / 2;
+    const oneContextSeconds = uniqueMeter.unique / best.promptTokensPerSecond + generatedEstimate / decodeRateAt(best);
+    const idle = samples.find((s) => s.threads === cores - bestDecodeThreads);
+    const overlapSeconds = idle ? Math.max(uniqueMeter.unique / idle.promptTokensPerSecond, generatedEstimate / best.singleDecodeTokensPerSecond) : Infinity;
+    const overlap = overlapSetting === 'auto' ? threadsSetting === 0 && overlapSeconds < oneContextSeconds : overlapSetting === 'on';
     console.log(
-      `  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s, one sequence ${fmt(s.singleDecodeTokensPerSecond, 0)} tok/s`,
+      `estimated rollout at ${bestDecodeThreads} decode thread(s), ${batchDecode ? 'batched decode' : 'one candidate at a time'}: one context ${fmt(oneContextSeconds, 1)} s` +
+        (idle ? `, overlapped (prompts on ${idle.threads} idle thread(s), one-sequence decode rate) ${fmt(overlapSeconds, 1)} s` : ' (no idle cores to overlap prompts on)'),
     );
-  }
-  // Decoding dominates rollouts, so it gets the thread count and mode with the best decode rate: all candidates of a
-  // batch in one step (batched), or one candidate at a time (model.batch_decode: false), which can be faster where
-  // decoding is bound by each sequence's own attention (a batched step runs every sequence over the longest cache).
-  // When the best count leaves cores idle, the optimized path may overlap prompts on them. Overlapped decodes start
-  // group by group and node-llama-cpp then batches only 1-2 sequences per step, so the estimate charges overlapped
-  // decoding the single-sequence rate: overlap when max(prompts on the idle cores, decoding at that rate) beats
-  // prompts then decoding in one context. Generated tokens are estimated as half of max_new_tokens per candidate.
-  const cores = physicalCoreCount();
-  const batchedAt = (s: ThroughputSample) =>
-    batchDecodeSetting === 'on' ? true : batchDecodeSetting === 'off' ? false : s.batchedDecodeTokensPerSecond >= s.singleDecodeTokensPerSecond;
-  const decodeRateAt = (s: ThroughputSample) => (batchedAt(s) ? s.batchedDecodeTokensPerSecond : s.singleDecodeTokensPerSecond);
-  const forced = threadsSetting > 0 ? samples.find((s) => s.threads === resolveThreadCount(threadsSetting)) : undefined;
-  const best = forced ?? samples.reduce((a, b) => (decodeRateAt(b) > decodeRateAt(a) ? b : a));
-  const bestDecodeThreads = best.threads;
-  const batchDecode = batchedAt(best);
-  const uniqueMeter = new PromptPrefixMeter();
-  for (const tokens of promptTokens) uniqueMeter.add(tokens);
-  const generatedEstimate = (tickets.length * K * SAMPLER.max_new_tokens) / 2;
-  const oneContextSeconds = uniqueMeter.unique / best.promptTokensPerSecond + generatedEstimate / decodeRateAt(best);
-  const idle = samples.find((s) => s.threads === cores - bestDecodeThreads);
-  const overlapSeconds = idle ? Math.max(uniqueMeter.unique / idle.promptTokensPerSecond, generatedEstimate / best.singleDecodeTokensPerSecond) : Infinity;
-  const overlap = overlapSetting === 'auto' ? threadsSetting === 0 && overlapSeconds < oneContextSeconds : overlapSetting === 'on';
-  console.log(
-    `estimated rollout at ${bestDecodeThreads} decode thread(s), ${batchDecode ? 'batched decode' : 'one candidate at a time'}: one context ${fmt(oneContextSeconds, 1)} s` +
-      (idle ? `, overlapped (prompts on ${idle.threads} idle thread(s), one-sequence decode rate) ${fmt(overlapSeconds, 1)} s` : ' (no idle cores to overlap prompts on)'),
-  );
-  const count = bestDecodeThreads;
-  // Overlapped, decoding keeps its best count and prompts take the cores it leaves (at least one).
-  const threads = overlap
-    ? resolvePhaseThreads({ threads: 0, decode_threads: Math.min(bestDecodeThreads, Math.max(1, cores - 1)), overlap_prompts: true }, cores)
-    : { prompt: count, decode: count };
-  console.log(
-    overlap
-      ? `optimized path: model.overlap_prompts, prompts on ${threads.prompt} thread(s) while decoding on ${threads.decode}; naive path: prompts on ${threads.prompt}, decoding on ${threads.decode}`
-      : `threads for both paths: ${count}${threadsSetting > 0 ? ' (forced)' : ' (best decode rate above)'}`,
-  );
-  console.log(
-    `optimized path decodes ${batchDecode ? 'all candidates of a batch together (model.batch_decode: true)' : 'one candidate at a time (model.batch_decode: false)'}` +
-      (batchDecodeSetting === 'auto' ? ` — ${fmt(best.batchedDecodeTokensPerSecond, 0)} tok/s batched against ${fmt(best.singleDecodeTokensPerSecond, 0)} one at a time on ${best.threads} thread(s)` : ' (forced)'),
-  );
-
-  const optimizedBackend = await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap, batchDecode), { rollout: 'shared' });
-  const batching = optimizedBackend.decodeBatching;
-  console.log(`load-time decode check: ${batching.exact === null ? 'not run' : batching.exact ? 'exact' : 'not exact'} — ${batching.reason}`);
-  const naiveBackend = await createLlamaCppBackend(modelConfig(1, contextSize, threads), { rollout: 'naive' });
-  // Batch by batch, the optimized path then the naive one, so both run on the same stretches of the host's drifting speed.
-  const labels = ['optimized', 'naive'];
-  const progress = ['', ''];
-  const [optimized, naive] = await runRolloutWorkload({
-    backends: [optimizedBackend, naiveBackend],
-    tickets,
-    mission: BENCH_MISSION,
-    experiences: BENCH_EXPERIENCES,
-    sampler: SAMPLER,
-    batchSize: BATCH_GROUPS,
-    seed: SEED,
-    promptBudget: contextSize - SAMPLER.max_new_tokens,
-    onBatch: (b, done, total) => {
-      progress[b] = `${labels[b]} ${done}/${total}`;
-      process.stdout.write(`\r  ${progress.filter(Boolean).join(', ')} tickets`);
-    },
-  });
-  process.stdout.write('\n');
-  const meter = optimizedBackend.tokenMeter();
-  const naiveMeter = naiveBackend.tokenMeter();
-  await optimizedBackend.close();
-  await naiveBackend.close();
-  // The host's speed drifts by up to ±20% over tens of seconds (docs/performance.md, bench:host-drift), and the
-  // rates above were measured before the run: measured again right after it, each rate is the mean of the two,
-  // which brackets the run in time. The floor takes the best thread count on those means.
-  const after = await measureFloorRates(path, typical, firstBatchPrompts, contextSize, flashAttention);
-
-  for (const s of after) {
+    const count = bestDecodeThreads;
+    // Overlapped, decoding keeps its best count and prompts take the cores it leaves (at least one).
+    const threads = overlap
+      ? resolvePhaseThreads({ threads: 0, decode_threads: Math.min(bestDecodeThreads, Math.max(1, cores - 1)), overlap_prompts: true }, cores)
+      : { prompt: count, decode: count };
     console.log(
-      `  after both paths, threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s, one sequence ${fmt(s.singleDecodeTokensPerSecond, 0)} tok/s`,
+      overlap
+        ? `optimized path: model.overlap_prompts, prompts on ${threads.prompt} thread(s) while decoding on ${threads.decode}; naive path: prompts on ${threads.prompt}, decoding on ${threads.decode}`
+        : `threads for both paths: ${count}${threadsSetting > 0 ? ' (forced)' : ' (best decode rate above)'}`,
     );
-  }
-  // The floor's decode rate is the best measured over both decode modes: 32 candidates per step or one at a time.
-  // Where one at a time is faster (and the optimized path uses it), a floor on the batched rate alone would not be a
-  // floor; that narrower figure is printed too, as the issue first defined it.
-  const bestRates = (rates: readonly ThroughputSample[], includeSingle = true) => ({
-    prompt: Math.max(...rates.map((s) => s.promptTokensPerSecond)),
-    decode: Math.max(...rates.map((s) => (includeSingle ? Math.max(s.batchedDecodeTokensPerSecond, s.singleDecodeTokensPerSecond) : s.batchedDecodeTokensPerSecond))),
-  });
-  const floorOf = (rates: readonly ThroughputSample[], includeSingle = true) => {
-    const { prompt, decode } = bestRates(rates, includeSingle);
-    return meter.promptUnique / prompt + optimized.generatedTokens / decode;
-  };
-  const bracketing = meanRates(samples, after);
-  const { prompt: floorPp, decode: floorDecode } = bestRates(bracketing);
-  const floorSeconds = floorOf(bracketing);
-  const evaluatedVsUnique = meter.promptEvaluated / meter.promptUnique;
-  const speedup = naive.seconds / optimized.seconds;
-  const floorFraction = floorSeconds / optimized.seconds;
-  const identical = optimized.texts.filter((text, i) => text === naive.texts[i]).length;
+    console.log(
+      `optimized path decodes ${batchDecode ? 'all candidates of a batch together (model.batch_decode: true)' : 'one candidate at a time (model.batch_decode: false)'}` +
+        (batchDecodeSetting === 'auto' ? ` — ${fmt(best.batchedDecodeTokensPerSecond, 0)} tok/s batched against ${fmt(best.singleDecodeTokensPerSecond, 0)} one at a time on ${best.threads} thread(s)` : ' (forced)'),
+    );
 
-  console.log(`prompt tokens: total ${meter.promptTotal}, unique ${meter.promptUnique}, evaluated ${meter.promptEvaluated} (optimized) / ${naiveMeter.promptEvaluated} (naive)`);
-  console.log(`evaluated / unique: optimized ${fmt(evaluatedVsUnique, 3)}x, naive ${fmt(naiveMeter.promptEvaluated / naiveMeter.promptUnique, 3)}x`);
-  console.log(`optimized: ${fmt(optimized.seconds, 1)} s, ${fmt(tickets.length / optimized.seconds, 3)} tickets/s, generated ${optimized.generatedTokens} tokens = ${fmt(optimized.generatedTokens / optimized.seconds, 1)} tok/s`);
-  console.log(`naive:     ${fmt(naive.seconds, 1)} s, ${fmt(tickets.length / naive.seconds, 3)} tickets/s, generated ${naive.generatedTokens} tokens = ${fmt(naive.generatedTokens / naive.seconds, 1)} tok/s`);
-  console.log(`speedup vs naive: ${fmt(speedup)}x`);
-  console.log(
-    `floor: ${fmt(meter.promptUnique)} unique / ${fmt(floorPp, 0)} tok/s + ${optimized.generatedTokens} generated / ${fmt(floorDecode, 0)} tok/s (best decode mode) = ${fmt(floorSeconds, 1)} s (mean rates of before and after; ` +
-      `${fmt(floorOf(samples), 1)} s on the rates before alone, ${fmt(floorOf(after), 1)} s after alone); optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor` +
-      `${overlap ? ' (the floor adds the two phases; overlapped, they run at once, so it can be passed)' : ''}`,
-  );
-  console.log(`floor fraction on the rates before alone: ${fmt(floorOf(samples) / optimized.seconds, 3)}; after alone: ${fmt(floorOf(after) / optimized.seconds, 3)}`);
-  console.log(`floor fraction with the batched-decode rate alone in the floor: ${fmt(floorOf(bracketing, false) / optimized.seconds, 3)}`);
-  console.log(
-    `identical candidate texts, optimized vs naive: ${identical}/${optimized.texts.length}${optimized.dropped + naive.dropped > 0 ? ` (dropped: ${optimized.dropped} / ${naive.dropped})` : ''}` +
-      (batching.exact === true
-        ? ' — prompt sharing is exact and so is this decode mode (load-time check), so anything short of all means a bug'
-        : ' — prompt sharing is exact; batched decode on this model changes logits in the last bits (load-time check), so sampled tokens can flip'),
-  );
-  return { shape, evaluatedVsUnique, speedup, floorFraction };
+    const optimizedBackend = await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap, batchDecode), { rollout: 'shared' });
+    const batching = optimizedBackend.decodeBatching;
+    console.log(`load-time decode check: ${batching.exact === null ? 'not run' : batching.exact ? 'exact' : 'not exact'} — ${batching.reason}`);
+    const naiveBackend = await createLlamaCppBackend(modelConfig(1, contextSize, threads), { rollout: 'naive' });
+    // Batch by batch, the optimized path then the naive one, so both run on the same stretches of the host's drifting
+    // speed; the floor rates are measured right before and right after every optimized batch, at the thread counts the
+    // run uses, and each batch's floor takes the mean of the two (the host's speed wanders by tens of percent within
+    // minutes: docs/performance.md, bench:host-drift).
+    const runThreads = [...new Set([threads.prompt, threads.decode])];
+    const bracketed: BracketedBatch[] = [];
+    let open: { before: ThroughputSample[]; meter: ReturnType<LlamaCppBackend['tokenMeter']>; started: number } | null = null;
+    const labels = ['optimized', 'naive'];
+    const progress = ['', ''];
+    const [optimized, naive] = await runRolloutWorkload({
+      backends: [optimizedBackend, naiveBackend],
+      tickets,
+      mission: BENCH_MISSION,
+      experiences: BENCH_EXPERIENCES,
+      sampler: SAMPLER,
+      batchSize: BATCH_GROUPS,
+      seed: SEED,
+      promptBudget: contextSize - SAMPLER.max_new_tokens,
+      onBatch: (b, done, total) => {
+        progress[b] = `${labels[b]} ${done}/${total}`;
+        process.stdout.write(`\r  ${progress.filter(Boolean).join(', ')} tickets`);
+      },
+      beforeBatch: async (b) => {
+        if (b !== 0) return;
+        const before = await measureRates(runThreads, 1);
+        open = { before, meter: optimizedBackend.tokenMeter(), started: performance.now() };
+      },
+      afterBatch: async (b) => {
+        if (b !== 0 || !open) return;
+        const seconds = (performance.now() - open.started) / 1000;
+        const end = optimizedBackend.tokenMeter();
+        const after = await measureRates(runThreads, 1);
+        bracketed.push({ seconds, unique: end.promptUnique - open.meter.promptUnique, generated: end.generated - open.meter.generated, before: open.before, after });
+        open = null;
+      },
+    });
+    process.stdout.write('\n');
+    const meter = optimizedBackend.tokenMeter();
+    const naiveMeter = naiveBackend.tokenMeter();
+    await optimizedBackend.close();
+    await naiveBackend.close();
+
+    for (const [i, batch] of bracketed.entries()) {
+      const { prompt, decode } = floorRates(meanRates(batch.before, batch.after));
+      const range = (pick: (s: ThroughputSample) => number) => `${fmt(Math.max(...batch.before.map(pick)), 0)}→${fmt(Math.max(...batch.after.map(pick)), 0)}`;
+      console.log(
+        `  batch ${i + 1}: optimized ${fmt(batch.seconds, 1)} s, floor ${fmt(batchFloorSeconds(batch), 1)} s (${batch.unique} unique / ${fmt(prompt, 0)} tok/s + ${batch.generated} generated / ${fmt(decode, 0)} tok/s; ` +
+          `before→after: prompt ${range((s) => s.promptTokensPerSecond)}, batched decode ${range((s) => s.batchedDecodeTokensPerSecond)}, one sequence ${range((s) => s.singleDecodeTokensPerSecond)} tok/s)`,
+      );
+    }
+    const floorSeconds = bracketed.reduce((sum, batch) => sum + batchFloorSeconds(batch), 0);
+    const batchedOnlyFloorSeconds = bracketed.reduce((sum, batch) => sum + batchFloorSeconds(batch, true), 0);
+    const evaluatedVsUnique = meter.promptEvaluated / meter.promptUnique;
+    const speedup = naive.seconds / optimized.seconds;
+    const floorFraction = floorSeconds / optimized.seconds;
+    const identical = optimized.texts.filter((text, i) => text === naive.texts[i]).length;
+
+    console.log(`prompt tokens: total ${meter.promptTotal}, unique ${meter.promptUnique}, evaluated ${meter.promptEvaluated} (optimized) / ${naiveMeter.promptEvaluated} (naive)`);
+    console.log(`evaluated / unique: optimized ${fmt(evaluatedVsUnique, 3)}x, naive ${fmt(naiveMeter.promptEvaluated / naiveMeter.promptUnique, 3)}x`);
+    console.log(`optimized: ${fmt(optimized.seconds, 1)} s, ${fmt(tickets.length / optimized.seconds, 3)} tickets/s, generated ${optimized.generatedTokens} tokens = ${fmt(optimized.generatedTokens / optimized.seconds, 1)} tok/s`);
+    console.log(`naive:     ${fmt(naive.seconds, 1)} s, ${fmt(tickets.length / naive.seconds, 3)} tickets/s, generated ${naive.generatedTokens} tokens = ${fmt(naive.generatedTokens / naive.seconds, 1)} tok/s`);
+    console.log(`speedup vs naive: ${fmt(speedup)}x`);
+    console.log(
+      `floor: ${fmt(floorSeconds, 1)} s, the sum of the batches' floors above (unique prompt tokens / best prompt rate + generated tokens / best decode rate of either mode, ` +
+        `each on the mean of the rates right before and right after the batch); optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor` +
+        `${overlap ? ' (the floor adds the two phases; overlapped, they run at once, so it can be passed)' : ''}`,
+    );
+    console.log(`floor fraction with the batched-decode rate alone in the floor: ${fmt(batchedOnlyFloorSeconds / optimized.seconds, 3)}`);
+    console.log(
+      `identical candidate texts, optimized vs naive: ${identical}/${optimized.texts.length}${optimized.dropped + naive.dropped > 0 ? ` (dropped: ${optimized.dropped} / ${naive.dropped})` : ''}` +
+        (batching.exact === true
+          ? ' — prompt sharing is exact and so is this decode mode (load-time check), so anything short of all means a bug'
+          : ' — prompt sharing is exact; batched decode on this model changes logits in the last bits (load-time check), so sampled tokens can flip'),
+    );
+    return { shape, evaluatedVsUnique, speedup, floorFraction };
+  } finally {
+    await floorMeter.close();
+    await floorModel.dispose();
+  }
 }
 
 async function main(): Promise<void> {

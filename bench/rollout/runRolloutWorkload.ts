@@ -33,12 +33,16 @@ export async function runRolloutWorkload(input: {
   seed: number;
   promptBudget: number;
   onBatch?: (backend: number, done: number, total: number) => void;
+  /** Awaited before and after each backend's batch, outside its timing (measurements in between). */
+  beforeBatch?: (backend: number, batch: number) => Promise<void>;
+  afterBatch?: (backend: number, batch: number) => Promise<void>;
 }): Promise<WorkloadResult[]> {
   const rollouts: GroupRollout[][] = input.backends.map(() => []);
   const seconds = input.backends.map(() => 0);
   for (let i = 0; i < input.tickets.length; i += input.batchSize) {
     const batch = input.tickets.slice(i, i + input.batchSize);
     for (const [b, backend] of input.backends.entries()) {
+      await input.beforeBatch?.(b, i / input.batchSize);
       const start = performance.now();
       rollouts[b].push(
         ...(await Promise.all(
@@ -59,6 +63,7 @@ export async function runRolloutWorkload(input: {
       );
       seconds[b] += (performance.now() - start) / 1000;
       input.onBatch?.(b, Math.min(i + input.batchSize, input.tickets.length), input.tickets.length);
+      await input.afterBatch?.(b, i / input.batchSize);
     }
   }
   return rollouts.map((groups, b) => summarize(groups, seconds[b], input.tickets.length));

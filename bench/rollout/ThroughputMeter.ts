@@ -1,4 +1,4 @@
-import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { commonPrefixLength } from '../../src/main/llm/llama/SharedPrefixScheduler';
 import { setContextThreads } from '../../src/main/llm/llama/contextThreads';
 import { copySequencePrefix } from '../../src/main/llm/llama/sequenceStateCopy';
@@ -33,46 +33,66 @@ async function decodeExactly(sequence: LlamaContextSequence, prompt: readonly To
  * - single-sequence decode: four of those sequences, spread over the batch, each
  *   decoding `decodeTokens` tokens alone in turn (what decoding one candidate at
  *   a time achieves).
- * One context serves every thread count (switched between measurements), so
- * the decode prompts are evaluated once.
+ * One context serves every thread count and every measurement (switched between
+ * them), so the decode prompts are evaluated once, when the meter opens, and the
+ * rates can be measured again and again between the workload's batches.
  */
-export async function measureThroughput(
-  model: LlamaModel,
-  options: { prompt: Token[]; decodePrompts: Token[][]; decodeTokens: number; threadCounts: number[]; contextSize: number; batchSize: number; flashAttention: FlashAttentionChoice; repeats?: number },
-): Promise<ThroughputSample[]> {
-  const repeats = options.repeats ?? 2;
-  const parallel = options.decodePrompts.length;
-  const context = await model.createContext({
-    contextSize: options.contextSize,
-    sequences: parallel + 1,
-    threads: Math.max(...options.threadCounts),
-    batchSize: options.batchSize,
-    flashAttention: options.flashAttention,
-    failedCreationRemedy: false,
-  });
-  try {
-    const sequences = Array.from({ length: parallel }, () => context.getSequence());
-    const scratch = context.getSequence();
-    // Decode sequences hold their prompt minus the last token; the common prefix is evaluated once and copied.
-    const held = options.decodePrompts.map((p) => p.slice(0, -1));
-    for (let i = 0; i < parallel; i++) {
-      const source = sequences.slice(0, i).reduce<{ length: number; index: number }>(
-        (best, s, j) => {
-          const length = commonPrefixLength(s.contextTokens, held[i]);
-          return length > best.length ? { length, index: j } : best;
-        },
-        { length: 0, index: -1 },
-      );
-      let start = 0;
-      if (source.index >= 0 && (await copySequencePrefix(sequences[i], sequences[source.index], source.length))) start = source.length;
-      await sequences[i].evaluateWithoutGeneratingNewTokens(held[i].slice(start));
+export class ThroughputMeter {
+  private constructor(
+    private readonly context: LlamaContext,
+    private readonly sequences: LlamaContextSequence[],
+    private readonly scratch: LlamaContextSequence,
+    private readonly decodePrompts: Token[][],
+    private readonly held: Token[][],
+  ) {}
+
+  static async open(
+    model: LlamaModel,
+    options: { decodePrompts: Token[][]; contextSize: number; batchSize: number; flashAttention: FlashAttentionChoice; maxThreads: number },
+  ): Promise<ThroughputMeter> {
+    const parallel = options.decodePrompts.length;
+    const context = await model.createContext({
+      contextSize: options.contextSize,
+      sequences: parallel + 1,
+      threads: options.maxThreads,
+      batchSize: options.batchSize,
+      flashAttention: options.flashAttention,
+      failedCreationRemedy: false,
+    });
+    try {
+      const sequences = Array.from({ length: parallel }, () => context.getSequence());
+      const scratch = context.getSequence();
+      // Decode sequences hold their prompt minus the last token; the common prefix is evaluated once and copied.
+      const held = options.decodePrompts.map((p) => p.slice(0, -1));
+      for (let i = 0; i < parallel; i++) {
+        const source = sequences.slice(0, i).reduce<{ length: number; index: number }>(
+          (best, s, j) => {
+            const length = commonPrefixLength(s.contextTokens, held[i]);
+            return length > best.length ? { length, index: j } : best;
+          },
+          { length: 0, index: -1 },
+        );
+        let start = 0;
+        if (source.index >= 0 && (await copySequencePrefix(sequences[i], sequences[source.index], source.length))) start = source.length;
+        await sequences[i].evaluateWithoutGeneratingNewTokens(held[i].slice(start));
+      }
+      return new ThroughputMeter(context, sequences, scratch, options.decodePrompts, held);
+    } catch (error) {
+      await context.dispose();
+      throw error;
     }
+  }
+
+  async measure(options: { prompt: Token[]; decodeTokens: number; threadCounts: number[]; repeats?: number }): Promise<ThroughputSample[]> {
+    const repeats = options.repeats ?? 2;
+    const { sequences, scratch, decodePrompts, held } = this;
+    const parallel = sequences.length;
     // Four of the batch's prompts spread over it, one after another: a lone sequence's step runs over its own
     // cache only, so its rate depends on the prompt's length as much as a batched step's depends on the longest.
     const soloIndices = [...new Set([0, 1, 2, 3].map((k) => Math.floor((k * parallel) / 4)))];
     const samples: ThroughputSample[] = [];
     for (const threads of options.threadCounts) {
-      setContextThreads(context, threads);
+      setContextThreads(this.context, threads);
       const prompt = options.prompt.slice(0, -1);
       let pp = 0;
       for (let r = 0; r < repeats; r++) {
@@ -87,7 +107,7 @@ export async function measureThroughput(
         const start = performance.now();
         // Every sequence decodes exactly decodeTokens tokens (an end-of-generation token does not stop it), so the
         // batch stays full to the end: the best batched rate, with no tail of finished sequences.
-        const produced = await Promise.all(sequences.map((sequence, i) => decodeExactly(sequence, options.decodePrompts[i], 1000 + i, options.decodeTokens)));
+        const produced = await Promise.all(sequences.map((sequence, i) => decodeExactly(sequence, decodePrompts[i], 1000 + i, options.decodeTokens)));
         const seconds = (performance.now() - start) / 1000;
         decode = Math.max(decode, produced.reduce((a, b) => a + b, 0) / seconds);
         for (let i = 0; i < parallel; i++) await sequences[i].eraseContextTokenRanges([{ start: held[i].length, end: sequences[i].nextTokenIndex }]);
@@ -97,7 +117,7 @@ export async function measureThroughput(
         const start = performance.now();
         let count = 0;
         for (const i of soloIndices) {
-          count += await decodeExactly(sequences[i], options.decodePrompts[i], 1000 + i, options.decodeTokens);
+          count += await decodeExactly(sequences[i], decodePrompts[i], 1000 + i, options.decodeTokens);
           await sequences[i].eraseContextTokenRanges([{ start: held[i].length, end: sequences[i].nextTokenIndex }]);
         }
         single = Math.max(single, count / ((performance.now() - start) / 1000));
@@ -105,7 +125,9 @@ export async function measureThroughput(
       samples.push({ threads, promptTokensPerSecond: pp, batchedDecodeTokensPerSecond: decode, singleDecodeTokensPerSecond: single });
     }
     return samples;
-  } finally {
-    await context.dispose();
+  }
+
+  async close(): Promise<void> {
+    await this.context.dispose();
   }
 }
