@@ -45,7 +45,7 @@ export function resolveBatchDecode(setting: BatchDecodeSetting, site: DecodeSite
   }
   if (check === null) return { batched: true, exact: null, reason: 'batched; exactness against the sequential path was not checked' };
   const measured = describeCheck(check);
-  if (check.exact) return { batched: true, exact: true, reason: `batched: ${measured}` };
+  if (check.exact) return { batched: true, exact: true, reason: measured };
   if (setting === true) return { batched: true, exact: false, reason: `model.batch_decode is true; ${measured}` };
   return site.onGpu
     ? { batched: true, exact: false, reason: `batched on the GPU for throughput although ${measured}; set model.batch_decode: false for exact reruns` }
