@@ -90,10 +90,10 @@ export class ThroughputMeter {
     // Four of the batch's prompts spread over it, one after another: a lone sequence's step runs over its own
     // cache only, so its rate depends on the prompt's length as much as a batched step's depends on the longest.
     const soloIndices = [...new Set([0, 1, 2, 3].map((k) => Math.floor((k * parallel) / 4)))];
+    const prompt = options.prompt.slice(0, -1);
     const samples: ThroughputSample[] = [];
     for (const threads of options.threadCounts) {
       setContextThreads(this.context, threads);
-      const prompt = options.prompt.slice(0, -1);
       let pp = 0;
       for (let r = 0; r < repeats; r++) {
         await scratch.clearHistory();

@@ -16,7 +16,7 @@
  * the engine's prompt builder and verdict grammar. The optimized and naive paths run interleaved, batch by
  * batch. Prints per model: prompt tokens evaluated / unique, tickets/s optimized vs naive, the floor (unique
  * prompt tokens / best prompt-processing tok/s + generated tokens / best decode tok/s, batched or one at a
- * time, all measured here, before and again right after both paths, each rate the mean of the two), floor fraction, generated tok/s,
+ * time, each batch's on the mean of the rates measured right before and right after it, summed over the batches), floor fraction, generated tok/s,
  * and how many candidate texts the two paths produced identically. Ends with
  * three machine-readable lines for bench-27m.
  */
@@ -113,7 +113,7 @@ function floorRates(rates: readonly ThroughputSample[], batchedOnly = false): { 
 }
 
 /** One optimized batch and the floor rates measured right before and right after it. */
-type BracketedBatch = { seconds: number; unique: number; generated: number; before: ThroughputSample[]; after: ThroughputSample[] };
+type BracketedBatch = { unique: number; generated: number; before: ThroughputSample[]; after: ThroughputSample[] };
 
 function batchFloorSeconds(batch: BracketedBatch, batchedOnly = false): number {
   const { prompt, decode } = floorRates(meanRates(batch.before, batch.after), batchedOnly);
@@ -200,15 +200,14 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
       `estimated rollout at ${bestDecodeThreads} decode thread(s), ${batchDecode ? 'batched decode' : 'one candidate at a time'}: one context ${fmt(oneContextSeconds, 1)} s` +
         (idle ? `, overlapped (prompts on ${idle.threads} idle thread(s), one-sequence decode rate) ${fmt(overlapSeconds, 1)} s` : ' (no idle cores to overlap prompts on)'),
     );
-    const count = bestDecodeThreads;
     // Overlapped, decoding keeps its best count and prompts take the cores it leaves (at least one).
     const threads = overlap
       ? resolvePhaseThreads({ threads: 0, decode_threads: Math.min(bestDecodeThreads, Math.max(1, cores - 1)), overlap_prompts: true }, cores)
-      : { prompt: count, decode: count };
+      : { prompt: bestDecodeThreads, decode: bestDecodeThreads };
     console.log(
       overlap
         ? `optimized path: model.overlap_prompts, prompts on ${threads.prompt} thread(s) while decoding on ${threads.decode}; naive path: prompts on ${threads.prompt}, decoding on ${threads.decode}`
-        : `threads for both paths: ${count}${threadsSetting > 0 ? ' (forced)' : ' (best decode rate above)'}`,
+        : `threads for both paths: ${bestDecodeThreads}${threadsSetting > 0 ? ' (forced)' : ' (best decode rate above)'}`,
     );
     console.log(
       `optimized path decodes ${batchDecode ? 'all candidates of a batch together (model.batch_decode: true)' : 'one candidate at a time (model.batch_decode: false)'}` +
@@ -225,7 +224,7 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
     // minutes: docs/performance.md, bench:host-drift).
     const runThreads = [...new Set([threads.prompt, threads.decode])];
     const bracketed: BracketedBatch[] = [];
-    let open: { before: ThroughputSample[]; meter: ReturnType<LlamaCppBackend['tokenMeter']>; started: number } | null = null;
+    let open: { before: ThroughputSample[]; meter: ReturnType<LlamaCppBackend['tokenMeter']> } | null = null;
     const labels = ['optimized', 'naive'];
     const progress = ['', ''];
     const [optimized, naive] = await runRolloutWorkload({
@@ -244,14 +243,13 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
       beforeBatch: async (b) => {
         if (b !== 0) return;
         const before = await measureRates(runThreads, 1);
-        open = { before, meter: optimizedBackend.tokenMeter(), started: performance.now() };
+        open = { before, meter: optimizedBackend.tokenMeter() };
       },
       afterBatch: async (b) => {
         if (b !== 0 || !open) return;
-        const seconds = (performance.now() - open.started) / 1000;
         const end = optimizedBackend.tokenMeter();
         const after = await measureRates(runThreads, 1);
-        bracketed.push({ seconds, unique: end.promptUnique - open.meter.promptUnique, generated: end.generated - open.meter.generated, before: open.before, after });
+        bracketed.push({ unique: end.promptUnique - open.meter.promptUnique, generated: end.generated - open.meter.generated, before: open.before, after });
         open = null;
       },
     });
@@ -265,7 +263,7 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
       const { prompt, decode } = floorRates(meanRates(batch.before, batch.after));
       const range = (pick: (s: ThroughputSample) => number) => `${fmt(Math.max(...batch.before.map(pick)), 0)}→${fmt(Math.max(...batch.after.map(pick)), 0)}`;
       console.log(
-        `  batch ${i + 1}: optimized ${fmt(batch.seconds, 1)} s, floor ${fmt(batchFloorSeconds(batch), 1)} s (${batch.unique} unique / ${fmt(prompt, 0)} tok/s + ${batch.generated} generated / ${fmt(decode, 0)} tok/s; ` +
+        `  batch ${i + 1}: optimized ${fmt(optimized.batchSeconds[i], 1)} s, floor ${fmt(batchFloorSeconds(batch), 1)} s (${batch.unique} unique / ${fmt(prompt, 0)} tok/s + ${batch.generated} generated / ${fmt(decode, 0)} tok/s; ` +
           `before→after: prompt ${range((s) => s.promptTokensPerSecond)}, batched decode ${range((s) => s.batchedDecodeTokensPerSecond)}, one sequence ${range((s) => s.singleDecodeTokensPerSecond)} tok/s)`,
       );
     }

@@ -5,6 +5,8 @@ import { rolloutGroup, type GroupRollout } from '../../src/main/engine/rolloutGr
 
 export type WorkloadResult = {
   seconds: number;
+  /** Each batch's time on this backend; `seconds` is their sum. */
+  batchSeconds: number[];
   tickets: number;
   dropped: number;
   /** Candidate response texts in (ticket, candidate) order, for comparing paths. */
@@ -38,7 +40,7 @@ export async function runRolloutWorkload(input: {
   afterBatch?: (backend: number, batch: number) => Promise<void>;
 }): Promise<WorkloadResult[]> {
   const rollouts: GroupRollout[][] = input.backends.map(() => []);
-  const seconds = input.backends.map(() => 0);
+  const batchSeconds: number[][] = input.backends.map(() => []);
   for (let i = 0; i < input.tickets.length; i += input.batchSize) {
     const batch = input.tickets.slice(i, i + input.batchSize);
     for (const [b, backend] of input.backends.entries()) {
@@ -61,15 +63,15 @@ export async function runRolloutWorkload(input: {
           ),
         )),
       );
-      seconds[b] += (performance.now() - start) / 1000;
+      batchSeconds[b].push((performance.now() - start) / 1000);
       input.onBatch?.(b, Math.min(i + input.batchSize, input.tickets.length), input.tickets.length);
       await input.afterBatch?.(b, i / input.batchSize);
     }
   }
-  return rollouts.map((groups, b) => summarize(groups, seconds[b], input.tickets.length));
+  return rollouts.map((groups, b) => summarize(groups, batchSeconds[b], input.tickets.length));
 }
 
-function summarize(groups: readonly GroupRollout[], seconds: number, tickets: number): WorkloadResult {
+function summarize(groups: readonly GroupRollout[], batchSeconds: number[], tickets: number): WorkloadResult {
   const texts: string[] = [];
   let generatedTokens = 0;
   let dropped = 0;
@@ -83,5 +85,5 @@ function summarize(groups: readonly GroupRollout[], seconds: number, tickets: nu
       generatedTokens += candidate.tokens.generated;
     }
   }
-  return { seconds, tickets, dropped, texts, generatedTokens };
+  return { seconds: batchSeconds.reduce((a, b) => a + b, 0), batchSeconds, tickets, dropped, texts, generatedTokens };
 }

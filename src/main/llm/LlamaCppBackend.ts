@@ -24,7 +24,7 @@ import { getLlamaRuntime, physicalCoreCount } from './llamaRuntime';
 import { resolvePhaseThreads } from './resolvePhaseThreads';
 import { resolveFlashAttention, type FlashAttentionChoice } from './resolveFlashAttention';
 import { batchDecodeNeedsCheck, resolveBatchDecode, type DecodeSite } from './resolveBatchDecode';
-import { checkBatchedDecode, type BatchedDecodeCheck } from './llama/checkBatchedDecode';
+import { BATCHED_DECODE_PROBE_CONTEXT_TOKENS, checkBatchedDecode, type BatchedDecodeCheck } from './llama/checkBatchedDecode';
 import { setContextThreads } from './llama/contextThreads';
 import type { DecodeBatching } from '../../shared/schemas/telemetry';
 import { PromptStager } from './llama/PromptStager';
@@ -490,8 +490,6 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
   );
 }
 
-const PROBE_CONTEXT_TOKENS = 128;
-
 /**
  * model.batch_decode for this model and machine: measured with checkBatchedDecode
  * on the decoding context, at the decode thread count, before any sequence is handed out.
@@ -508,8 +506,8 @@ async function decideDecodeBatching(
 ): Promise<DecodeBatching> {
   if (rollout === 'naive') return { batched: false, exact: true, reason: 'the naive reference path decodes one candidate at a time' };
   let check: BatchedDecodeCheck | null = null;
-  // The probe needs about 60 tokens per sequence; a smaller context cannot hold a Stage-B prompt anyway.
-  if (batchDecodeNeedsCheck(config.batch_decode, site) && context.contextSize >= PROBE_CONTEXT_TOKENS) {
+  // A context too small for the probe cannot hold a Stage-B prompt anyway.
+  if (batchDecodeNeedsCheck(config.batch_decode, site) && context.contextSize >= BATCHED_DECODE_PROBE_CONTEXT_TOKENS) {
     const mark = nativeLog.mark();
     if (threads.decode !== threads.created) setContextThreads(context, threads.decode);
     try {

@@ -18,6 +18,8 @@ export type BatchedDecodeCheck = {
 /** Probe text: ASCII and Chinese, so byte-level and merged vocabularies both yield a few dozen tokens. */
 const PROBE_TEXT = 'Verdict: pass\nReason: 接地线两端螺丝紧固, 标签清晰。\nConfidence: 0.85\n';
 const MAX_STEP_SIZE = 16;
+/** Context per sequence the probe needs: its text is about 90 tokens in a byte-level vocabulary, plus the forced steps. */
+export const BATCHED_DECODE_PROBE_CONTEXT_TOKENS = 128;
 
 type Logits = Float64Array;
 
