@@ -4,6 +4,9 @@ import { setContextThreads } from '../../src/main/llm/llama/contextThreads';
 import { copySequencePrefix } from '../../src/main/llm/llama/sequenceStateCopy';
 import type { FlashAttentionChoice } from '../../src/main/llm/resolveFlashAttention';
 
+export const RATE_KINDS = ['prompt', 'batched', 'single'] as const;
+export type RateKind = (typeof RATE_KINDS)[number];
+
 export type ThroughputSample = { threads: number; promptTokensPerSecond: number; batchedDecodeTokensPerSecond: number; singleDecodeTokensPerSecond: number };
 
 /**
@@ -30,9 +33,11 @@ async function decodeExactly(sequence: LlamaContextSequence, prompt: readonly To
  *   every sequence over the longest one's cache, so a batch of equal prompts
  *   decodes about 18% faster than the workload's mix of lengths (measured on
  *   bench-27m, 1 thread);
- * - single-sequence decode: four of those sequences, spread over the batch, each
- *   decoding `decodeTokens` tokens alone in turn (what decoding one candidate at
- *   a time achieves).
+ * - single-sequence decode: the sequences at `soloIndices` (the caller picks
+ *   them spread over the batch's groups and prompt variants), each decoding
+ *   `decodeTokens` tokens alone in turn (what decoding one candidate at a time
+ *   achieves): a lone sequence's step runs over its own cache only, so its rate
+ *   depends on the prompt's length as much as a batched step's on the longest.
  * One context serves every thread count and every measurement (switched between
  * them), so the decode prompts are evaluated once, when the meter opens, and the
  * rates can be measured again and again between the workload's batches.
@@ -44,11 +49,12 @@ export class ThroughputMeter {
     private readonly scratch: LlamaContextSequence,
     private readonly decodePrompts: Token[][],
     private readonly held: Token[][],
+    private readonly soloIndices: number[],
   ) {}
 
   static async open(
     model: LlamaModel,
-    options: { decodePrompts: Token[][]; contextSize: number; batchSize: number; flashAttention: FlashAttentionChoice; maxThreads: number },
+    options: { decodePrompts: Token[][]; soloIndices: number[]; contextSize: number; batchSize: number; flashAttention: FlashAttentionChoice; maxThreads: number },
   ): Promise<ThroughputMeter> {
     const parallel = options.decodePrompts.length;
     const context = await model.createContext({
@@ -76,55 +82,67 @@ export class ThroughputMeter {
         if (source.index >= 0 && (await copySequencePrefix(sequences[i], sequences[source.index], source.length))) start = source.length;
         await sequences[i].evaluateWithoutGeneratingNewTokens(held[i].slice(start));
       }
-      return new ThroughputMeter(context, sequences, scratch, options.decodePrompts, held);
+      return new ThroughputMeter(context, sequences, scratch, options.decodePrompts, held, options.soloIndices);
     } catch (error) {
       await context.dispose();
       throw error;
     }
   }
 
-  async measure(options: { prompt: Token[]; decodeTokens: number; threadCounts: number[]; repeats?: number }): Promise<ThroughputSample[]> {
+  /**
+   * Each thread count's three rates, measured in `order` (default prompt, batched, single): a caller measuring
+   * right before and right after a workload batch puts the rates that batch depends on next to it.
+   * Each rate is the best of `repeats` passes (`promptRepeats` for prompt processing, a pass of about a second).
+   */
+  async measure(options: { prompt: Token[]; decodeTokens: number; threadCounts: number[]; repeats?: number; promptRepeats?: number; order?: readonly RateKind[] }): Promise<ThroughputSample[]> {
     const repeats = options.repeats ?? 2;
-    const { sequences, scratch, decodePrompts, held } = this;
-    const parallel = sequences.length;
-    // Four of the batch's prompts spread over it, one after another: a lone sequence's step runs over its own
-    // cache only, so its rate depends on the prompt's length as much as a batched step's depends on the longest.
-    const soloIndices = [...new Set([0, 1, 2, 3].map((k) => Math.floor((k * parallel) / 4)))];
-    const prompt = options.prompt.slice(0, -1);
+    const promptRepeats = options.promptRepeats ?? repeats;
+    const order = options.order ?? RATE_KINDS;
     const samples: ThroughputSample[] = [];
     for (const threads of options.threadCounts) {
       setContextThreads(this.context, threads);
-      let pp = 0;
-      for (let r = 0; r < repeats; r++) {
-        await scratch.clearHistory();
-        const start = performance.now();
-        await scratch.evaluateWithoutGeneratingNewTokens(prompt);
-        pp = Math.max(pp, prompt.length / ((performance.now() - start) / 1000));
+      const rates: Record<RateKind, number> = { prompt: 0, batched: 0, single: 0 };
+      for (const kind of order) {
+        for (let r = 0; r < (kind === 'prompt' ? promptRepeats : repeats); r++) rates[kind] = Math.max(rates[kind], await this.measureOnce(kind, options.prompt, options.decodeTokens));
       }
-      await scratch.clearHistory();
-      let decode = 0;
-      for (let r = 0; r < repeats; r++) {
-        const start = performance.now();
-        // Every sequence decodes exactly decodeTokens tokens (an end-of-generation token does not stop it), so the
-        // batch stays full to the end: the best batched rate, with no tail of finished sequences.
-        const produced = await Promise.all(sequences.map((sequence, i) => decodeExactly(sequence, decodePrompts[i], 1000 + i, options.decodeTokens)));
-        const seconds = (performance.now() - start) / 1000;
-        decode = Math.max(decode, produced.reduce((a, b) => a + b, 0) / seconds);
-        for (let i = 0; i < parallel; i++) await sequences[i].eraseContextTokenRanges([{ start: held[i].length, end: sequences[i].nextTokenIndex }]);
-      }
-      let single = 0;
-      for (let r = 0; r < repeats; r++) {
-        const start = performance.now();
-        let count = 0;
-        for (const i of soloIndices) {
-          count += await decodeExactly(sequences[i], decodePrompts[i], 1000 + i, options.decodeTokens);
-          await sequences[i].eraseContextTokenRanges([{ start: held[i].length, end: sequences[i].nextTokenIndex }]);
-        }
-        single = Math.max(single, count / ((performance.now() - start) / 1000));
-      }
-      samples.push({ threads, promptTokensPerSecond: pp, batchedDecodeTokensPerSecond: decode, singleDecodeTokensPerSecond: single });
+      samples.push({ threads, promptTokensPerSecond: rates.prompt, batchedDecodeTokensPerSecond: rates.batched, singleDecodeTokensPerSecond: rates.single });
     }
     return samples;
+  }
+
+  /** One pass of one rate, in tokens per second. */
+  private async measureOnce(kind: RateKind, fullPrompt: readonly Token[], decodeTokens: number): Promise<number> {
+    const { sequences, scratch, decodePrompts, held } = this;
+    if (kind === 'prompt') {
+      const prompt = fullPrompt.slice(0, -1);
+      await scratch.clearHistory();
+      const start = performance.now();
+      await scratch.evaluateWithoutGeneratingNewTokens(prompt);
+      const rate = prompt.length / ((performance.now() - start) / 1000);
+      await scratch.clearHistory();
+      return rate;
+    }
+    const indices = kind === 'batched' ? sequences.map((_, i) => i) : this.soloIndices;
+    const start = performance.now();
+    let produced = 0;
+    if (kind === 'batched') {
+      // Every sequence decodes exactly decodeTokens tokens (an end-of-generation token does not stop it), so the
+      // batch stays full to the end: the best batched rate, with no tail of finished sequences.
+      produced = (await Promise.all(indices.map((i) => decodeExactly(sequences[i], decodePrompts[i], 1000 + i, decodeTokens)))).reduce((a, b) => a + b, 0);
+    } else {
+      for (const i of indices) {
+        produced += await decodeExactly(sequences[i], decodePrompts[i], 1000 + i, decodeTokens);
+        await this.rewind(i);
+      }
+    }
+    const rate = produced / ((performance.now() - start) / 1000);
+    if (kind === 'batched') for (const i of indices) await this.rewind(i);
+    return rate;
+  }
+
+  /** Drops what a decode added, so the sequence holds its prompt minus the last token again. */
+  private async rewind(i: number): Promise<void> {
+    await this.sequences[i].eraseContextTokenRanges([{ start: this.held[i].length, end: this.sequences[i].nextTokenIndex }]);
   }
 
   async close(): Promise<void> {

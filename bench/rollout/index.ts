@@ -13,11 +13,13 @@
  *
  * Workload: real bbu_line tickets (../shared/datasets/bbu-qc-2025), K=4
  * candidates per group, batches of 8 groups, a ~1k-token experiences block,
- * the engine's prompt builder and verdict grammar. The optimized and naive paths run interleaved, batch by
- * batch. Prints per model: prompt tokens evaluated / unique, tickets/s optimized vs naive, the floor (unique
- * prompt tokens / best prompt-processing tok/s + generated tokens / best decode tok/s, batched or one at a
- * time, each batch's on the mean of the rates measured right before and right after it, summed over the batches), floor fraction, generated tok/s,
- * and how many candidate texts the two paths produced identically. Ends with
+ * the engine's prompt builder and verdict grammar. The paths run interleaved, batch by batch: optimized pass A,
+ * naive, optimized pass B (two backends with the same settings), so every path sits on the same stretches of the
+ * host's drifting speed. Prints per model: prompt tokens evaluated / unique, tickets/s optimized (the mean of
+ * the passes) vs naive, the floor (unique prompt tokens / best prompt-processing tok/s + generated tokens / best
+ * decode tok/s, batched or one at a time, each pass's batch on the mean of the rates measured right before and
+ * right after it, summed over the batches of both passes), floor fraction (over both passes), generated tok/s,
+ * and how many candidate texts each optimized pass produced identically to the naive path. Ends with
  * three machine-readable lines for bench-27m.
  */
 import { access } from 'node:fs/promises';
@@ -36,7 +38,7 @@ import { LlamaCppModelSchema, type RunConfig } from '../../src/shared/schemas/ru
 import type { Ticket } from '../../src/shared/schemas/stageARecord';
 import { BENCH_EXPERIENCES, BENCH_MISSION } from './benchGuidance';
 import { ensureBenchModel } from './ensureBenchModel';
-import { ThroughputMeter, type ThroughputSample } from './ThroughputMeter';
+import { ThroughputMeter, type RateKind, type ThroughputSample } from './ThroughputMeter';
 import { runRolloutWorkload } from './runRolloutWorkload';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -120,6 +122,8 @@ function batchFloorSeconds(batch: BracketedBatch, batchedOnly = false): number {
   return batch.unique / prompt + batch.generated / decode;
 }
 
+const sumFloors = (batches: readonly BracketedBatch[]) => batches.reduce((sum, batch) => sum + batchFloorSeconds(batch), 0);
+
 async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number, overlapSetting: Switch, flashAttentionSetting: Switch, batchDecodeSetting: Switch): Promise<ModelReport> {
   const path = await ensureBenchModel(shape);
   console.log(`\n== ${shape}: ${tickets.length} tickets, K=${K}, batches of ${BATCH_GROUPS} groups (load average ${loadavg().map((l) => fmt(l, 1)).join(' ')})`);
@@ -158,15 +162,19 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
   const typical = promptTokens.slice().sort((a, b) => a.length - b.length)[promptTokens.length >> 1];
   // The first batch exactly as the rollout decodes it: its groups' prompts, one per candidate (two variants x K/2 candidates each).
   const firstBatchPrompts = promptTokens.slice(0, 2 * BATCH_GROUPS).flatMap((p) => Array.from({ length: K / 2 }, () => p));
+  // One-at-a-time decoding is measured on one candidate per group, the variants alternating (each group's
+  // checklist prompt is about 50 tokens longer than its default one): a lone sequence's rate follows its prompt's length.
+  const soloIndices = Array.from({ length: BATCH_GROUPS }, (_, g) => g * K + (g % 2) * (K / 2));
   // The bench runs on the CPU (gpu: false), and the floor uses the same attention kernels as both paths.
   const flashAttention = resolveFlashAttention(flashAttentionSetting, { onGpu: false });
   console.log(`flash attention: ${String(flashAttention)} (model.flash_attention: ${flashAttentionSetting})`);
   // The floor's own model and context stay open for the whole bench of this model: the rates are measured here for
   // every thread count (they pick the settings), then again right before and right after every optimized batch.
   const floorModel = await (await getLlamaRuntime(false, physicalCoreCount())).loadModel({ modelPath: path, gpuLayers: 0 });
-  const floorMeter = await ThroughputMeter.open(floorModel, { decodePrompts: firstBatchPrompts, contextSize, batchSize: 512, flashAttention, maxThreads: physicalCoreCount() });
+  const floorMeter = await ThroughputMeter.open(floorModel, { decodePrompts: firstBatchPrompts, soloIndices, contextSize, batchSize: 512, flashAttention, maxThreads: physicalCoreCount() });
   // Decode as long as a rollout may (max_new_tokens), over the first batch's own prompts.
-  const measureRates = (threadCounts: number[], repeats: number) => floorMeter.measure({ prompt: typical, decodeTokens: SAMPLER.max_new_tokens, threadCounts, repeats });
+  const measureRates = (threadCounts: number[], repeats: number, order?: readonly RateKind[]) =>
+    floorMeter.measure({ prompt: typical, decodeTokens: SAMPLER.max_new_tokens, threadCounts, repeats, promptRepeats: 2, order });
   try {
     const samples = await measureRates(Array.from({ length: physicalCoreCount() }, (_, i) => i + 1), 2);
     for (const s of samples) {
@@ -214,21 +222,28 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
         (batchDecodeSetting === 'auto' ? ` — ${fmt(best.batchedDecodeTokensPerSecond, 0)} tok/s batched against ${fmt(best.singleDecodeTokensPerSecond, 0)} one at a time on ${best.threads} thread(s)` : ' (forced)'),
     );
 
-    const optimizedBackend = await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap, batchDecode), { rollout: 'shared' });
-    const batching = optimizedBackend.decodeBatching;
+    // Two optimized backends with the same settings, and per batch: optimized pass A, the naive path, optimized pass B.
+    // A fraction from one pass of a 15-25 s batch moved by ±0.08 between runs on this host's drifting speed; two
+    // passes per batch halve that spread's variance. Each pass's floor rates are measured right before and right
+    // after it: before, the rates its prompt phase and decode mode depend on last (next to the batch); after, first.
+    const optimizedBackends = [
+      await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap, batchDecode), { rollout: 'shared' }),
+      await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap, batchDecode), { rollout: 'shared' }),
+    ];
+    const batching = optimizedBackends[0].decodeBatching;
     console.log(`load-time decode check: ${batching.exact === null ? 'not run' : batching.exact ? 'exact' : 'not exact'} — ${batching.reason}`);
     const naiveBackend = await createLlamaCppBackend(modelConfig(1, contextSize, threads), { rollout: 'naive' });
-    // Batch by batch, the optimized path then the naive one, so both run on the same stretches of the host's drifting
-    // speed; the floor rates are measured right before and right after every optimized batch, at the thread counts the
-    // run uses, and each batch's floor takes the mean of the two (the host's speed wanders by tens of percent within
-    // minutes: docs/performance.md, bench:host-drift).
+    const backends = [optimizedBackends[0], naiveBackend, optimizedBackends[1]];
+    const passOf = (b: number) => (b === 0 ? 0 : b === 2 ? 1 : -1);
     const runThreads = [...new Set([threads.prompt, threads.decode])];
-    const bracketed: BracketedBatch[] = [];
+    const usedDecode: RateKind = batchDecode ? 'batched' : 'single';
+    const otherDecode: RateKind = batchDecode ? 'single' : 'batched';
+    const bracketed: BracketedBatch[][] = [[], []];
     let open: { before: ThroughputSample[]; meter: ReturnType<LlamaCppBackend['tokenMeter']> } | null = null;
-    const labels = ['optimized', 'naive'];
-    const progress = ['', ''];
-    const [optimized, naive] = await runRolloutWorkload({
-      backends: [optimizedBackend, naiveBackend],
+    const labels = ['optimized A', 'naive', 'optimized B'];
+    const progress = ['', '', ''];
+    const [passA, naive, passB] = await runRolloutWorkload({
+      backends,
       tickets,
       mission: BENCH_MISSION,
       experiences: BENCH_EXPERIENCES,
@@ -241,52 +256,64 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
         process.stdout.write(`\r  ${progress.filter(Boolean).join(', ')} tickets`);
       },
       beforeBatch: async (b) => {
-        if (b !== 0) return;
-        const before = await measureRates(runThreads, 1);
-        open = { before, meter: optimizedBackend.tokenMeter() };
+        if (passOf(b) < 0) return;
+        const before = await measureRates(runThreads, 1, [otherDecode, usedDecode, 'prompt']);
+        open = { before, meter: backends[b].tokenMeter() };
       },
       afterBatch: async (b) => {
-        if (b !== 0 || !open) return;
-        const end = optimizedBackend.tokenMeter();
-        const after = await measureRates(runThreads, 1);
-        bracketed.push({ unique: end.promptUnique - open.meter.promptUnique, generated: end.generated - open.meter.generated, before: open.before, after });
+        if (passOf(b) < 0 || !open) return;
+        const end = backends[b].tokenMeter();
+        const after = await measureRates(runThreads, 1, [usedDecode, 'prompt', otherDecode]);
+        bracketed[passOf(b)].push({ unique: end.promptUnique - open.meter.promptUnique, generated: end.generated - open.meter.generated, before: open.before, after });
         open = null;
       },
     });
     process.stdout.write('\n');
-    const meter = optimizedBackend.tokenMeter();
+    const meter = optimizedBackends[0].tokenMeter();
+    const meterB = optimizedBackends[1].tokenMeter();
     const naiveMeter = naiveBackend.tokenMeter();
-    await optimizedBackend.close();
-    await naiveBackend.close();
+    for (const backend of backends) await backend.close();
 
-    for (const [i, batch] of bracketed.entries()) {
-      const { prompt, decode } = floorRates(meanRates(batch.before, batch.after));
-      const range = (pick: (s: ThroughputSample) => number) => `${fmt(Math.max(...batch.before.map(pick)), 0)}→${fmt(Math.max(...batch.after.map(pick)), 0)}`;
-      console.log(
-        `  batch ${i + 1}: optimized ${fmt(optimized.batchSeconds[i], 1)} s, floor ${fmt(batchFloorSeconds(batch), 1)} s (${batch.unique} unique / ${fmt(prompt, 0)} tok/s + ${batch.generated} generated / ${fmt(decode, 0)} tok/s; ` +
-          `before→after: prompt ${range((s) => s.promptTokensPerSecond)}, batched decode ${range((s) => s.batchedDecodeTokensPerSecond)}, one sequence ${range((s) => s.singleDecodeTokensPerSecond)} tok/s)`,
-      );
+    const passes = [passA, passB];
+    for (const [p, batches] of bracketed.entries()) {
+      for (const [i, batch] of batches.entries()) {
+        const { prompt, decode } = floorRates(meanRates(batch.before, batch.after));
+        const range = (pick: (s: ThroughputSample) => number) => `${fmt(Math.max(...batch.before.map(pick)), 0)}→${fmt(Math.max(...batch.after.map(pick)), 0)}`;
+        console.log(
+          `  batch ${i + 1}${'AB'[p]}: optimized ${fmt(passes[p].batchSeconds[i], 1)} s, floor ${fmt(batchFloorSeconds(batch), 1)} s (${batch.unique} unique / ${fmt(prompt, 0)} tok/s + ${batch.generated} generated / ${fmt(decode, 0)} tok/s; ` +
+            `before→after: prompt ${range((s) => s.promptTokensPerSecond)}, batched decode ${range((s) => s.batchedDecodeTokensPerSecond)}, one sequence ${range((s) => s.singleDecodeTokensPerSecond)} tok/s)`,
+        );
+      }
     }
-    const floorSeconds = bracketed.reduce((sum, batch) => sum + batchFloorSeconds(batch), 0);
-    const batchedOnlyFloorSeconds = bracketed.reduce((sum, batch) => sum + batchFloorSeconds(batch, true), 0);
+    const allBatches = bracketed.flat();
+    const floorSeconds = sumFloors(allBatches);
+    const batchedOnlyFloorSeconds = allBatches.reduce((sum, batch) => sum + batchFloorSeconds(batch, true), 0);
+    const optimizedSeconds = passA.seconds + passB.seconds;
     const evaluatedVsUnique = meter.promptEvaluated / meter.promptUnique;
-    const speedup = naive.seconds / optimized.seconds;
-    const floorFraction = floorSeconds / optimized.seconds;
-    const identical = optimized.texts.filter((text, i) => text === naive.texts[i]).length;
+    // One optimized pass's time, as the mean of the two, against the naive path's one pass.
+    const optimizedMean = optimizedSeconds / 2;
+    const speedup = naive.seconds / optimizedMean;
+    const floorFraction = floorSeconds / optimizedSeconds;
+    const identical = passes.map((pass) => pass.texts.filter((text, i) => text === naive.texts[i]).length);
 
-    console.log(`prompt tokens: total ${meter.promptTotal}, unique ${meter.promptUnique}, evaluated ${meter.promptEvaluated} (optimized) / ${naiveMeter.promptEvaluated} (naive)`);
+    console.log(`prompt tokens: total ${meter.promptTotal}, unique ${meter.promptUnique}, evaluated ${meter.promptEvaluated} (optimized, pass B ${meterB.promptEvaluated}) / ${naiveMeter.promptEvaluated} (naive)`);
     console.log(`evaluated / unique: optimized ${fmt(evaluatedVsUnique, 3)}x, naive ${fmt(naiveMeter.promptEvaluated / naiveMeter.promptUnique, 3)}x`);
-    console.log(`optimized: ${fmt(optimized.seconds, 1)} s, ${fmt(tickets.length / optimized.seconds, 3)} tickets/s, generated ${optimized.generatedTokens} tokens = ${fmt(optimized.generatedTokens / optimized.seconds, 1)} tok/s`);
-    console.log(`naive:     ${fmt(naive.seconds, 1)} s, ${fmt(tickets.length / naive.seconds, 3)} tickets/s, generated ${naive.generatedTokens} tokens = ${fmt(naive.generatedTokens / naive.seconds, 1)} tok/s`);
-    console.log(`speedup vs naive: ${fmt(speedup)}x`);
     console.log(
-      `floor: ${fmt(floorSeconds, 1)} s, the sum of the batches' floors above (unique prompt tokens / best prompt rate + generated tokens / best decode rate of either mode, ` +
-        `each on the mean of the rates right before and right after the batch); optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor` +
+      `optimized: ${fmt(optimizedMean, 1)} s (passes ${fmt(passA.seconds, 1)} and ${fmt(passB.seconds, 1)} s), ${fmt(tickets.length / optimizedMean, 3)} tickets/s, ` +
+        `generated ${passA.generatedTokens} tokens = ${fmt((passA.generatedTokens + passB.generatedTokens) / optimizedSeconds, 1)} tok/s`,
+    );
+    console.log(`naive:     ${fmt(naive.seconds, 1)} s, ${fmt(tickets.length / naive.seconds, 3)} tickets/s, generated ${naive.generatedTokens} tokens = ${fmt(naive.generatedTokens / naive.seconds, 1)} tok/s`);
+    console.log(`speedup vs naive: ${fmt(speedup)}x (pass A alone ${fmt(naive.seconds / passA.seconds)}x, pass B alone ${fmt(naive.seconds / passB.seconds)}x)`);
+    console.log(
+      `floor: ${fmt(floorSeconds, 1)} s for both passes, the sum of the batches' floors above (unique prompt tokens / best prompt rate + generated tokens / best decode rate of either mode, ` +
+        `each on the mean of the rates right before and right after the batch); optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor ` +
+        `(pass A alone ${fmt(100 * sumFloors(bracketed[0]) / passA.seconds, 1)}%, pass B alone ${fmt(100 * sumFloors(bracketed[1]) / passB.seconds, 1)}%)` +
         `${overlap ? ' (the floor adds the two phases; overlapped, they run at once, so it can be passed)' : ''}`,
     );
-    console.log(`floor fraction with the batched-decode rate alone in the floor: ${fmt(batchedOnlyFloorSeconds / optimized.seconds, 3)}`);
+    console.log(`floor fraction with the batched-decode rate alone in the floor: ${fmt(batchedOnlyFloorSeconds / optimizedSeconds, 3)}`);
     console.log(
-      `identical candidate texts, optimized vs naive: ${identical}/${optimized.texts.length}${optimized.dropped + naive.dropped > 0 ? ` (dropped: ${optimized.dropped} / ${naive.dropped})` : ''}` +
+      `identical candidate texts, optimized vs naive: ${identical.map((n) => `${n}/${naive.texts.length}`).join(' (pass A), ')} (pass B)` +
+        `${passA.dropped + passB.dropped + naive.dropped > 0 ? ` (dropped: ${passA.dropped} / ${passB.dropped} / ${naive.dropped})` : ''}` +
         (batching.exact === true
           ? ' — prompt sharing is exact and so is this decode mode (load-time check), so anything short of all means a bug'
           : ' — prompt sharing is exact; batched decode on this model changes logits in the last bits (load-time check), so sampled tokens can flip'),
