@@ -22,6 +22,13 @@ async function decodeExactly(sequence: LlamaContextSequence, prompt: readonly To
   return count;
 }
 
+/** Runs `work` (which returns the tokens it processed) and gives its rate. */
+async function tokensPerSecond(work: () => Promise<number>): Promise<number> {
+  const start = performance.now();
+  const tokens = await work();
+  return tokens / ((performance.now() - start) / 1000);
+}
+
 /**
  * The rates the floor and the bench's settings are built from, on the model
  * being benched, for each thread count (best of `repeats` runs each):
@@ -98,46 +105,48 @@ export class ThroughputMeter {
     const repeats = options.repeats ?? 2;
     const promptRepeats = options.promptRepeats ?? repeats;
     const order = options.order ?? RATE_KINDS;
+    const prompt = options.prompt.slice(0, -1);
     const samples: ThroughputSample[] = [];
     for (const threads of options.threadCounts) {
       setContextThreads(this.context, threads);
       const rates: Record<RateKind, number> = { prompt: 0, batched: 0, single: 0 };
       for (const kind of order) {
-        for (let r = 0; r < (kind === 'prompt' ? promptRepeats : repeats); r++) rates[kind] = Math.max(rates[kind], await this.measureOnce(kind, options.prompt, options.decodeTokens));
+        for (let r = 0; r < (kind === 'prompt' ? promptRepeats : repeats); r++) rates[kind] = Math.max(rates[kind], await this.measureOnce(kind, prompt, options.decodeTokens));
       }
       samples.push({ threads, promptTokensPerSecond: rates.prompt, batchedDecodeTokensPerSecond: rates.batched, singleDecodeTokensPerSecond: rates.single });
     }
     return samples;
   }
 
-  /** One pass of one rate, in tokens per second. */
-  private async measureOnce(kind: RateKind, fullPrompt: readonly Token[], decodeTokens: number): Promise<number> {
-    const { sequences, scratch, decodePrompts, held } = this;
+  /** One pass of one rate, in tokens per second; `prompt` is evaluated from scratch (the prompt rate). */
+  private async measureOnce(kind: RateKind, prompt: Token[], decodeTokens: number): Promise<number> {
+    const { sequences, scratch, decodePrompts } = this;
     if (kind === 'prompt') {
-      const prompt = fullPrompt.slice(0, -1);
       await scratch.clearHistory();
-      const start = performance.now();
-      await scratch.evaluateWithoutGeneratingNewTokens(prompt);
-      const rate = prompt.length / ((performance.now() - start) / 1000);
+      const rate = await tokensPerSecond(async () => {
+        await scratch.evaluateWithoutGeneratingNewTokens(prompt);
+        return prompt.length;
+      });
       await scratch.clearHistory();
       return rate;
     }
-    const indices = kind === 'batched' ? sequences.map((_, i) => i) : this.soloIndices;
-    const start = performance.now();
-    let produced = 0;
     if (kind === 'batched') {
       // Every sequence decodes exactly decodeTokens tokens (an end-of-generation token does not stop it), so the
       // batch stays full to the end: the best batched rate, with no tail of finished sequences.
-      produced = (await Promise.all(indices.map((i) => decodeExactly(sequences[i], decodePrompts[i], 1000 + i, decodeTokens)))).reduce((a, b) => a + b, 0);
-    } else {
-      for (const i of indices) {
+      const rate = await tokensPerSecond(async () =>
+        (await Promise.all(sequences.map((sequence, i) => decodeExactly(sequence, decodePrompts[i], 1000 + i, decodeTokens)))).reduce((a, b) => a + b, 0),
+      );
+      for (let i = 0; i < sequences.length; i++) await this.rewind(i);
+      return rate;
+    }
+    return tokensPerSecond(async () => {
+      let produced = 0;
+      for (const i of this.soloIndices) {
         produced += await decodeExactly(sequences[i], decodePrompts[i], 1000 + i, decodeTokens);
         await this.rewind(i);
       }
-    }
-    const rate = produced / ((performance.now() - start) / 1000);
-    if (kind === 'batched') for (const i of indices) await this.rewind(i);
-    return rate;
+      return produced;
+    });
   }
 
   /** Drops what a decode added, so the sequence holds its prompt minus the last token again. */

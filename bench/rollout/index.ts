@@ -117,12 +117,13 @@ function floorRates(rates: readonly ThroughputSample[], batchedOnly = false): { 
 /** One optimized batch and the floor rates measured right before and right after it. */
 type BracketedBatch = { unique: number; generated: number; before: ThroughputSample[]; after: ThroughputSample[] };
 
-function batchFloorSeconds(batch: BracketedBatch, batchedOnly = false): number {
+/** A batch's floor and the rates it is built from. */
+function batchFloor(batch: BracketedBatch, batchedOnly = false): { seconds: number; prompt: number; decode: number } {
   const { prompt, decode } = floorRates(meanRates(batch.before, batch.after), batchedOnly);
-  return batch.unique / prompt + batch.generated / decode;
+  return { seconds: batch.unique / prompt + batch.generated / decode, prompt, decode };
 }
 
-const sumFloors = (batches: readonly BracketedBatch[]) => batches.reduce((sum, batch) => sum + batchFloorSeconds(batch), 0);
+const sumFloors = (batches: readonly BracketedBatch[], batchedOnly = false) => batches.reduce((sum, batch) => sum + batchFloor(batch, batchedOnly).seconds, 0);
 
 async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number, overlapSetting: Switch, flashAttentionSetting: Switch, batchDecodeSetting: Switch): Promise<ModelReport> {
   const path = await ensureBenchModel(shape);
@@ -226,10 +227,9 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
     // A fraction from one pass of a 15-25 s batch moved by ±0.08 between runs on this host's drifting speed; two
     // passes per batch halve that spread's variance. Each pass's floor rates are measured right before and right
     // after it: before, the rates its prompt phase and decode mode depend on last (next to the batch); after, first.
-    const optimizedBackends = [
-      await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap, batchDecode), { rollout: 'shared' }),
-      await createLlamaCppBackend(modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap, batchDecode), { rollout: 'shared' }),
-    ];
+    const optimizedConfig = modelConfig(BATCH_GROUPS * K, contextSize, threads, overlap, batchDecode);
+    const optimizedBackends: LlamaCppBackend[] = [];
+    for (let pass = 0; pass < 2; pass++) optimizedBackends.push(await createLlamaCppBackend(optimizedConfig, { rollout: 'shared' }));
     const batching = optimizedBackends[0].decodeBatching;
     console.log(`load-time decode check: ${batching.exact === null ? 'not run' : batching.exact ? 'exact' : 'not exact'} — ${batching.reason}`);
     const naiveBackend = await createLlamaCppBackend(modelConfig(1, contextSize, threads), { rollout: 'naive' });
@@ -277,17 +277,17 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
     const passes = [passA, passB];
     for (const [p, batches] of bracketed.entries()) {
       for (const [i, batch] of batches.entries()) {
-        const { prompt, decode } = floorRates(meanRates(batch.before, batch.after));
+        const floor = batchFloor(batch);
         const range = (pick: (s: ThroughputSample) => number) => `${fmt(Math.max(...batch.before.map(pick)), 0)}→${fmt(Math.max(...batch.after.map(pick)), 0)}`;
         console.log(
-          `  batch ${i + 1}${'AB'[p]}: optimized ${fmt(passes[p].batchSeconds[i], 1)} s, floor ${fmt(batchFloorSeconds(batch), 1)} s (${batch.unique} unique / ${fmt(prompt, 0)} tok/s + ${batch.generated} generated / ${fmt(decode, 0)} tok/s; ` +
+          `  batch ${i + 1}${'AB'[p]}: optimized ${fmt(passes[p].batchSeconds[i], 1)} s, floor ${fmt(floor.seconds, 1)} s (${batch.unique} unique / ${fmt(floor.prompt, 0)} tok/s + ${batch.generated} generated / ${fmt(floor.decode, 0)} tok/s; ` +
             `before→after: prompt ${range((s) => s.promptTokensPerSecond)}, batched decode ${range((s) => s.batchedDecodeTokensPerSecond)}, one sequence ${range((s) => s.singleDecodeTokensPerSecond)} tok/s)`,
         );
       }
     }
     const allBatches = bracketed.flat();
     const floorSeconds = sumFloors(allBatches);
-    const batchedOnlyFloorSeconds = allBatches.reduce((sum, batch) => sum + batchFloorSeconds(batch, true), 0);
+    const batchedOnlyFloorSeconds = sumFloors(allBatches, true);
     const optimizedSeconds = passA.seconds + passB.seconds;
     const evaluatedVsUnique = meter.promptEvaluated / meter.promptUnique;
     // One optimized pass's time, as the mean of the two, against the naive path's one pass.
