@@ -8,7 +8,6 @@ import {
   type Llama,
   type LlamaContext,
   type LlamaGrammar,
-  type LlamaCompletionResponse,
   type LlamaModel,
   type Token,
   type TokenMeterState,
@@ -28,6 +27,7 @@ import { BATCHED_DECODE_PROBE_CONTEXT_TOKENS, checkBatchedDecode, type BatchedDe
 import { setContextThreads } from './llama/contextThreads';
 import type { DecodeBatching } from '../../shared/schemas/telemetry';
 import { PromptStager } from './llama/PromptStager';
+import { generateOnSequence, type SequenceGeneration } from './llama/generateOnSequence';
 import { PromptPrefixMeter } from './promptPrefixMeter';
 import { commonPrefixLength, SharedPrefixScheduler, type PoolSlot, type RolloutMode, type SchedulerOptions } from './llama/SharedPrefixScheduler';
 import { ensureTinyModel } from './tinyModel';
@@ -275,24 +275,18 @@ export class LlamaCppBackend implements LlmBackend {
     signal: AbortSignal,
   ): Promise<Completion> {
     const before = slot.sequence.tokenMeter.getState();
-    // The completion evaluates whatever of the prompt the sequence does not hold (normally its last token).
+    // The generation evaluates whatever of the prompt the sequence does not hold (normally its last token).
     const held = Math.min(tokens.length - 1, commonPrefixLength(slot.sequence.contextTokens, tokens));
     this.meter.promptTotal += tokens.length;
-    let result: LlamaCompletionResponse;
+    let result: SequenceGeneration;
     try {
-      result = await slot.completion.generateCompletionWithMeta(tokens.slice(), {
+      result = await generateOnSequence(slot.sequence, tokens, {
         maxTokens: params.max_new_tokens,
         temperature: params.temperature,
         topP: params.top_p,
         seed: params.seed,
         grammar,
-        customStopTriggers: stop && stop.length > 0 ? stop : undefined,
-        repeatPenalty: false,
-        disableContextShift: true,
-        // node-llama-cpp fits the input into contextSize minus this (default a tenth of the context) even with the
-        // shift disabled, silently dropping the prompt's first tokens and re-evaluating the rest from scratch;
-        // generate() already refused prompts that leave no room for max_new_tokens.
-        contextShiftSize: 1,
+        stop,
         signal,
       });
     } catch (error) {
@@ -312,13 +306,12 @@ export class LlamaCppBackend implements LlmBackend {
         field: 'prompt',
       });
     }
-    const reason = result.metadata.stopReason;
-    const finishReason: FinishReason = reason === 'maxTokens' ? 'length' : reason === 'abort' ? 'abort' : 'stop';
-    return { text: result.response, finishReason, promptTokens: tokens.length, generatedTokens: used.generated };
+    const finishReason: FinishReason = result.stopReason === 'maxTokens' ? 'length' : 'stop';
+    return { text: result.text, finishReason, promptTokens: tokens.length, generatedTokens: used.generated };
   }
 
   /**
-   * Prompt tokens are counted by the backend (`evaluated`, what the completion
+   * Prompt tokens are counted by the backend (`evaluated`, what the generation
    * had to evaluate). Generated tokens come from node-llama-cpp's meter, which
    * counts each decode's logit-producing token as output: the last prompt token
    * plus every sampled token but the last, i.e. the tokens sampled.
@@ -354,7 +347,7 @@ export class LlamaCppBackend implements LlmBackend {
     this.closing.abort();
     const closedError = new StageBError('CANCELLED', 'backend closed', { file: this.modelPath });
     this.scheduler.rejectWaiters(closedError);
-    for (const slot of this.scheduler.idleSlots) slot.completion.dispose({ disposeSequence: true });
+    for (const slot of this.scheduler.idleSlots) slot.sequence.dispose();
     await this.stager?.close(closedError);
     await this.context.dispose();
     await this.model.dispose();

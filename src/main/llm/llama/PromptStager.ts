@@ -73,7 +73,7 @@ export class PromptStager {
   /** Rejects queued prompts, frees the staging context and deletes the state directory. */
   async close(error: unknown): Promise<void> {
     this.pool.rejectWaiters(error);
-    for (const slot of this.pool.idleSlots) slot.completion.dispose({ disposeSequence: true });
+    for (const slot of this.pool.idleSlots) slot.sequence.dispose();
     await this.context.dispose();
     await rm(this.directory, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-import { LlamaCompletion, type LlamaContext, type LlamaContextSequence, type Token } from 'node-llama-cpp';
+import type { LlamaContext, LlamaContextSequence, Token } from 'node-llama-cpp';
 import { StageBError } from '../../../shared/errors';
 import { copySequencePrefix, sequenceStateCopySupported } from './sequenceStateCopy';
 import { FifoLock } from './FifoLock';
@@ -14,7 +14,7 @@ import { setContextThreads } from './contextThreads';
  */
 export type RolloutMode = 'shared' | 'naive';
 
-export type PoolSlot = { sequence: LlamaContextSequence; completion: LlamaCompletion };
+export type PoolSlot = { sequence: LlamaContextSequence };
 
 export type SchedulerOptions = {
   mode: RolloutMode;
@@ -59,7 +59,7 @@ export function commonPrefixLength(a: readonly Token[], b: readonly Token[]): nu
 
 /**
  * Hands out context sequences and prepares them so that each holds a prompt
- * minus its last token. The last token is always evaluated by the completion
+ * minus its last token. The last token is always evaluated by the generation (generateOnSequence)
  * itself, alone in its decode step, on every path: llama.cpp's CPU kernels give
  * slightly different logits for a token evaluated inside a large prompt batch
  * than for the same token evaluated alone, so fixing where the last token is
@@ -93,8 +93,7 @@ export class SharedPrefixScheduler {
   ) {
     this.slots = [];
     for (let i = 0; i < context.totalSequences; i++) {
-      const sequence = context.getSequence();
-      this.slots.push({ sequence, completion: new LlamaCompletion({ contextSequence: sequence }) });
+      this.slots.push({ sequence: context.getSequence() });
     }
     this.idle = [...this.slots];
     this.copyState = (options.copyState ?? true) && this.slots.length > 0 && sequenceStateCopySupported(this.slots[0].sequence);
