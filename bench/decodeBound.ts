@@ -19,12 +19,12 @@
  */
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { Token } from 'node-llama-cpp';
 import { checkGgufFile } from '../src/main/llm/gguf/ggufHeader';
 import { kvCacheBytesPerToken } from '../src/main/llm/gguf/kvCacheBytesPerToken';
 import { getLlamaRuntime, physicalCoreCount } from '../src/main/llm/llamaRuntime';
 import { resolveFlashAttention } from '../src/main/llm/resolveFlashAttention';
 import { ensureBenchModel } from './rollout/ensureBenchModel';
+import { syntheticPromptTokens } from './rollout/syntheticPromptTokens';
 import { ThroughputMeter } from './rollout/ThroughputMeter';
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
@@ -64,8 +64,7 @@ async function main(): Promise<void> {
   const model = await llama.loadModel({ modelPath: path, gpuLayers: gpu === false ? 0 : 'max' });
   const onGpu = llama.gpu !== false && model.gpuLayers > 0;
   const contextSize = Math.ceil((promptTokens + decodeTokens + 16) / 256) * 256;
-  // Byte tokens 3..252 in a fixed order: any valid ids do, the rate does not depend on them.
-  const prompt = Array.from({ length: promptTokens }, (_, i) => ((i * 7919) % 250) + 3) as Token[];
+  const prompt = syntheticPromptTokens(promptTokens);
   console.log(
     `bench:decode-bound: ${path} (${(weightBytes / 1e9).toFixed(2)} GB), ${onGpu ? `${llama.gpu}, ${model.gpuLayers} layers offloaded` : `CPU, ${threads} thread(s)`}; ` +
       `prompt ${promptTokens} tokens, ${decodeTokens} decoded per sequence, ${sequences} sequences batched`,

@@ -13,7 +13,7 @@ export type ThroughputSample = { threads: number; promptTokensPerSecond: number;
  * Feeds `sequence` (holding `prompt` minus its last token) the last token and samples `tokens` tokens, unconstrained;
  * an end-of-generation token does not stop it. Returns the tokens produced.
  */
-async function decodeExactly(sequence: LlamaContextSequence, prompt: readonly Token[], seed: number, tokens: number): Promise<number> {
+export async function decodeExactly(sequence: LlamaContextSequence, prompt: readonly Token[], seed: number, tokens: number): Promise<number> {
   let count = 0;
   for await (const token of sequence.evaluate([prompt[prompt.length - 1]], { temperature: 1, seed, yieldEogToken: true })) {
     void token;

@@ -13,7 +13,7 @@
  * Per prompt the first two swap places every round and the bare loop runs last.
  * Prints ms per decode step for each, the ratios, and how many texts the first two share.
  */
-import { LlamaCompletion, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
+import { LlamaCompletion, type LlamaModel, type Token } from 'node-llama-cpp';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildRolloutPrompt } from '../../src/main/engine/promptBuilder';
@@ -25,6 +25,7 @@ import { LlamaCppModelSchema } from '../../src/shared/schemas/runConfig';
 import { verdictGrammar } from '../../src/shared/verdictProtocol';
 import { BENCH_EXPERIENCES, BENCH_MISSION } from './benchGuidance';
 import { ensureBenchModel } from './ensureBenchModel';
+import { decodeExactly } from './ThroughputMeter';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DATASET = resolve(ROOT, '../shared/datasets/bbu-qc-2025/bbu_line.stage_a.jsonl');
@@ -40,14 +41,6 @@ async function renderPrompts(path: string): Promise<Token[][]> {
     return tickets.map((ticket) => sizing.renderPromptTokens(buildRolloutPrompt({ mission: BENCH_MISSION, experiences: BENCH_EXPERIENCES, ticket, variant: 'default', format: 'three_line' })));
   } finally {
     await sizing.close();
-  }
-}
-
-async function bareDecode(sequence: LlamaContextSequence, prompt: Token[], seed: number, tokens: number): Promise<void> {
-  let count = 0;
-  for await (const token of sequence.evaluate([prompt[prompt.length - 1]], { temperature: 0.7, topP: 0.9, seed, yieldEogToken: true })) {
-    void token;
-    if (++count >= tokens) break;
   }
 }
 
@@ -76,27 +69,24 @@ async function main(): Promise<void> {
     for (const [i, prompt] of prompts.entries()) {
       const seed = 100 * round + i;
       const texts: Partial<Record<Loop, string>> = {};
-      let steps = MAX_NEW_TOKENS;
+      let generateOnSequenceSteps = MAX_NEW_TOKENS;
       for (const loop of order) {
         await sequence.clearHistory();
         await sequence.evaluateWithoutGeneratingNewTokens(prompt.slice(0, -1));
         const started = performance.now();
-        let tokens: number;
         if (loop === 'LlamaCompletion') {
           const result = await completion.generateCompletionWithMeta(prompt.slice(), { maxTokens: MAX_NEW_TOKENS, temperature: 0.7, topP: 0.9, seed, grammar, repeatPenalty: false, disableContextShift: true, contextShiftSize: 1 });
           texts[loop] = result.response;
-          tokens = sequence.nextTokenIndex - prompt.length + 1;
         } else if (loop === 'generateOnSequence') {
-          const result = await generateOnSequence(sequence, prompt, { maxTokens: MAX_NEW_TOKENS, temperature: 0.7, topP: 0.9, seed, grammar });
-          texts[loop] = result.text;
-          tokens = sequence.nextTokenIndex - prompt.length + 1;
-          steps = tokens;
+          texts[loop] = (await generateOnSequence(sequence, prompt, { maxTokens: MAX_NEW_TOKENS, temperature: 0.7, topP: 0.9, seed, grammar })).text;
         } else {
-          tokens = steps;
-          await bareDecode(sequence, prompt, seed, tokens);
+          await decodeExactly(sequence, prompt, seed, generateOnSequenceSteps);
         }
         milliseconds[loop] += performance.now() - started;
-        sampled[loop] += tokens;
+        // Decode steps: the last prompt token, then every sampled token but the last (which is returned, not evaluated).
+        const steps = sequence.nextTokenIndex - prompt.length + 1;
+        if (loop === 'generateOnSequence') generateOnSequenceSteps = steps;
+        sampled[loop] += steps;
       }
       if (texts.LlamaCompletion === texts.generateOnSequence) sameText++;
     }

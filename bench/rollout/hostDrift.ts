@@ -9,9 +9,9 @@
  * their ratio. bench:rollout's floor rates are a few seconds each; this is the
  * evidence for measuring them before and after the optimized path.
  */
-import type { Token } from 'node-llama-cpp';
 import { getLlamaRuntime, physicalCoreCount } from '../../src/main/llm/llamaRuntime';
 import { ensureBenchModel } from './ensureBenchModel';
+import { syntheticPromptTokens } from './syntheticPromptTokens';
 
 const PROMPT_TOKENS = 1800;
 
@@ -24,8 +24,7 @@ async function main(): Promise<void> {
   const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
   const context = await model.createContext({ contextSize: 2304, sequences: 1, threads, batchSize: 512, flashAttention: false, failedCreationRemedy: false });
   const sequence = context.getSequence();
-  // Byte tokens 3..252 in a fixed order: any valid ids do, the rate does not depend on them.
-  const tokens = Array.from({ length: PROMPT_TOKENS }, (_, i) => ((i * 7919) % 250) + 3) as Token[];
+  const tokens = syntheticPromptTokens(PROMPT_TOKENS);
   // The first pass after loading runs ~25% slower (cold caches and pages); it is not counted.
   await sequence.evaluateWithoutGeneratingNewTokens(tokens);
   const rates: number[] = [];

@@ -15,9 +15,9 @@
  * Each round runs the four in turn; the rates printed are medians over rounds. Ends with the ratio of the group-sized chunk's rate
  * from position 0 to its rate behind the prefix.
  */
-import type { Token } from 'node-llama-cpp';
 import { getLlamaRuntime, physicalCoreCount } from '../../src/main/llm/llamaRuntime';
 import { ensureBenchModel } from './ensureBenchModel';
+import { syntheticPromptTokens } from './syntheticPromptTokens';
 
 const FULL = 1830;
 const PREFIX = 1450;
@@ -32,8 +32,7 @@ async function main(): Promise<void> {
   const model = await (await getLlamaRuntime(false, threads)).loadModel({ modelPath: await ensureBenchModel('bench-27m'), gpuLayers: 0 });
   const context = await model.createContext({ contextSize: 2304, sequences: 1, threads, batchSize: 512, flashAttention: false, failedCreationRemedy: false });
   const sequence = context.getSequence();
-  // Byte tokens 3..252 in a fixed order: any valid ids do, the rate does not depend on them.
-  const tokens = Array.from({ length: FULL }, (_, i) => ((i * 7919) % 250) + 3) as Token[];
+  const tokens = syntheticPromptTokens(FULL);
   const rate = async (start: number, end: number): Promise<number> => {
     await sequence.clearHistory();
     if (start > 0) await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(0, start));

@@ -27,7 +27,7 @@ import { BATCHED_DECODE_PROBE_CONTEXT_TOKENS, checkBatchedDecode, type BatchedDe
 import { setContextThreads } from './llama/contextThreads';
 import type { DecodeBatching } from '../../shared/schemas/telemetry';
 import { PromptStager } from './llama/PromptStager';
-import { generateOnSequence, type SequenceGeneration } from './llama/generateOnSequence';
+import { generateOnSequence, reusablePromptPrefix, type SequenceGeneration } from './llama/generateOnSequence';
 import { PromptPrefixMeter } from './promptPrefixMeter';
 import { commonPrefixLength, SharedPrefixScheduler, type PoolSlot, type RolloutMode, type SchedulerOptions } from './llama/SharedPrefixScheduler';
 import { ensureTinyModel } from './tinyModel';
@@ -276,7 +276,7 @@ export class LlamaCppBackend implements LlmBackend {
   ): Promise<Completion> {
     const before = slot.sequence.tokenMeter.getState();
     // The generation evaluates whatever of the prompt the sequence does not hold (normally its last token).
-    const held = Math.min(tokens.length - 1, commonPrefixLength(slot.sequence.contextTokens, tokens));
+    const held = reusablePromptPrefix(slot.sequence.contextTokens, tokens);
     this.meter.promptTotal += tokens.length;
     let result: SequenceGeneration;
     try {

@@ -59,7 +59,7 @@ export function commonPrefixLength(a: readonly Token[], b: readonly Token[]): nu
 
 /**
  * Hands out context sequences and prepares them so that each holds a prompt
- * minus its last token. The last token is always evaluated by the generation (generateOnSequence)
+ * minus its last token. The last token is always evaluated by generateOnSequence
  * itself, alone in its decode step, on every path: llama.cpp's CPU kernels give
  * slightly different logits for a token evaluated inside a large prompt batch
  * than for the same token evaluated alone, so fixing where the last token is

@@ -1,4 +1,5 @@
 import { LlamaGrammarEvaluationState, isLlamaText, type LlamaContextSequence, type LlamaGrammar, type LlamaModel, type Token } from 'node-llama-cpp';
+import { commonPrefixLength } from './SharedPrefixScheduler';
 
 export type SequenceGenerationOptions = {
   maxTokens: number;
@@ -32,6 +33,15 @@ function stopStrings(model: LlamaModel, grammar: LlamaGrammar | undefined, stop:
         : trigger.map((part) => (typeof part === 'string' ? part : model.detokenize([part], true))).join(''),
   );
   return [...triggers, ...(stop ?? [])].filter((s) => s.length > 0);
+}
+
+/**
+ * How much of `prompt` a sequence holding `contextTokens` keeps for generating:
+ * the common prefix, but never the last prompt token, which is evaluated in a
+ * decode step of its own on every path.
+ */
+export function reusablePromptPrefix(contextTokens: readonly Token[], prompt: readonly Token[]): number {
+  return Math.min(prompt.length - 1, commonPrefixLength(contextTokens, prompt));
 }
 
 /** Where the earliest stop string starts in `text`, or -1. */
@@ -69,10 +79,7 @@ export async function generateOnSequence(sequence: LlamaContextSequence, prompt:
   const model = sequence.model;
   const signal = options.signal;
   signal?.throwIfAborted();
-  const contextTokens = sequence.contextTokens;
-  let held = 0;
-  const limit = Math.min(prompt.length - 1, contextTokens.length);
-  while (held < limit && contextTokens[held] === prompt[held]) held++;
+  const held = reusablePromptPrefix(sequence.contextTokens, prompt);
   if (sequence.nextTokenIndex > held) await sequence.eraseContextTokenRanges([{ start: held, end: sequence.nextTokenIndex }]);
   signal?.throwIfAborted();
 
