@@ -24,7 +24,7 @@ function electronBinary(): string | null {
 const binary = electronBinary();
 const mainEntry = path.join(REPO_ROOT, 'out', 'main', 'index.js');
 const skip = !binary
-  ? 'Electron binary absent (ELECTRON_SKIP_BINARY_DOWNLOAD=1 in this sandbox) — Electron e2e skipped; the web-transport e2e covers the renderer'
+  ? 'Electron binary absent (electron 45 downloads it on first launch; not done here) — Electron e2e skipped; the web-transport e2e covers the renderer'
   : !existsSync(mainEntry)
     ? `${mainEntry} not built (run npm run build) — Electron e2e skipped`
     : null;
