@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { StageBError, toStageBError } from '../../shared/errors';
 import type { ApiOutput, ApiParsedInput, GuidanceWriteResult } from '../../shared/api/contract';
 import { ReflectionLogRecordSchema, type ReflectionLogRecord } from '../../shared/schemas/records';
-import type { ExperienceMeta, GuidanceState } from '../../shared/schemas/guidance';
+import type { GuidanceState, StoredExperienceMeta } from '../../shared/schemas/guidance';
 import type { ApiContext, GuidanceWriter } from './ApiContext';
 import { guidanceStateFromDocument, listSnapshotInfos, loadGuidanceTimeline, readGuidanceDocument } from './GuidanceTimeline';
 import { readJsonlTolerant } from './readJsonlTolerant';
@@ -50,25 +50,13 @@ export async function guidanceRead(ctx: ApiContext, input: ApiParsedInput<'guida
   return { state, hash };
 }
 
-/** Metadata for an annotator's save: given entries win, unchanged texts keep theirs, edited or new texts are the annotator's. */
-function annotatorMetadata(experiences: Record<string, string>, given: Record<string, ExperienceMeta> | undefined, current: GuidanceState | null, now: string): Record<string, ExperienceMeta> {
-  const metadata: Record<string, ExperienceMeta> = {};
-  for (const [key, text] of Object.entries(experiences)) {
-    const explicit = given?.[key];
-    if (explicit) metadata[key] = explicit;
-    else if (current && current.experiences[key] === text && current.metadata[key]) metadata[key] = current.metadata[key];
-    else metadata[key] = { origin: 'annotator', reflection_id: null, sources: [], rationale: null, updated_at: now };
-  }
-  return metadata;
-}
-
 async function conflictResult(
   ctx: ApiContext,
   missionDir: string,
   mission: string,
   writer: GuidanceWriter,
   baseStep: number,
-  mine: { experiences: Record<string, string>; metadata?: Record<string, ExperienceMeta> },
+  mine: { experiences: Record<string, string>; metadata?: Record<string, StoredExperienceMeta> },
   error: StageBError,
 ): Promise<GuidanceWriteResult> {
   const details = (error.details ?? {}) as { current?: unknown };
@@ -79,15 +67,12 @@ async function conflictResult(
 
 export async function guidanceSave(ctx: ApiContext, input: ApiParsedInput<'guidanceSave'>): Promise<ApiOutput<'guidanceSave'>> {
   const { missionDir, writer } = await writerFor(ctx, input.runId, input.mission);
-  let current: GuidanceState | null = null;
   try {
-    current = await writer.read();
-  } catch {
-    current = null;
-  }
-  const metadata = annotatorMetadata(input.experiences, input.metadata, current, ctx.now().toISOString());
-  try {
-    const { hash, ...state } = await writer.write({ experiences: input.experiences, metadata }, input.baseStep, { expectedHash: input.baseHash });
+    // Rule identity and authorship of the changed rules: GuidanceRepository (carryRuleMetadata).
+    const { hash, ...state } = await writer.write({ experiences: input.experiences, metadata: input.metadata }, input.baseStep, {
+      expectedHash: input.baseHash,
+      by: { kind: input.kind, author: input.author },
+    });
     return { status: 'ok', state, hash };
   } catch (error) {
     const typed = toStageBError(error);
@@ -102,7 +87,7 @@ export async function guidanceRollback(ctx: ApiContext, input: ApiParsedInput<'g
   const target = await readGuidanceDocument(file, input.mission);
   if (!target) throw new StageBError('API_NOT_FOUND', `no readable snapshot ${input.snapshot}`, { file: `snapshots/${input.snapshot}` });
   try {
-    const { hash, ...state } = await writer.rollback(input.snapshot, input.baseStep, { expectedHash: input.baseHash });
+    const { hash, ...state } = await writer.rollback(input.snapshot, input.baseStep, { expectedHash: input.baseHash, author: input.author });
     return { status: 'ok', state, hash };
   } catch (error) {
     const typed = toStageBError(error);

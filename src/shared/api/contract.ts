@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors';
 import { StageASummarySchema } from '../stageASummary';
-import { GuidanceStateSchema, ExperienceMetaSchema, ExperienceKeySchema } from '../schemas/guidance';
+import { GuidanceStateSchema, StoredExperienceMetaSchema, ExperienceKeySchema, AuthorNameSchema } from '../schemas/guidance';
 import {
   TrajectoryRecordSchema,
   SelectionRecordSchema,
@@ -230,8 +230,11 @@ export type SnapshotInfo = z.infer<typeof SnapshotInfoSchema>;
 
 export const GuidanceEditSchema = z.object({
   experiences: z.record(ExperienceKeySchema, z.string().max(20_000)),
-  metadata: z.record(z.string(), ExperienceMetaSchema).optional(),
+  metadata: z.record(z.string(), StoredExperienceMetaSchema).optional(),
 });
+
+/** The reviewer's name (reviewerStore), sent with every write a person makes; null when none was given. */
+export const AuthorFieldSchema = AuthorNameSchema.nullable().default(null);
 
 /** A save or rollback: either the new state, or the three sides of a conflict for a merge view. */
 export const GuidanceWriteResultSchema = z.discriminatedUnion('status', [
@@ -338,11 +341,18 @@ export const api = {
   guidanceRead: { input: RunRefSchema, output: z.object({ state: GuidanceStateSchema, hash: z.string().optional() }) },
   /** Compare-and-swap on baseStep (and baseHash when given): a lost race comes back as status 'conflict', not as an error. */
   guidanceSave: {
-    input: RunRefSchema.extend({ baseStep: z.number().int().nonnegative(), baseHash: z.string().max(200).optional(), ...GuidanceEditSchema.shape }),
+    input: RunRefSchema.extend({
+      baseStep: z.number().int().nonnegative(),
+      baseHash: z.string().max(200).optional(),
+      ...GuidanceEditSchema.shape,
+      author: AuthorFieldSchema,
+      /** 'merge' when the text comes from the conflict merge view. */
+      kind: z.enum(['save', 'merge']).default('save'),
+    }),
     output: GuidanceWriteResultSchema,
   },
   guidanceRollback: {
-    input: RunRefSchema.extend({ snapshot: PathSegmentSchema, baseStep: z.number().int().nonnegative(), baseHash: z.string().max(200).optional() }),
+    input: RunRefSchema.extend({ snapshot: PathSegmentSchema, baseStep: z.number().int().nonnegative(), baseHash: z.string().max(200).optional(), author: AuthorFieldSchema }),
     output: GuidanceWriteResultSchema,
   },
   qaQueue: {

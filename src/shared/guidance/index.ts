@@ -8,3 +8,8 @@ export { normalizeExperienceText } from './normalizeExperienceText';
 export { planFingerprint } from './planFingerprint';
 export { canonicalJson } from './canonicalJson';
 export { sha256Hex } from './sha256Hex';
+export { withRuleIds } from './withRuleIds';
+export { ruleIdFrom } from './ruleId';
+export { carryRuleMetadata, type RuleStamp } from './carryRuleMetadata';
+export { diffGuidanceByRuleId, changedRules, type RuleChange, type RuleSide } from './diffGuidanceByRuleId';
+export { splitProtectedOperations, protectionReason, latestAuthorIsPerson, operationTargets, type QueuedOperation, type ProtectedTarget } from './protectedRules';

@@ -1,4 +1,4 @@
-import type { GuidanceHistoryEntry, GuidanceState } from '../../../shared/schemas/guidance';
+import type { GuidanceHistoryEntry, GuidanceState, GuidanceWriteBy } from '../../../shared/schemas/guidance';
 import type {
   NeedReviewRecord,
   ReflectionLogRecord,
@@ -45,7 +45,7 @@ export interface GuidanceStore {
   /**
    * Compare-and-swap: succeeds only if the stored step is still `baseStep` (and the
    * content hash unchanged). Writes step + 1 after a snapshot. Throws a
-   * StageBError GUIDANCE_STEP_CONFLICT otherwise.
+   * StageBError GUIDANCE_STEP_CONFLICT otherwise. `by` names the writer (recorded as written_by).
    */
-  write(next: Omit<GuidanceState, 'step' | 'updated_at'>, baseStep: number): Promise<GuidanceState>;
+  write(next: Pick<GuidanceState, 'experiences' | 'metadata'>, baseStep: number, options?: { by?: GuidanceWriteBy }): Promise<GuidanceState>;
 }

@@ -414,6 +414,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     const written = await ctx.guidance.write(
       { experiences: update.preview_guidance.experiences, metadata: update.preview_guidance.metadata },
       stepBefore,
+      { by: { kind: 'reflection', author: null, reflection_id: reflectionId, epoch: ctx.epoch, batch_index: ctx.batchIndex } },
     );
     return finish({ reason: null, applied: true, gate, guidance: written, ...plan });
   } catch (error) {
