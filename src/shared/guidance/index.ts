@@ -13,3 +13,4 @@ export { ruleIdFrom } from './ruleId';
 export { carryRuleMetadata, type RuleStamp } from './carryRuleMetadata';
 export { diffGuidanceByRuleId, changedRules, type RuleChange, type RuleSide } from './diffGuidanceByRuleId';
 export { splitProtectedOperations, protectionReason, latestAuthorIsPerson, operationTargets, type QueuedOperation, type ProtectedTarget } from './protectedRules';
+export { foldReviewQueue } from './foldReviewQueue';

@@ -133,7 +133,7 @@ export const RunConfigSchema = z
         epochs: z.number().int().positive().default(1).describe('Passes over the training tickets.'),
         batch_size: z.number().int().positive().default(8).describe('Groups per batch; reflection runs after each complete batch.'),
         shuffle: z.boolean().default(true).describe('Shuffle tickets each epoch with the seed.'),
-        max_tickets: z.number().int().positive().nullable().default(null).describe('Use only the first N tickets after ingest (quick runs).'),
+        max_tickets: z.number().int().positive().nullable().default(null).describe('Use only N tickets after ingest (quick runs), stratified by label: every label of the input stays in whenever N allows it; within a label the first ones in file order.'),
       })
       .strict()
       .default({ epochs: 1, batch_size: 8, shuffle: true, max_tickets: null })

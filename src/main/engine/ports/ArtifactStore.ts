@@ -8,6 +8,7 @@ import type {
   DistillRecord,
 } from '../../../shared/schemas/records';
 import type { RunEvent, RunManifest, Telemetry } from '../../../shared/schemas/telemetry';
+import type { ReviewQueueEntry } from '../../../shared/schemas/reviewQueue';
 
 /**
  * The engine's only way to touch a run directory. The engine stays free of IO;
@@ -27,6 +28,9 @@ export interface ArtifactStore {
   /** Experiences the engine actually used, one entry per distinct step (guidance_history.jsonl). */
   readGuidanceHistory(): Promise<GuidanceHistoryEntry[]>;
   appendGuidanceHistory(entry: GuidanceHistoryEntry): Promise<void>;
+  /** review_queue.jsonl: reflection's operations on protected rules, and people's decisions on them. */
+  readReviewQueue(): Promise<ReviewQueueEntry[]>;
+  appendReviewQueue(entries: ReviewQueueEntry[]): Promise<void>;
   readReflections(): Promise<ReflectionLogRecord[]>;
   appendReflection(row: ReflectionLogRecord): Promise<void>;
   writeNeedReview(rows: NeedReviewRecord[]): Promise<void>;
