@@ -9,7 +9,8 @@ import { guidanceStateFromDocument, listSnapshotInfos, loadGuidanceTimeline, rea
 import { readJsonlTolerant } from './readJsonlTolerant';
 import { RUN_FILES, resolveMissionDir, resolveMissionFile } from './runDirectory';
 
-async function writerFor(ctx: ApiContext, runId: string, mission: string): Promise<{ missionDir: string; writer: GuidanceWriter }> {
+/** The guidance repository of a mission run, for the API methods that write guidance. */
+export async function guidanceWriterFor(ctx: ApiContext, runId: string, mission: string): Promise<{ missionDir: string; writer: GuidanceWriter }> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, runId, mission);
   const writer = ctx.guidanceWriter({
     path: path.join(missionDir, RUN_FILES.guidance),
@@ -45,7 +46,7 @@ export async function readSnapshot(ctx: ApiContext, input: ApiParsedInput<'readS
 }
 
 export async function guidanceRead(ctx: ApiContext, input: ApiParsedInput<'guidanceRead'>): Promise<ApiOutput<'guidanceRead'>> {
-  const { writer } = await writerFor(ctx, input.runId, input.mission);
+  const { writer } = await guidanceWriterFor(ctx, input.runId, input.mission);
   const { hash, ...state } = await writer.read();
   return { state, hash };
 }
@@ -66,7 +67,7 @@ async function conflictResult(
 }
 
 export async function guidanceSave(ctx: ApiContext, input: ApiParsedInput<'guidanceSave'>): Promise<ApiOutput<'guidanceSave'>> {
-  const { missionDir, writer } = await writerFor(ctx, input.runId, input.mission);
+  const { missionDir, writer } = await guidanceWriterFor(ctx, input.runId, input.mission);
   try {
     // Rule identity and authorship of the changed rules: GuidanceRepository (carryRuleMetadata).
     const { hash, ...state } = await writer.write({ experiences: input.experiences, metadata: input.metadata }, input.baseStep, {
@@ -82,7 +83,7 @@ export async function guidanceSave(ctx: ApiContext, input: ApiParsedInput<'guida
 }
 
 export async function guidanceRollback(ctx: ApiContext, input: ApiParsedInput<'guidanceRollback'>): Promise<ApiOutput<'guidanceRollback'>> {
-  const { missionDir, writer } = await writerFor(ctx, input.runId, input.mission);
+  const { missionDir, writer } = await guidanceWriterFor(ctx, input.runId, input.mission);
   const file = await resolveMissionFile(missionDir, RUN_FILES.snapshots, input.snapshot, 'snapshot');
   const target = await readGuidanceDocument(file, input.mission);
   if (!target) throw new StageBError('API_NOT_FOUND', `no readable snapshot ${input.snapshot}`, { file: `snapshots/${input.snapshot}` });

@@ -9,6 +9,7 @@ import {
   NeedReviewRecordSchema,
   WarningCodeSchema,
 } from '../schemas/records';
+import { ReviewItemSchema } from '../schemas/reviewQueue';
 import { RunStatusSchema, BatchTelemetrySchema, EpochTelemetrySchema, TelemetrySchema, RunEventSchema } from '../schemas/telemetry';
 
 /**
@@ -253,6 +254,14 @@ export const GuidanceWriteResultSchema = z.discriminatedUnion('status', [
 ]);
 export type GuidanceWriteResult = z.infer<typeof GuidanceWriteResultSchema>;
 
+// ---------------------------------------------------------------- review queue (protected rules)
+
+/** A queue item with what its target rules say now (null key: the rule no longer exists). */
+export const ReviewQueueItemSchema = ReviewItemSchema.extend({
+  now: z.array(z.object({ rule_id: z.string(), key: z.string().nullable(), text: z.string().nullable() })),
+});
+export type ReviewQueueItem = z.infer<typeof ReviewQueueItemSchema>;
+
 // ---------------------------------------------------------------- QA
 
 export const QaReasonSchema = z.enum(['critique', 'ineligible', 'need_review', 'warning']);
@@ -371,6 +380,20 @@ export const api = {
     output: z.object({ review: QaReviewRecordSchema }),
   },
   charts: { input: RunRefSchema, output: ChartsOutputSchema },
+  /** review_queue.jsonl: reflection's operations on protected rules, newest first. */
+  reviewQueue: {
+    input: RunRefSchema.extend({ status: z.enum(['pending', 'accepted', 'dismissed', 'all']).default('all') }),
+    output: z.object({ items: z.array(ReviewQueueItemSchema), pending: z.number().int().nonnegative() }),
+  },
+  /** Applies a queued operation through the guidance compare-and-swap, recorded as approved by `author`. */
+  reviewAccept: {
+    input: RunRefSchema.extend({ itemId: z.string().min(1).max(200), author: AuthorFieldSchema, note: z.string().max(4000).default('') }),
+    output: z.object({ item: ReviewQueueItemSchema, state: GuidanceStateSchema, hash: z.string().optional() }),
+  },
+  reviewDismiss: {
+    input: RunRefSchema.extend({ itemId: z.string().min(1).max(200), author: AuthorFieldSchema, note: z.string().max(4000).default('') }),
+    output: z.object({ item: ReviewQueueItemSchema }),
+  },
   listConfigs: {
     input: Empty,
     output: z.object({ configs: z.array(z.object({ path: z.string(), size_bytes: z.number().int().nonnegative(), modified_at: z.string() })) }),

@@ -14,3 +14,4 @@ export { carryRuleMetadata, type RuleStamp } from './carryRuleMetadata';
 export { diffGuidanceByRuleId, changedRules, type RuleChange, type RuleSide } from './diffGuidanceByRuleId';
 export { splitProtectedOperations, protectionReason, latestAuthorIsPerson, operationTargets, type QueuedOperation, type ProtectedTarget } from './protectedRules';
 export { foldReviewQueue } from './foldReviewQueue';
+export { applyReviewItem } from './applyReviewItem';

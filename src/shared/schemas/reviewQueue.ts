@@ -24,6 +24,8 @@ export const ReviewProposalSchema = z.object({
   /** The guidance step the operation's keys refer to. */
   guidance_step: z.number().int().nonnegative(),
   operation: ReflectionOperationSchema,
+  /** The rule_id behind every key the operation names (at guidance_step), so an accept finds the rules after renumbering. */
+  rule_ids: z.record(z.string(), RuleIdSchema),
   targets: z.array(ReviewTargetSchema).min(1),
   created_at: z.string(),
 });

@@ -15,6 +15,7 @@ import type { RunConfig } from '../../../shared/schemas/runConfig';
 import type { Ticket } from '../../../shared/schemas/stageARecord';
 import { guidanceContentHash } from '../../../shared/guidance/guidanceContentHash';
 import { renderExperiences } from '../../../shared/guidance/renderExperiences';
+import { operationTargets } from '../../../shared/guidance/protectedRules';
 import type { ReviewProposal } from '../../../shared/schemas/reviewQueue';
 import type { LlmBackend } from '../../llm/LlmBackend';
 import type { ArtifactStore, GuidanceStore } from '../ports/ArtifactStore';
@@ -383,7 +384,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
   if (update.plan.dropped.length > 0) debug.dropped_operations = update.plan.dropped;
 
   // Operations on protected rules go to the review queue, whatever the gate says: people decide about them.
-  reviewItems = await enqueueProtectedOperations(ctx, update, reflectionId, stepBefore);
+  reviewItems = await enqueueProtectedOperations(ctx, update, reflectionId, current);
   if (update.plan.operations.length === 0) {
     const count = update.plan.queued.length;
     return finish({ reason: 'queued_for_review', detail: `all ${count} operation${count === 1 ? '' : 's'} touch protected rules; queued for an annotator (review_queue.jsonl), nothing gated or applied`, ...plan });
@@ -475,7 +476,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
  * item ids are derived from the reflection and the operation, so a resumed run that
  * reflects on the same batch again does not queue them twice. Returns the item ids.
  */
-async function enqueueProtectedOperations(ctx: ReflectionContext, update: BatchUpdateArtifact, reflectionId: string, step: number): Promise<string[]> {
+async function enqueueProtectedOperations(ctx: ReflectionContext, update: BatchUpdateArtifact, reflectionId: string, current: GuidanceState): Promise<string[]> {
   if (update.plan.queued.length === 0) return [];
   const existing = new Set((await ctx.store.readReviewQueue()).filter((e) => e.type === 'proposal').map((e) => e.item_id));
   const proposals: ReviewProposal[] = update.plan.queued.map(({ operation, targets }, index) => ({
@@ -486,8 +487,9 @@ async function enqueueProtectedOperations(ctx: ReflectionContext, update: BatchU
     epoch: ctx.epoch,
     batch_index: ctx.batchIndex,
     cycle: ctx.cycle,
-    guidance_step: step,
+    guidance_step: current.step,
     operation,
+    rule_ids: Object.fromEntries(operationTargets(operation).filter((key) => current.metadata[key]).map((key) => [key, current.metadata[key].rule_id])),
     targets,
     created_at: ctx.now(),
   }));
