@@ -1,4 +1,4 @@
-import type { GuidanceState } from '../../shared/schemas/guidance';
+import type { GuidanceState, GuidanceWriteBy, StoredExperienceMeta } from '../../shared/schemas/guidance';
 import type { EventHub } from './EventHub';
 import type { JobRunner } from './JobRunner';
 import type { JsonlIndexCache } from './JsonlIndexCache';
@@ -9,8 +9,12 @@ export type GuidanceWithHash = GuidanceState & { hash?: string };
 export interface GuidanceWriter {
   read(): Promise<GuidanceWithHash>;
   /** Throws StageBError GUIDANCE_STEP_CONFLICT (details { baseStep, currentStep, current }) when the file moved. */
-  write(next: Pick<GuidanceState, 'experiences' | 'metadata'>, baseStep: number, options?: { expectedHash?: string }): Promise<GuidanceWithHash>;
-  rollback(snapshotName: string, baseStep: number, options?: { expectedHash?: string }): Promise<GuidanceWithHash>;
+  write(
+    next: { experiences: Record<string, string>; metadata?: Record<string, StoredExperienceMeta> },
+    baseStep: number,
+    options?: { expectedHash?: string; by?: GuidanceWriteBy },
+  ): Promise<GuidanceWithHash>;
+  rollback(snapshotName: string, baseStep: number, options?: { expectedHash?: string; author?: string | null }): Promise<GuidanceWithHash>;
 }
 
 export type GuidanceWriterFactory = (options: { path: string; mission: string; snapshotDir: string; retention: number }) => GuidanceWriter;

@@ -7,6 +7,7 @@ import { JsonlIndexCache } from './JsonlIndexCache';
 import * as configMethods from './configMethods';
 import * as guidanceMethods from './guidanceMethods';
 import * as runMethods from './runMethods';
+import * as reviewQueueMethods from './reviewQueueMethods';
 
 export type ApiHandlers = { [M in ApiMethod]: (input: ApiParsedInput<M>) => Promise<ApiOutput<M>> };
 
@@ -53,6 +54,9 @@ export function createWorkbenchApi(options: WorkbenchApiOptions): WorkbenchApi {
     qaQueue: (input) => runMethods.qaQueue(ctx, input),
     markReviewed: (input) => runMethods.markReviewed(ctx, input),
     charts: (input) => runMethods.charts(ctx, input),
+    reviewQueue: (input) => reviewQueueMethods.reviewQueue(ctx, input),
+    reviewAccept: (input) => reviewQueueMethods.reviewAccept(ctx, input),
+    reviewDismiss: (input) => reviewQueueMethods.reviewDismiss(ctx, input),
     listConfigs: () => configMethods.listConfigs(ctx),
     readConfig: (input) => configMethods.readConfig(ctx, input),
     validateConfig: (input) => configMethods.validateConfig(ctx, input),

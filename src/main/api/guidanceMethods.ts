@@ -3,13 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { StageBError, toStageBError } from '../../shared/errors';
 import type { ApiOutput, ApiParsedInput, GuidanceWriteResult } from '../../shared/api/contract';
 import { ReflectionLogRecordSchema, type ReflectionLogRecord } from '../../shared/schemas/records';
-import type { ExperienceMeta, GuidanceState } from '../../shared/schemas/guidance';
+import type { GuidanceState, StoredExperienceMeta } from '../../shared/schemas/guidance';
 import type { ApiContext, GuidanceWriter } from './ApiContext';
 import { guidanceStateFromDocument, listSnapshotInfos, loadGuidanceTimeline, readGuidanceDocument } from './GuidanceTimeline';
 import { readJsonlTolerant } from './readJsonlTolerant';
 import { RUN_FILES, resolveMissionDir, resolveMissionFile } from './runDirectory';
 
-async function writerFor(ctx: ApiContext, runId: string, mission: string): Promise<{ missionDir: string; writer: GuidanceWriter }> {
+/** The guidance repository of a mission run, for the API methods that write guidance. */
+export async function guidanceWriterFor(ctx: ApiContext, runId: string, mission: string): Promise<{ missionDir: string; writer: GuidanceWriter }> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, runId, mission);
   const writer = ctx.guidanceWriter({
     path: path.join(missionDir, RUN_FILES.guidance),
@@ -45,21 +46,9 @@ export async function readSnapshot(ctx: ApiContext, input: ApiParsedInput<'readS
 }
 
 export async function guidanceRead(ctx: ApiContext, input: ApiParsedInput<'guidanceRead'>): Promise<ApiOutput<'guidanceRead'>> {
-  const { writer } = await writerFor(ctx, input.runId, input.mission);
+  const { writer } = await guidanceWriterFor(ctx, input.runId, input.mission);
   const { hash, ...state } = await writer.read();
   return { state, hash };
-}
-
-/** Metadata for an annotator's save: given entries win, unchanged texts keep theirs, edited or new texts are the annotator's. */
-function annotatorMetadata(experiences: Record<string, string>, given: Record<string, ExperienceMeta> | undefined, current: GuidanceState | null, now: string): Record<string, ExperienceMeta> {
-  const metadata: Record<string, ExperienceMeta> = {};
-  for (const [key, text] of Object.entries(experiences)) {
-    const explicit = given?.[key];
-    if (explicit) metadata[key] = explicit;
-    else if (current && current.experiences[key] === text && current.metadata[key]) metadata[key] = current.metadata[key];
-    else metadata[key] = { origin: 'annotator', reflection_id: null, sources: [], rationale: null, updated_at: now };
-  }
-  return metadata;
 }
 
 async function conflictResult(
@@ -68,7 +57,7 @@ async function conflictResult(
   mission: string,
   writer: GuidanceWriter,
   baseStep: number,
-  mine: { experiences: Record<string, string>; metadata?: Record<string, ExperienceMeta> },
+  mine: { experiences: Record<string, string>; metadata?: Record<string, StoredExperienceMeta> },
   error: StageBError,
 ): Promise<GuidanceWriteResult> {
   const details = (error.details ?? {}) as { current?: unknown };
@@ -78,16 +67,13 @@ async function conflictResult(
 }
 
 export async function guidanceSave(ctx: ApiContext, input: ApiParsedInput<'guidanceSave'>): Promise<ApiOutput<'guidanceSave'>> {
-  const { missionDir, writer } = await writerFor(ctx, input.runId, input.mission);
-  let current: GuidanceState | null = null;
+  const { missionDir, writer } = await guidanceWriterFor(ctx, input.runId, input.mission);
   try {
-    current = await writer.read();
-  } catch {
-    current = null;
-  }
-  const metadata = annotatorMetadata(input.experiences, input.metadata, current, ctx.now().toISOString());
-  try {
-    const { hash, ...state } = await writer.write({ experiences: input.experiences, metadata }, input.baseStep, { expectedHash: input.baseHash });
+    // Rule identity and authorship of the changed rules: GuidanceRepository (carryRuleMetadata).
+    const { hash, ...state } = await writer.write({ experiences: input.experiences, metadata: input.metadata }, input.baseStep, {
+      expectedHash: input.baseHash,
+      by: { kind: input.kind, author: input.author },
+    });
     return { status: 'ok', state, hash };
   } catch (error) {
     const typed = toStageBError(error);
@@ -97,12 +83,12 @@ export async function guidanceSave(ctx: ApiContext, input: ApiParsedInput<'guida
 }
 
 export async function guidanceRollback(ctx: ApiContext, input: ApiParsedInput<'guidanceRollback'>): Promise<ApiOutput<'guidanceRollback'>> {
-  const { missionDir, writer } = await writerFor(ctx, input.runId, input.mission);
+  const { missionDir, writer } = await guidanceWriterFor(ctx, input.runId, input.mission);
   const file = await resolveMissionFile(missionDir, RUN_FILES.snapshots, input.snapshot, 'snapshot');
   const target = await readGuidanceDocument(file, input.mission);
   if (!target) throw new StageBError('API_NOT_FOUND', `no readable snapshot ${input.snapshot}`, { file: `snapshots/${input.snapshot}` });
   try {
-    const { hash, ...state } = await writer.rollback(input.snapshot, input.baseStep, { expectedHash: input.baseHash });
+    const { hash, ...state } = await writer.rollback(input.snapshot, input.baseStep, { expectedHash: input.baseHash, author: input.author });
     return { status: 'ok', state, hash };
   } catch (error) {
     const typed = toStageBError(error);

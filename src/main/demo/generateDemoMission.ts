@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { createRng, deriveSeed, shuffled } from '../../shared/random';
-import type { GuidanceFile } from '../../shared/schemas/guidance';
+import type { StoredGuidanceState } from '../../shared/schemas/guidance';
 import { IRRELEVANT_IMAGE, renderStageASummaryJson, renderStageASummaryText, type StageASummaryEntryInput } from '../../shared/stageASummary';
 import { ticketKey } from '../../shared/verdict';
 import { writeFileAtomic } from '../io/jsonl';
@@ -219,7 +219,7 @@ function groupCounts(entries: readonly StageASummaryEntryInput[]): Record<string
   return out;
 }
 
-export function buildDemoGuidance(): GuidanceFile {
+export function buildDemoGuidance(): Record<string, StoredGuidanceState> {
   const meta = (rationale: string) => ({ origin: 'initial' as const, reflection_id: null, sources: [], rationale, updated_at: DEMO_TIMESTAMP });
   return {
     [DEMO_MISSION]: {

@@ -168,6 +168,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
             seed: config.seed,
             evaluateHoldout: input.holdout.length > 0 ? (experiences) => evaluateHoldout(input, experiences) : null,
             needReviewKeys,
+            guidanceMaxTokens: config.guidance.max_tokens,
             sampleSummaries: batchSummaries,
             now,
             signal: input.signal,

@@ -22,6 +22,8 @@ import { StageBError } from '../../shared/errors';
 import { appendJsonl, readJsonl, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
 import { writeVerdictsParquet } from './writeVerdictsParquet';
 import { readJsonFile, readTextIfPresent } from './readJsonFile';
+import { REVIEW_QUEUE_FILE, appendReviewQueue, readReviewQueue } from './reviewQueueFile';
+import type { ReviewQueueEntry } from '../../shared/schemas/reviewQueue';
 
 /** The files of a mission run directory (ARCHITECTURE.md §4), plus the workbench's review log. */
 export const RUN_FILES = {
@@ -39,6 +41,7 @@ export const RUN_FILES = {
   distill: 'distill_chatml.jsonl',
   export: 'export',
   qaReviews: 'qa_reviews.jsonl',
+  reviewQueue: REVIEW_QUEUE_FILE,
 } as const;
 
 const CACHE_NAME = /^[A-Za-z0-9_.-]+\.json$/;
@@ -117,6 +120,12 @@ export class FsArtifactStore implements ArtifactStore {
   }
   async appendReflection(row: ReflectionLogRecord): Promise<void> {
     await appendJsonl(this.path(RUN_FILES.reflections), [ReflectionLogRecordSchema.parse(row)]);
+  }
+  readReviewQueue(): Promise<ReviewQueueEntry[]> {
+    return readReviewQueue(this.runDir);
+  }
+  async appendReviewQueue(entries: ReviewQueueEntry[]): Promise<void> {
+    await appendReviewQueue(this.runDir, entries);
   }
   readGuidanceHistory(): Promise<GuidanceHistoryEntry[]> {
     return this.readLog(RUN_FILES.guidanceHistory, GuidanceHistoryEntrySchema);

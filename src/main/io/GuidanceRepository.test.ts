@@ -3,12 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StageBError } from '../../shared/errors';
-import type { GuidanceState } from '../../shared/schemas/guidance';
+import { GuidanceStateSchema, type GuidanceState, type StoredGuidanceState } from '../../shared/schemas/guidance';
 import { guidanceContentHash } from '../../shared/guidance/guidanceContentHash';
 import { GuidanceRepository, type GuidanceFsIo } from './GuidanceRepository';
 
 const MISSION = 'BBU接地线检查';
-const initial: GuidanceState = {
+const initial: StoredGuidanceState = {
   step: 0,
   updated_at: '2025-01-01T00:00:00.000Z',
   experiences: { G0: '检查接地线是否连接到接地排。', G1: '接地线松动判为不通过。', S1: '没有照片的工单不得放行。' },
@@ -47,11 +47,32 @@ describe('GuidanceRepository', () => {
     const store = repo();
     const first = await store.initialize(initial);
     expect(first.step).toBe(0);
-    expect(first.hash).toBe(guidanceContentHash(initial));
+    expect(first.hash).toBe(guidanceContentHash(GuidanceStateSchema.parse(initial)));
     await store.write({ experiences: { ...initial.experiences, G2: '线径不足判为不通过。' }, metadata: {} }, 0);
     const again = await repo().initialize(initial);
     expect(again.step).toBe(1);
     expect(again.experiences.G2).toBe('线径不足判为不通过。');
+  });
+
+  it('records who wrote each step and keeps rule ids through an annotator renumbering, a modify and a rollback', async () => {
+    const store = repo({ clock: () => new Date('2025-03-04T05:06:07.000Z') });
+    const start = await store.initialize({ ...initial, experiences: { ...initial.experiences, G2: '线径不足判为不通过。' } });
+    const ids = Object.fromEntries(Object.entries(start.metadata).map(([k, m]) => [k, m.rule_id]));
+    // The annotator deletes G1 and renumbers (G2 → G1), then edits the new G1.
+    const renumbered = await store.write({ experiences: { G0: start.experiences.G0, G1: '线径不足判为不通过。', S1: start.experiences.S1 } }, 0, { by: { kind: 'save', author: 'Li Wei' } });
+    expect(renumbered.metadata.G1.rule_id).toBe(ids.G2);
+    expect(renumbered.metadata.G1.origin).toBe('initial');
+    expect(renumbered.written_by).toMatchObject({ kind: 'save', author: 'Li Wei', step: 1 });
+    const edited = await store.write({ experiences: { ...renumbered.experiences, G1: '线径小于16平方毫米判为不通过。' } }, 1, { by: { kind: 'save', author: 'Li Wei' } });
+    expect(edited.metadata.G1).toMatchObject({ rule_id: ids.G2, origin: 'annotator', author: 'Li Wei', updated_at: '2025-03-04T05:06:07.000Z' });
+    expect(edited.metadata.G0).toEqual(start.metadata.G0);
+    const first = (await store.listSnapshots()).find((s) => s.step === 0)!;
+    const rolled = await store.rollback(first.name, 2, { author: 'Zhang' });
+    expect(rolled.step).toBe(3);
+    expect(rolled.metadata).toEqual(start.metadata);
+    expect(rolled.written_by).toMatchObject({ kind: 'rollback', author: 'Zhang', restored_snapshot: first.name, restored_step: 0, step: 3 });
+    // A file without ids (an older run) reads with the same ids every time.
+    expect((await repo().read()).metadata).toEqual(rolled.metadata);
   });
 
   it('adds its mission to an existing file of other missions, and refuses an invalid initial state', async () => {
@@ -70,7 +91,7 @@ describe('GuidanceRepository', () => {
     await fsp.writeFile(path.join(dir, 'guidance.json'), JSON.stringify({ 其他任务: other }));
     const store = repo({ clock: () => new Date('2025-03-04T05:06:07.000Z') });
     await store.initialize(initial);
-    const written = await store.write({ experiences: { ...initial.experiences, G1: '接地线未紧固判为不通过。' }, metadata: {} }, 0, { origin: 'annotator' });
+    const written = await store.write({ experiences: { ...initial.experiences, G1: '接地线未紧固判为不通过。' }, metadata: {} }, 0, { by: { kind: 'save', author: 'ann' } });
     expect(written.step).toBe(1);
     expect(written.updated_at).toBe('2025-03-04T05:06:07.000Z');
     expect(written.metadata.G1).toMatchObject({ origin: 'annotator', updated_at: '2025-03-04T05:06:07.000Z' });

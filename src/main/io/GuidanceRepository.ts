@@ -6,10 +6,15 @@ import {
   ExperienceKeySchema,
   GuidanceFileSchema,
   GuidanceStateSchema,
+  GuidanceWriteBySchema,
   type ExperienceMeta,
   type GuidanceFile,
   type GuidanceState,
+  type GuidanceWriteBy,
+  type StoredExperienceMeta,
+  type StoredGuidanceState,
 } from '../../shared/schemas/guidance';
+import { carryRuleMetadata, type RuleStamp } from '../../shared/guidance/carryRuleMetadata';
 import type { ReflectionOperation } from '../../shared/schemas/records';
 import type { GuidanceStore } from '../engine/ports/ArtifactStore';
 import { applyOperations, type OperationProvenance } from '../../shared/guidance/applyOperations';
@@ -40,9 +45,25 @@ export type GuidanceWithHash = GuidanceState & { hash: string };
 export type GuidanceWriteOptions = {
   /** The content hash the caller based its edit on; a different hash at the same step is a hand edit → conflict. */
   expectedHash?: string;
-  /** Stamps metadata of changed keys whose metadata the caller did not update. */
-  origin?: ExperienceMeta['origin'];
+  /**
+   * Who makes the step (recorded as the state's written_by). Rules whose text changed and
+   * whose metadata the caller did not update are stamped with it: a save or merge as the
+   * annotator's, an approval as approved by that person. Default: a save by an unnamed person.
+   */
+  by?: GuidanceWriteBy;
 };
+
+/** The metadata a write stamps on the rules it changed without giving their metadata. */
+function stampOf(by: GuidanceWriteBy, updatedAt: string): RuleStamp {
+  const engine = by.kind === 'reflection' || by.kind === 'approval';
+  return {
+    origin: engine ? 'reflection' : by.kind === 'rollback' ? 'rollback' : 'annotator',
+    author: engine ? null : (by.author ?? null),
+    approved_by: by.kind === 'approval' ? (by.author ?? null) : null,
+    reflection_id: by.reflection_id ?? null,
+    updated_at: updatedAt,
+  };
+}
 
 export type GuidancePlanResult = GuidanceWithHash & {
   /** False when this plan had already been applied and nothing was written. */
@@ -84,11 +105,14 @@ type CurrentFile = {
   hash: string;
 };
 
+/** A whole new experiences map; metadata may be partial (carryRuleMetadata fills and matches it). */
+export type GuidanceEdit = { experiences: Record<string, string>; metadata?: Record<string, StoredExperienceMeta> };
+
 type CommitRequest = {
-  next: Pick<GuidanceState, 'experiences' | 'metadata'>;
+  next: GuidanceEdit;
   baseStep: number;
   expectedHash?: string;
-  origin?: ExperienceMeta['origin'];
+  by: GuidanceWriteBy;
   fingerprint?: string;
   /** Rollbacks restore a snapshot verbatim, invariants included. */
   verbatim?: boolean;
@@ -113,6 +137,7 @@ function orderedState(state: GuidanceState): GuidanceState {
   for (const key of sortExperienceKeys(Object.keys(state.metadata ?? {}))) metadata[key] = state.metadata[key];
   const out: GuidanceState = { step: state.step, updated_at: state.updated_at, experiences, metadata };
   if (state.applied_plans && state.applied_plans.length > 0) out.applied_plans = state.applied_plans;
+  if (state.written_by) out.written_by = state.written_by;
   return out;
 }
 
@@ -147,7 +172,7 @@ export class GuidanceRepository implements GuidanceStore {
    * an existing file that lacks it. An existing mission entry is kept as it is: a resumed
    * run continues with the guidance it had.
    */
-  async initialize(initial: GuidanceState): Promise<GuidanceWithHash> {
+  async initialize(initial: StoredGuidanceState): Promise<GuidanceWithHash> {
     const parsed = GuidanceStateSchema.safeParse(initial);
     if (!parsed.success) {
       const issue = describeZodIssue(parsed.error.issues[0]);
@@ -185,8 +210,8 @@ export class GuidanceRepository implements GuidanceStore {
    * moved, GUIDANCE_LOCKED when the lock cannot be had, IO_WRITE_FAILED on disk faults
    * (the live file is then unchanged).
    */
-  async write(next: Pick<GuidanceState, 'experiences' | 'metadata'>, baseStep: number, options: GuidanceWriteOptions = {}): Promise<GuidanceWithHash> {
-    const result = await this.commit({ next, baseStep, expectedHash: options.expectedHash, origin: options.origin });
+  async write(next: GuidanceEdit, baseStep: number, options: GuidanceWriteOptions = {}): Promise<GuidanceWithHash> {
+    const result = await this.commit({ next, baseStep, expectedHash: options.expectedHash, by: options.by ?? { kind: 'save', author: null } });
     return result.state;
   }
 
@@ -195,8 +220,8 @@ export class GuidanceRepository implements GuidanceStore {
    * A plan already applied (same operations, same reflection_id) is a no-op that
    * returns the current state with `applied: false`.
    */
-  async applyPlan(operations: readonly ReflectionOperation[], baseStep: number, provenance: OperationProvenance): Promise<GuidancePlanResult> {
-    const fingerprint = planFingerprint(operations, provenance.reflection_id);
+  async applyPlan(operations: readonly ReflectionOperation[], baseStep: number, provenance: OperationProvenance, by?: GuidanceWriteBy): Promise<GuidancePlanResult> {
+    const fingerprint = planFingerprint(operations, provenance.reflection_id ?? '');
     const current = await this.read();
     if (current.applied_plans?.includes(fingerprint)) return { ...current, applied: false, keyMap: identityKeyMap(current.experiences) };
     if (current.step !== baseStep) throw this.conflict(baseStep, current, 'the plan was made for another step');
@@ -207,18 +232,23 @@ export class GuidanceRepository implements GuidanceStore {
       baseStep,
       expectedHash: current.hash,
       fingerprint,
+      by: by ?? { kind: provenance.approved_by ? 'approval' : provenance.origin === 'annotator' ? 'save' : 'reflection', author: provenance.approved_by ?? provenance.author ?? null, reflection_id: provenance.reflection_id },
     });
     return { ...result.state, applied: result.changed, keyMap: result.changed ? compacted.keyMap : identityKeyMap(result.state.experiences) };
   }
 
-  /** A rollback is a new step whose content equals the snapshot's; nothing is deleted. */
-  async rollback(snapshotName: string, baseStep: number, options: { expectedHash?: string } = {}): Promise<GuidanceWithHash> {
+  /**
+   * A rollback is a new step whose content equals the snapshot's (rule ids included); nothing
+   * is deleted. written_by records who rolled back and which snapshot (and step) was restored.
+   */
+  async rollback(snapshotName: string, baseStep: number, options: { expectedHash?: string; author?: string | null } = {}): Promise<GuidanceWithHash> {
     const snapshot = await this.readSnapshot(snapshotName);
     const result = await this.commit({
       next: { experiences: snapshot.experiences, metadata: snapshot.metadata },
       baseStep,
       expectedHash: options.expectedHash,
       verbatim: true,
+      by: { kind: 'rollback', author: options.author ?? null, restored_snapshot: snapshotName, restored_step: snapshot.step },
     });
     return result.state;
   }
@@ -304,7 +334,6 @@ export class GuidanceRepository implements GuidanceStore {
 
   private nextState(current: GuidanceState, request: CommitRequest): GuidanceState {
     const experiences = { ...request.next.experiences };
-    const metadata: Record<string, ExperienceMeta> = { ...(request.next.metadata ?? {}) };
     const reject = (field: string, message: string): never => {
       throw new StageBError('GUIDANCE_REJECTED_OPERATION', message, { file: this.path, field: `${this.mission}.${field}` });
     };
@@ -329,18 +358,20 @@ export class GuidanceRepository implements GuidanceStore {
       }
     }
     const updatedAt = this.clock().toISOString();
-    if (request.origin) {
-      for (const key of keys) {
-        if (isInvariantKey(key) || current.experiences[key] === experiences[key]) continue;
-        const before = current.metadata?.[key];
-        const given = metadata[key];
-        if (given && given !== before && JSON.stringify(given) !== JSON.stringify(before)) continue;
-        metadata[key] = { origin: request.origin, reflection_id: null, sources: before?.sources ?? [], rationale: null, updated_at: updatedAt };
-      }
-    }
+    const by = GuidanceWriteBySchema.parse(request.by);
+    const metadata: Record<string, StoredExperienceMeta> = request.verbatim
+      ? { ...(request.next.metadata ?? {}) }
+      : carryRuleMetadata(current, request.next, stampOf(by, updatedAt));
     let appliedPlans = current.applied_plans ?? [];
     if (request.fingerprint) appliedPlans = [...appliedPlans, request.fingerprint].slice(-APPLIED_PLANS_KEPT);
-    const candidate = { step: current.step + 1, updated_at: updatedAt, experiences, metadata, applied_plans: appliedPlans.length > 0 ? appliedPlans : undefined };
+    const candidate = {
+      step: current.step + 1,
+      updated_at: updatedAt,
+      experiences,
+      metadata,
+      applied_plans: appliedPlans.length > 0 ? appliedPlans : undefined,
+      written_by: { ...by, step: current.step + 1, at: updatedAt },
+    };
     const parsed = GuidanceStateSchema.safeParse(candidate);
     if (!parsed.success) {
       const issue = describeZodIssue(parsed.error.issues[0]);

@@ -3,12 +3,13 @@ import { StageARecordSchema, type StageARecord, type Ticket } from '../../shared
 import { parseStageASummary, type StageASummary } from '../../shared/stageASummary';
 import { ticketKey } from '../../shared/verdict';
 import { readJsonlLines } from './jsonl';
+import { limitTickets } from '../engine/epochPlan';
 import { describeZodIssue } from './zodIssuePath';
 
 export type IngestStageAOptions = {
   paths: readonly string[];
   mission: string;
-  /** Keep only the first N tickets (in file order) after every line has been validated. */
+  /** Keep only N tickets after every line has been validated, stratified by label (limitTickets). */
   maxTickets?: number | null;
   /** Errors collected before ingest stops scanning. Default 20. */
   maxErrors?: number;
@@ -152,7 +153,7 @@ export async function ingestStageA(options: IngestStageAOptions): Promise<{ tick
   if (issues.length > 0) throwCollected(issues, truncated);
   stats.tickets_found = tickets.length;
   const limit = options.maxTickets ?? null;
-  const kept = limit !== null && limit < tickets.length ? tickets.slice(0, limit) : tickets;
+  const kept = limit !== null ? limitTickets(tickets, limit) : tickets;
   stats.tickets = kept.length;
   // Counts describe what the run will see.
   for (const ticket of kept) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors';
 import { StageASummarySchema } from '../stageASummary';
-import { GuidanceStateSchema, ExperienceMetaSchema, ExperienceKeySchema } from '../schemas/guidance';
+import { GuidanceStateSchema, StoredExperienceMetaSchema, ExperienceKeySchema, AuthorNameSchema } from '../schemas/guidance';
 import {
   TrajectoryRecordSchema,
   SelectionRecordSchema,
@@ -9,6 +9,7 @@ import {
   NeedReviewRecordSchema,
   WarningCodeSchema,
 } from '../schemas/records';
+import { ReviewItemSchema } from '../schemas/reviewQueue';
 import { RunStatusSchema, BatchTelemetrySchema, EpochTelemetrySchema, TelemetrySchema, RunEventSchema } from '../schemas/telemetry';
 
 /**
@@ -230,8 +231,11 @@ export type SnapshotInfo = z.infer<typeof SnapshotInfoSchema>;
 
 export const GuidanceEditSchema = z.object({
   experiences: z.record(ExperienceKeySchema, z.string().max(20_000)),
-  metadata: z.record(z.string(), ExperienceMetaSchema).optional(),
+  metadata: z.record(z.string(), StoredExperienceMetaSchema).optional(),
 });
+
+/** The reviewer's name (reviewerStore), sent with every write a person makes; null when none was given. */
+export const AuthorFieldSchema = AuthorNameSchema.nullable().default(null);
 
 /** A save or rollback: either the new state, or the three sides of a conflict for a merge view. */
 export const GuidanceWriteResultSchema = z.discriminatedUnion('status', [
@@ -249,6 +253,14 @@ export const GuidanceWriteResultSchema = z.discriminatedUnion('status', [
   }),
 ]);
 export type GuidanceWriteResult = z.infer<typeof GuidanceWriteResultSchema>;
+
+// ---------------------------------------------------------------- review queue (protected rules)
+
+/** A queue item with what its target rules say now (null key: the rule no longer exists). */
+export const ReviewQueueItemSchema = ReviewItemSchema.extend({
+  now: z.array(z.object({ rule_id: z.string(), key: z.string().nullable(), text: z.string().nullable() })),
+});
+export type ReviewQueueItem = z.infer<typeof ReviewQueueItemSchema>;
 
 // ---------------------------------------------------------------- QA
 
@@ -338,11 +350,18 @@ export const api = {
   guidanceRead: { input: RunRefSchema, output: z.object({ state: GuidanceStateSchema, hash: z.string().optional() }) },
   /** Compare-and-swap on baseStep (and baseHash when given): a lost race comes back as status 'conflict', not as an error. */
   guidanceSave: {
-    input: RunRefSchema.extend({ baseStep: z.number().int().nonnegative(), baseHash: z.string().max(200).optional(), ...GuidanceEditSchema.shape }),
+    input: RunRefSchema.extend({
+      baseStep: z.number().int().nonnegative(),
+      baseHash: z.string().max(200).optional(),
+      ...GuidanceEditSchema.shape,
+      author: AuthorFieldSchema,
+      /** 'merge' when the text comes from the conflict merge view. */
+      kind: z.enum(['save', 'merge']).default('save'),
+    }),
     output: GuidanceWriteResultSchema,
   },
   guidanceRollback: {
-    input: RunRefSchema.extend({ snapshot: PathSegmentSchema, baseStep: z.number().int().nonnegative(), baseHash: z.string().max(200).optional() }),
+    input: RunRefSchema.extend({ snapshot: PathSegmentSchema, baseStep: z.number().int().nonnegative(), baseHash: z.string().max(200).optional(), author: AuthorFieldSchema }),
     output: GuidanceWriteResultSchema,
   },
   qaQueue: {
@@ -361,6 +380,20 @@ export const api = {
     output: z.object({ review: QaReviewRecordSchema }),
   },
   charts: { input: RunRefSchema, output: ChartsOutputSchema },
+  /** review_queue.jsonl: reflection's operations on protected rules, newest first. */
+  reviewQueue: {
+    input: RunRefSchema.extend({ status: z.enum(['pending', 'accepted', 'dismissed', 'all']).default('all') }),
+    output: z.object({ items: z.array(ReviewQueueItemSchema), pending: z.number().int().nonnegative() }),
+  },
+  /** Applies a queued operation through the guidance compare-and-swap, recorded as approved by `author`. */
+  reviewAccept: {
+    input: RunRefSchema.extend({ itemId: z.string().min(1).max(200), author: AuthorFieldSchema, note: z.string().max(4000).default('') }),
+    output: z.object({ item: ReviewQueueItemSchema, state: GuidanceStateSchema, hash: z.string().optional() }),
+  },
+  reviewDismiss: {
+    input: RunRefSchema.extend({ itemId: z.string().min(1).max(200), author: AuthorFieldSchema, note: z.string().max(4000).default('') }),
+    output: z.object({ item: ReviewQueueItemSchema }),
+  },
   listConfigs: {
     input: Empty,
     output: z.object({ configs: z.array(z.object({ path: z.string(), size_bytes: z.number().int().nonnegative(), modified_at: z.string() })) }),

@@ -100,6 +100,8 @@ describe('buildDistillRecords', () => {
           guidance_step_after: 2,
           debug_info: null,
           cache_artifacts: [],
+          decision_detail: null,
+          review_items: [],
         },
         created_at: '2025-01-01T00:00:00Z',
       },

@@ -4,12 +4,13 @@ import { StageBError } from '../errors';
 import type { ExperienceMeta } from '../schemas/guidance';
 import type { ReflectionOperation } from '../schemas/records';
 import { applyOperations } from './applyOperations';
+import { withRuleIds } from './withRuleIds';
 
 const provenance = { reflection_id: 'r-7', updated_at: '2025-02-03T04:05:06.000Z' };
-const initialMeta: ExperienceMeta = { origin: 'initial', reflection_id: null, sources: ['old::fail'], rationale: null, updated_at: '2025-01-01T00:00:00.000Z' };
+const initialMeta: ExperienceMeta = { rule_id: 'R-000000000001', origin: 'initial', reflection_id: null, sources: ['old::fail'], rationale: null, updated_at: '2025-01-01T00:00:00.000Z', author: null, approved_by: null, merged_rule_ids: [] };
 const state = {
   experiences: { G0: '检查接地线是否连接。', G1: '接地线松动判为不通过。', G2: '线径不足判为不通过。', S1: '禁止放行无照片的工单。' },
-  metadata: { G1: initialMeta, G2: { ...initialMeta, sources: ['two::fail'] } },
+  metadata: { G1: initialMeta, G2: { ...initialMeta, rule_id: 'R-000000000002', sources: ['two::fail'] } },
 };
 
 function rejection(operations: ReflectionOperation[]): StageBError {
@@ -28,7 +29,18 @@ describe('applyOperations', () => {
     const out = applyOperations(state, [{ op: 'add', key: 'NEW', text: '  接地排锈蚀需整改。 ', rationale: 'seen twice', evidence: ['a::fail', 'b::fail', 'a::fail'] }], provenance);
     expect(Object.keys(out.experiences)).toEqual(['G0', 'G1', 'G2', 'G3', 'S1']);
     expect(out.experiences.G3).toBe('接地排锈蚀需整改。');
-    expect(out.metadata.G3).toEqual({ origin: 'reflection', reflection_id: 'r-7', sources: ['a::fail', 'b::fail'], rationale: 'seen twice', updated_at: provenance.updated_at });
+    expect(out.metadata.G3).toEqual({
+      rule_id: expect.stringMatching(/^R-[0-9a-f]{12}$/),
+      origin: 'reflection',
+      reflection_id: 'r-7',
+      sources: ['a::fail', 'b::fail'],
+      rationale: 'seen twice',
+      updated_at: provenance.updated_at,
+      author: null,
+      approved_by: null,
+      merged_rule_ids: [],
+    });
+    expect(Object.values(out.metadata).map((m) => m.rule_id)).toHaveLength(new Set(Object.values(out.metadata).map((m) => m.rule_id)).size);
     expect(state.experiences).not.toHaveProperty('G3');
   });
 
@@ -42,7 +54,7 @@ describe('applyOperations', () => {
   it('modifies an existing key and records the annotator origin', () => {
     const out = applyOperations(state, [{ op: 'modify', key: 'G1', text: '接地线未紧固判为不通过。', evidence: ['c::fail'] }], { ...provenance, origin: 'annotator' });
     expect(out.experiences.G1).toBe('接地线未紧固判为不通过。');
-    expect(out.metadata.G1).toMatchObject({ origin: 'annotator', sources: ['c::fail'], rationale: null });
+    expect(out.metadata.G1).toMatchObject({ rule_id: 'R-000000000001', origin: 'annotator', sources: ['c::fail'], rationale: null });
     expect(out.metadata.G2).toEqual(state.metadata.G2);
   });
 
@@ -50,6 +62,7 @@ describe('applyOperations', () => {
     const out = applyOperations(state, [{ op: 'merge', key: 'G1', merge_from: ['G2'], text: '接地线松动或线径不足判为不通过。', evidence: ['m::fail'] }], provenance);
     expect(out.experiences).toEqual({ G0: state.experiences.G0, G1: '接地线松动或线径不足判为不通过。', S1: state.experiences.S1 });
     expect(out.metadata.G1.sources).toEqual(['m::fail', 'old::fail', 'two::fail']);
+    expect(out.metadata.G1).toMatchObject({ rule_id: 'R-000000000001', merged_rule_ids: ['R-000000000002'] });
     expect(out.metadata).not.toHaveProperty('G2');
   });
 
@@ -103,7 +116,9 @@ describe('applyOperations', () => {
         expect(Object.keys(out.experiences).length).toBeGreaterThan(0);
         expect(out.experiences.G0).toBe(state.experiences.G0);
         expect(out.experiences.S1).toBe(state.experiences.S1);
-        expect(out.metadata).not.toHaveProperty('S1');
+        // Invariants keep the identity (and metadata) they had; every rule's id stays unique.
+        expect(out.metadata.S1).toEqual(withRuleIds({ updated_at: provenance.updated_at, ...state }).metadata.S1);
+        expect(new Set(Object.values(out.metadata).map((m) => m.rule_id)).size).toBe(Object.keys(out.experiences).length);
         for (const key of Object.keys(out.metadata)) expect(out.experiences).toHaveProperty(key);
         for (const text of Object.values(out.experiences)) expect(text.trim()).not.toBe('');
       }),

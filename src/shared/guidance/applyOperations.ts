@@ -1,13 +1,20 @@
 import { StageBError } from '../errors';
-import type { ExperienceMeta, GuidanceState } from '../schemas/guidance';
+import type { ExperienceMeta, StoredExperienceMeta } from '../schemas/guidance';
 import type { ReflectionOperation } from '../schemas/records';
 import { isInvariantKey, learnedKeyIndex, sortExperienceKeys } from './sortExperienceKeys';
 import { validateExperienceText } from './validateExperienceText';
+import { ruleIdFrom } from './ruleId';
+import { withRuleIds } from './withRuleIds';
 
 export type OperationProvenance = {
-  reflection_id: string;
+  /** The reflection that proposed the text (also when a person approves it from the review queue). */
+  reflection_id: string | null;
   updated_at: string;
   origin?: 'reflection' | 'annotator';
+  /** The person who wrote the text; null or absent for the engine. */
+  author?: string | null;
+  /** The person who accepted the engine's proposal from the review queue. */
+  approved_by?: string | null;
 };
 
 export type ExperiencesAndMetadata = {
@@ -36,24 +43,32 @@ function uniqueInOrder(values: readonly string[]): string[] {
  * away; S<n> keys are read-only; modify/merge/remove need an existing key; new and
  * rewritten text must pass validateExperienceText; the result is never empty.
  * `add` always appends after the highest G key, whatever `key` says (models write
- * placeholders such as "NEW"). Every touched key records the provenance.
+ * placeholders such as "NEW"). Every touched key records the provenance; a rule keeps its
+ * rule_id through modify and merge, an add gets a new one, a merge records the ids it folded in.
  */
 export function applyOperations(
-  state: Pick<GuidanceState, 'experiences' | 'metadata'>,
+  state: { experiences: Readonly<Record<string, string>>; metadata?: Readonly<Record<string, StoredExperienceMeta>> },
   operations: readonly ReflectionOperation[],
   provenance: OperationProvenance,
 ): ExperiencesAndMetadata {
+  const resolved = withRuleIds({ updated_at: provenance.updated_at, experiences: state.experiences, metadata: state.metadata ?? {} });
   const experiences: Record<string, string> = { ...state.experiences };
   const metadata: Record<string, ExperienceMeta> = {};
-  for (const [key, meta] of Object.entries(state.metadata ?? {})) metadata[key] = { ...meta, sources: [...meta.sources] };
+  for (const [key, meta] of Object.entries(resolved.metadata)) metadata[key] = { ...meta, sources: [...meta.sources], merged_rule_ids: [...meta.merged_rule_ids] };
+  const usedIds = new Set(Object.values(metadata).map((meta) => meta.rule_id));
 
-  const stamp = (key: string, operation: ReflectionOperation, sources: readonly string[]): void => {
+  /** The rule keeps its id (a new one for an add); everything else records this write. */
+  const stamp = (key: string, operation: ReflectionOperation, sources: readonly string[], ruleId: string, mergedIds: readonly string[]): void => {
     metadata[key] = {
+      rule_id: ruleId,
       origin: provenance.origin ?? 'reflection',
       reflection_id: provenance.reflection_id,
       sources: uniqueInOrder(sources),
       rationale: operation.rationale ?? null,
       updated_at: provenance.updated_at,
+      author: provenance.author ?? null,
+      approved_by: provenance.approved_by ?? null,
+      merged_rule_ids: uniqueInOrder(mergedIds),
     };
   };
 
@@ -77,13 +92,15 @@ export function applyOperations(
         const highest = Math.max(0, ...Object.keys(experiences).map((k) => learnedKeyIndex(k) ?? 0));
         const newKey = `G${highest + 1}`;
         experiences[newKey] = requireText(index, operation, newKey);
-        stamp(newKey, operation, operation.evidence);
+        const ruleId = ruleIdFrom(`add|${provenance.reflection_id ?? ''}|${provenance.author ?? ''}|${provenance.updated_at}|${index}|${experiences[newKey]}`, usedIds);
+        usedIds.add(ruleId);
+        stamp(newKey, operation, operation.evidence, ruleId, []);
         break;
       }
       case 'modify': {
         requireExisting(index, key, 'key', 'modified');
         experiences[key] = requireText(index, operation, key);
-        stamp(key, operation, operation.evidence);
+        stamp(key, operation, operation.evidence, metadata[key].rule_id, metadata[key].merged_rule_ids);
         break;
       }
       case 'merge': {
@@ -98,12 +115,14 @@ export function applyOperations(
         });
         const text = requireText(index, operation, key);
         const carried = [key, ...from].flatMap((k) => metadata[k]?.sources ?? []);
+        const target = metadata[key];
+        const mergedIds = [...target.merged_rule_ids, ...from.flatMap((k) => [metadata[k].rule_id, ...metadata[k].merged_rule_ids])];
         for (const source of from) {
           delete experiences[source];
           delete metadata[source];
         }
         experiences[key] = text;
-        stamp(key, operation, [...operation.evidence, ...carried]);
+        stamp(key, operation, [...operation.evidence, ...carried], target.rule_id, mergedIds);
         break;
       }
       case 'remove': {

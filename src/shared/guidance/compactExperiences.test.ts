@@ -3,17 +3,19 @@ import fc from 'fast-check';
 import type { ExperienceMeta } from '../schemas/guidance';
 import { compactExperiences } from './compactExperiences';
 
-const meta = (sources: string[]): ExperienceMeta => ({ origin: 'reflection', reflection_id: 'r', sources, rationale: null, updated_at: 't' });
+let nextId = 0;
+const meta = (sources: string[], rule_id = `R-${String(++nextId).padStart(12, '0')}`): ExperienceMeta => ({ rule_id, origin: 'reflection', reflection_id: 'r', sources, rationale: null, updated_at: 't', author: null, approved_by: null, merged_rule_ids: [] });
 
 describe('compactExperiences', () => {
   it('normalises whitespace, drops duplicates into the first, renumbers densely, keeps G0 and S keys', () => {
     const out = compactExperiences({
       experiences: { G0: '  checklist\n\n  item   two ', G3: ' rule  a ', G7: 'rule a', G10: 'rule\tb', S1: '  invariant  ', G12: '   ' },
-      metadata: { G3: meta(['a::fail']), G7: meta(['b::fail', 'a::fail']), G10: meta(['c::pass']), G12: meta(['gone']), G99: meta(['orphan']) },
+      metadata: { G3: meta(['a::fail'], 'R-aaaa'), G7: meta(['b::fail', 'a::fail'], 'R-bbbb'), G10: meta(['c::pass'], 'R-cccc'), G12: meta(['gone']), G99: meta(['orphan']) },
     });
     expect(out.experiences).toEqual({ G0: '  checklist\n\n  item   two ', G1: 'rule a', G2: 'rule b', S1: '  invariant  ' });
     expect(Object.keys(out.experiences)).toEqual(['G0', 'G1', 'G2', 'S1']);
-    expect(out.metadata).toEqual({ G1: meta(['a::fail', 'b::fail']), G2: meta(['c::pass']) });
+    // Renumbering keeps each rule's id (G10 is still R-cccc as G2); the dropped duplicate's id is recorded as merged.
+    expect(out.metadata).toEqual({ G1: { ...meta(['a::fail', 'b::fail'], 'R-aaaa'), merged_rule_ids: ['R-bbbb'] }, G2: meta(['c::pass'], 'R-cccc') });
     expect(out.keyMap).toEqual({ G0: 'G0', G3: 'G1', G7: 'G1', G10: 'G2', S1: 'S1' });
   });
 

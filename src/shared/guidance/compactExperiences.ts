@@ -1,10 +1,10 @@
-import type { ExperienceMeta } from '../schemas/guidance';
+import type { ExperienceMeta, StoredExperienceMeta } from '../schemas/guidance';
 import { isInvariantKey, learnedKeyIndex, sortExperienceKeys } from './sortExperienceKeys';
 import { normalizeExperienceText } from './normalizeExperienceText';
 
-export type CompactedExperiences = {
+export type CompactedExperiences<M extends StoredExperienceMeta = ExperienceMeta> = {
   experiences: Record<string, string>;
-  metadata: Record<string, ExperienceMeta>;
+  metadata: Record<string, M>;
   /** Old key → new key, for every kept key and for every dropped duplicate (→ the key it duplicated). */
   keyMap: Record<string, string>;
 };
@@ -12,18 +12,20 @@ export type CompactedExperiences = {
 /**
  * The spec's post-update compaction: normalise learned texts, drop exact duplicates
  * (the first one in key order wins and inherits the dropped one's sources), and
- * renumber learned keys densely G1..Gn in their existing order. G0 and S<n> keep their
+ * renumber learned keys densely G1..Gn in their existing order (a rule keeps its rule_id:
+ * renumbering renames, it does not replace; a dropped duplicate's id is recorded in
+ * the kept rule's merged_rule_ids). G0 and S<n> keep their
  * keys and their text exactly as written (S is read-only; G0 is the human-written
  * checklist, and rewriting its layout would make every plan look like a G0 edit). Metadata follows its key;
  * metadata of keys that no longer exist is dropped. Idempotent.
  */
-export function compactExperiences(input: {
+export function compactExperiences<M extends StoredExperienceMeta = ExperienceMeta>(input: {
   experiences: Readonly<Record<string, string>>;
-  metadata?: Readonly<Record<string, ExperienceMeta>>;
-}): CompactedExperiences {
-  const sourceMeta = input.metadata ?? {};
+  metadata?: Readonly<Record<string, M>>;
+}): CompactedExperiences<M> {
+  const sourceMeta: Readonly<Record<string, M>> = input.metadata ?? {};
   const experiences: Record<string, string> = {};
-  const metadata: Record<string, ExperienceMeta> = {};
+  const metadata: Record<string, M> = {};
   const keyMap: Record<string, string> = {};
   const keyByText = new Map<string, string>();
   let next = 1;
@@ -36,7 +38,12 @@ export function compactExperiences(input: {
       metadata[keptKey] = { ...dropped, sources: [...new Set(dropped.sources)] };
       return;
     }
-    metadata[keptKey] = { ...kept, sources: [...new Set([...kept.sources, ...dropped.sources])] };
+    const droppedIds = [...(dropped.rule_id !== undefined && dropped.rule_id !== kept.rule_id ? [dropped.rule_id] : []), ...(dropped.merged_rule_ids ?? [])];
+    metadata[keptKey] = {
+      ...kept,
+      sources: [...new Set([...kept.sources, ...dropped.sources])],
+      merged_rule_ids: [...new Set([...(kept.merged_rule_ids ?? []), ...droppedIds])],
+    };
   };
 
   for (const key of sortExperienceKeys(Object.keys(input.experiences))) {

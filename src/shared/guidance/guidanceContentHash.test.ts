@@ -6,7 +6,7 @@ import { sha256Hex } from './sha256Hex';
 import { canonicalJson } from './canonicalJson';
 import { planFingerprint } from './planFingerprint';
 
-const meta = { origin: 'initial' as const, reflection_id: null, sources: ['a::pass'], rationale: null, updated_at: '2025-01-01T00:00:00.000Z' };
+const meta = { rule_id: 'R-0001', origin: 'initial' as const, reflection_id: null, sources: ['a::pass'], rationale: null, updated_at: '2025-01-01T00:00:00.000Z', author: null, approved_by: null, merged_rule_ids: [] };
 
 describe('sha256Hex', () => {
   it('matches node:crypto on arbitrary unicode text', () => {

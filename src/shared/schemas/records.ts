@@ -115,6 +115,16 @@ export const IneligibleReasonSchema = z.enum([
   'rejected_operation',
   'reflection_disabled',
   'no_holdout',
+  /** The holdout has no fail ticket, so it cannot see a false release (reflection.allow_holdout_without_fail). */
+  'holdout_no_fail_ticket',
+  /** The plan changed no holdout verdict (reflection.apply_unchanged_verdicts). */
+  'holdout_no_verdict_change',
+  /** The paired-bootstrap probability of an uplift stayed below reflection.min_uplift_probability. */
+  'holdout_uplift_uncertain',
+  /** The rendered guidance would exceed guidance.max_tokens. */
+  'guidance_over_budget',
+  /** Every operation touched a protected rule: all of them went to the review queue, nothing was gated. */
+  'queued_for_review',
 ]);
 export type IneligibleReason = z.infer<typeof IneligibleReasonSchema>;
 
@@ -145,6 +155,10 @@ export const ReflectionLogRecordSchema = z.object({
     guidance_step_after: z.number().int().nonnegative(),
     debug_info: z.record(z.string(), z.unknown()).nullable(),
     cache_artifacts: z.array(z.string()),
+    /** The decision in words (the gate's reading of the holdout, why nothing was applied). */
+    decision_detail: z.string().nullable().default(null),
+    /** review_queue.jsonl items this reflection queued: its operations on protected rules. */
+    review_items: z.array(z.string()).default([]),
   }),
   created_at: z.string(),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PromptVariantSchema } from './decode';
 import { VerdictFormatSchema } from '../verdictProtocol';
+import { RuleIdSchema } from './guidance';
 
 /**
  * The run config (YAML). Every key carries a description: the README's config
@@ -14,6 +15,24 @@ const DecodeGridEntrySchema = z
     prompt_variant: PromptVariantSchema.default('default').describe('Prompt variant: default, checklist or evidence_first.'),
   })
   .strict();
+
+/**
+ * Rules reflection may propose to change but never applies itself: those operations go to
+ * the review queue (review_queue.jsonl) for an annotator to accept or dismiss.
+ */
+export const ProtectedRulesSchema = z
+  .object({
+    mission_checklist: z.boolean().default(true).describe('G0, the mission checklist, is protected.'),
+    person_authored: z
+      .boolean()
+      .default(true)
+      .describe("Rules whose latest author is a person are protected: an annotator's save or merge, or an engine proposal a person accepted from the review queue (rules of the initial file count when its metadata names an author)."),
+    rule_ids: z.array(RuleIdSchema).default([]).describe('More rule_ids that are always protected, whoever wrote them last.'),
+  })
+  .strict()
+  .default({ mission_checklist: true, person_authored: true, rule_ids: [] })
+  .describe('Which rules only people may modify, merge or remove; reflection queues its proposals for them instead.');
+export type ProtectedRules = z.infer<typeof ProtectedRulesSchema>;
 
 export const LlamaCppModelSchema = z
   .object({
@@ -114,7 +133,7 @@ export const RunConfigSchema = z
         epochs: z.number().int().positive().default(1).describe('Passes over the training tickets.'),
         batch_size: z.number().int().positive().default(8).describe('Groups per batch; reflection runs after each complete batch.'),
         shuffle: z.boolean().default(true).describe('Shuffle tickets each epoch with the seed.'),
-        max_tickets: z.number().int().positive().nullable().default(null).describe('Use only the first N tickets after ingest (quick runs).'),
+        max_tickets: z.number().int().positive().nullable().default(null).describe('Use only N tickets after ingest (quick runs), stratified by label: every label of the input stays in whenever N allows it; within a label the first ones in file order.'),
       })
       .strict()
       .default({ epochs: 1, batch_size: 8, shuffle: true, max_tickets: null })
@@ -125,6 +144,21 @@ export const RunConfigSchema = z
         holdout_fraction: z.number().min(0).max(0.9).default(0.2).describe('Share of labelled tickets held out (stratified, seeded) to gate proposals.'),
         holdout_max: z.number().int().positive().default(64).describe('Cap on holdout size.'),
         apply_if_delta: z.number().default(0).describe('Minimum holdout label_match uplift required to apply a plan.'),
+        min_uplift_probability: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.9)
+          .describe('Second gate condition: the paired-bootstrap probability that the holdout uplift is positive must reach this (0 turns the condition off).'),
+        apply_unchanged_verdicts: z
+          .boolean()
+          .default(false)
+          .describe('Apply a plan that changes no holdout verdict when the other conditions pass (by default such a plan is never applied: it has shown nothing).'),
+        allow_holdout_without_fail: z
+          .boolean()
+          .default(false)
+          .describe('Gate plans on a holdout that has no fail ticket; such a holdout cannot see false releases, so by default plans are then refused (reason holdout_no_fail_ticket).'),
+        protected_rules: ProtectedRulesSchema,
         allow_uncertain: z.boolean().default(false).describe('When false, proposals carrying an uncertainty_note are rejected.'),
         max_false_release_increase: z.number().min(0).default(0).describe('Reject a plan that raises the holdout false-release rate by more than this.'),
         bootstrap_samples: z.number().int().positive().default(1000).describe('Paired-bootstrap resamples for the probability that the uplift is real.'),
@@ -137,6 +171,10 @@ export const RunConfigSchema = z
         holdout_fraction: 0.2,
         holdout_max: 64,
         apply_if_delta: 0,
+        min_uplift_probability: 0.9,
+        apply_unchanged_verdicts: false,
+        allow_holdout_without_fail: false,
+        protected_rules: { mission_checklist: true, person_authored: true, rule_ids: [] },
         allow_uncertain: false,
         max_false_release_increase: 0,
         bootstrap_samples: 1000,

@@ -17,7 +17,7 @@ const decision = (ineligible: string | null): ReflectionLogRecord => ({
     reflection_id: 'x', mission: 'm', batch_index: 0, cycle: 0,
     proposal: { action: 'noop', summary: '', critique: '', operations: [], evidence_group_ids: [], uncertainty_note: null },
     eligible: ineligible === null, ineligible_reason: ineligible as never, applied: false, pre_uplift: null, post_uplift: null, uplift_probability: null,
-    guidance_step_before: 2, guidance_step_after: 2, debug_info: null, cache_artifacts: [],
+    guidance_step_before: 2, guidance_step_after: 2, debug_info: null, cache_artifacts: [], decision_detail: null, review_items: [],
   },
   created_at: 't',
 });

@@ -1,4 +1,4 @@
-import type { GuidanceHistoryEntry, GuidanceState } from '../../../shared/schemas/guidance';
+import type { GuidanceHistoryEntry, GuidanceState, GuidanceWriteBy } from '../../../shared/schemas/guidance';
 import type {
   NeedReviewRecord,
   ReflectionLogRecord,
@@ -8,6 +8,7 @@ import type {
   DistillRecord,
 } from '../../../shared/schemas/records';
 import type { RunEvent, RunManifest, Telemetry } from '../../../shared/schemas/telemetry';
+import type { ReviewQueueEntry } from '../../../shared/schemas/reviewQueue';
 
 /**
  * The engine's only way to touch a run directory. The engine stays free of IO;
@@ -27,6 +28,9 @@ export interface ArtifactStore {
   /** Experiences the engine actually used, one entry per distinct step (guidance_history.jsonl). */
   readGuidanceHistory(): Promise<GuidanceHistoryEntry[]>;
   appendGuidanceHistory(entry: GuidanceHistoryEntry): Promise<void>;
+  /** review_queue.jsonl: reflection's operations on protected rules, and people's decisions on them. */
+  readReviewQueue(): Promise<ReviewQueueEntry[]>;
+  appendReviewQueue(entries: ReviewQueueEntry[]): Promise<void>;
   readReflections(): Promise<ReflectionLogRecord[]>;
   appendReflection(row: ReflectionLogRecord): Promise<void>;
   writeNeedReview(rows: NeedReviewRecord[]): Promise<void>;
@@ -45,7 +49,7 @@ export interface GuidanceStore {
   /**
    * Compare-and-swap: succeeds only if the stored step is still `baseStep` (and the
    * content hash unchanged). Writes step + 1 after a snapshot. Throws a
-   * StageBError GUIDANCE_STEP_CONFLICT otherwise.
+   * StageBError GUIDANCE_STEP_CONFLICT otherwise. `by` names the writer (recorded as written_by).
    */
-  write(next: Omit<GuidanceState, 'step' | 'updated_at'>, baseStep: number): Promise<GuidanceState>;
+  write(next: Pick<GuidanceState, 'experiences' | 'metadata'>, baseStep: number, options?: { by?: GuidanceWriteBy }): Promise<GuidanceState>;
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { StageBError } from '../../../shared/errors';
 import type { GuidanceState } from '../../../shared/schemas/guidance';
+import { ProtectedRulesSchema } from '../../../shared/schemas/runConfig';
 import { buildBatchUpdate, mergeOperations } from './batchUpdateStage';
+
+const defaults = ProtectedRulesSchema.parse(undefined);
 
 const experiences = { G0: '检查接地线', G1: '接地线走线整齐', G2: '接地端子紧固' };
 
@@ -50,6 +53,7 @@ describe('buildBatchUpdate', () => {
       reflectionId: 'refl-x',
       now: '2026-01-02T00:00:00Z',
       groupIdByTicketKey: new Map([['a::fail', 'a']]),
+      protectedRules: defaults,
     });
     expect(JSON.stringify(current)).toBe(snapshot);
     expect(update.preview_guidance.experiences).toEqual({ G0: '检查接地线', G1: '接地端子紧固', G2: '端子锈蚀判定不通过' });
@@ -67,6 +71,7 @@ describe('buildBatchUpdate', () => {
       reflectionId: 'r',
       now: 'n',
       groupIdByTicketKey: new Map(),
+      protectedRules: defaults,
     })).toThrow(StageBError);
   });
 });

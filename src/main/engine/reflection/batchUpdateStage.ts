@@ -5,6 +5,9 @@ import { compactExperiences } from '../../../shared/guidance/compactExperiences'
 import { normalizeExperienceText } from '../../../shared/guidance/normalizeExperienceText';
 import { planFingerprint } from '../../../shared/guidance/planFingerprint';
 import { learnedKeyIndex } from '../../../shared/guidance/sortExperienceKeys';
+import type { ProtectedRules } from '../../../shared/schemas/runConfig';
+import { StageBError } from '../../../shared/errors';
+import { protectionReason, splitProtectedOperations } from '../../../shared/guidance/protectedRules';
 import type { BatchUpdateArtifact } from './reflectionArtifacts';
 
 export type DroppedOperation = { operation: ReflectionOperation; why: string };
@@ -67,9 +70,12 @@ export function mergeOperations(
 }
 
 /**
- * Stage 3 (batch update): merge the operations, then compute the preview guidance in
- * memory — applyOperations (all-or-nothing; throws GUIDANCE_REJECTED_OPERATION) followed
- * by compactExperiences (dedupe, renumber). Nothing is written to guidance here.
+ * Stage 3 (batch update): merge the operations, set aside those that touch a protected
+ * rule (reflection.protected_rules: they go to the review queue, never applied here),
+ * and compute in memory the preview guidance of the rest — applyOperations (all-or-
+ * nothing; throws GUIDANCE_REJECTED_OPERATION) then compactExperiences (dedupe,
+ * renumber). The whole proposal is validated and previewed too (proposed_guidance), so
+ * a decision that applies nothing still shows what was proposed. Nothing is written.
  */
 export function buildBatchUpdate(input: {
   current: GuidanceState;
@@ -78,25 +84,51 @@ export function buildBatchUpdate(input: {
   reflectionId: string;
   now: string;
   groupIdByTicketKey: ReadonlyMap<string, string>;
-}): Pick<BatchUpdateArtifact, 'plan' | 'preview_guidance' | 'key_map'> {
+  protectedRules: ProtectedRules;
+}): Pick<BatchUpdateArtifact, 'plan' | 'preview_guidance' | 'proposed_guidance' | 'key_map'> {
   const merged = mergeOperations(input.operations, input.current.experiences);
-  const applied = applyOperations(input.current, merged.operations, {
-    reflection_id: input.reflectionId,
-    updated_at: input.now,
-    origin: 'reflection',
-  });
-  const compacted = compactExperiences(applied);
+  const provenance = { reflection_id: input.reflectionId, updated_at: input.now, origin: 'reflection' as const };
+  const proposed = compactExperiences(applyOperations(input.current, merged.operations, provenance));
+  const split = splitProtectedOperations(input.current, merged.operations, input.protectedRules);
+  const compacted = split.open.length > 0
+    ? compactExperiences(applyOperations(input.current, split.open, provenance))
+    : { experiences: { ...input.current.experiences }, metadata: { ...input.current.metadata }, keyMap: Object.fromEntries(Object.keys(input.current.experiences).map((k) => [k, k])) };
+  assertProtectedRulesKept(input.current, compacted, input.protectedRules);
   const evidenceKeys = [...new Set(merged.operations.flatMap((op) => op.evidence))];
   return {
     plan: {
       reflection_id: input.reflectionId,
-      plan_fingerprint: planFingerprint(merged.operations, input.reflectionId),
-      operations: merged.operations,
+      plan_fingerprint: planFingerprint(split.open, input.reflectionId),
+      operations: split.open,
+      queued: split.queued.map(({ operation, targets }) => ({
+        operation,
+        targets: targets.map((t) => ({ ...t, text: input.current.experiences[t.key] ?? null })),
+      })),
+      proposed_operations: merged.operations,
       evidence_group_ids: [...new Set(evidenceKeys.map((k) => input.groupIdByTicketKey.get(k) ?? k))],
       uncertainty_note: input.uncertaintyNote,
       dropped: merged.dropped,
     },
     preview_guidance: { experiences: compacted.experiences, metadata: compacted.metadata },
+    proposed_guidance: { experiences: proposed.experiences, metadata: proposed.metadata },
     key_map: compacted.keyMap,
   };
+}
+
+/**
+ * Compaction may fold an edited rule into a protected one with the same text, or the
+ * protected one away into it; either would change a protected rule without asking.
+ */
+function assertProtectedRulesKept(
+  current: GuidanceState,
+  preview: { experiences: Record<string, string>; metadata: GuidanceState['metadata'] },
+  policy: ProtectedRules,
+): void {
+  const after = new Map(Object.entries(preview.metadata).map(([key, meta]) => [meta.rule_id, preview.experiences[key]]));
+  for (const [key, meta] of Object.entries(current.metadata)) {
+    if (!(key in current.experiences) || protectionReason(key, meta, policy) === null) continue;
+    if (after.get(meta.rule_id) !== current.experiences[key]) {
+      throw new StageBError('GUIDANCE_REJECTED_OPERATION', `the plan would change the protected rule ${key} (${meta.rule_id}) through compaction`, { field: 'operations' });
+    }
+  }
 }

@@ -112,6 +112,7 @@ describe('reflectOnBatch on the tiny model', () => {
       seed: 17,
       evaluateHoldout,
       needReviewKeys: new Set(),
+      guidanceMaxTokens: 2048,
       now: () => '2026-01-01T00:00:00.000Z',
     });
 

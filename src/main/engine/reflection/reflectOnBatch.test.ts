@@ -76,6 +76,7 @@ function context(input: {
   evaluateHoldout?: ReflectionContext['evaluateHoldout'];
   needReview?: string[];
   storeOverride?: FsArtifactStore;
+  guidanceMaxTokens?: number;
 }): ReflectionContext {
   const groups = (input.specs ?? MISMATCH_BATCH).map(makeGroup);
   const config = RunConfigSchema.parse({
@@ -102,6 +103,7 @@ function context(input: {
     seed: 17,
     evaluateHoldout: input.evaluateHoldout !== undefined ? input.evaluateHoldout : scriptedHoldout(input.holdoutCalls ?? []),
     needReviewKeys: new Set(input.needReview ?? []),
+    guidanceMaxTokens: input.guidanceMaxTokens ?? null,
     now: () => `2026-01-01T00:00:${String(tick++ % 60).padStart(2, '0')}.000Z`,
   };
 }
@@ -394,5 +396,95 @@ describe('reflectOnBatch: the stage cache', () => {
     });
     expect(backend.calls).toBe(1);
     expect(outcome.sampleSummaries.map((g) => [g.summary, g.summary_error])).toEqual([['引擎总结。', null], [null, 'output truncated']]);
+  });
+});
+
+const NEUTRAL_RULE = '接地排标识应清晰可见';
+
+describe('reflectOnBatch: a gate that demands evidence', () => {
+  it('never applies a plan that changes no holdout verdict, even with apply_if_delta 0', async () => {
+    const outcome = await reflectOnBatch(context({ backend: new ScriptedBackend([critique([addOp(NEUTRAL_RULE)])]), reflection: { min_uplift_probability: 0 } }));
+    expect(outcome.record.reflection).toMatchObject({ applied: false, ineligible_reason: 'holdout_no_verdict_change' });
+    expect(outcome.record.reflection.decision_detail).toMatch(/0 of 4 verdicts changed/);
+    expect((await guidance.read()).step).toBe(0);
+    const allowed = await reflectOnBatch({ ...context({ backend: new ScriptedBackend([critique([addOp(NEUTRAL_RULE)])]), reflection: { min_uplift_probability: 0, apply_unchanged_verdicts: true } }), cycle: 1 });
+    expect(allowed.applied).toBe(true);
+  });
+
+  it('requires the paired-bootstrap probability to reach min_uplift_probability', async () => {
+    const strict = await reflectOnBatch(context({ backend: new ScriptedBackend([critique([addOp(HELPFUL_RULE)])]), reflection: { min_uplift_probability: 0.99 } }));
+    // Two of four tickets fixed, none broken: P(uplift > 0) = 1 - (1/2)^4 ≈ 0.94 < 0.99.
+    expect(strict.record.reflection).toMatchObject({ applied: false, ineligible_reason: 'holdout_uplift_uncertain' });
+    expect(strict.record.reflection.uplift_probability).toBeGreaterThan(0.9);
+    expect(strict.record.reflection.uplift_probability).toBeLessThan(0.99);
+    expect((await guidance.read()).step).toBe(0);
+  });
+
+  it('refuses plans on a holdout without a fail ticket, and says why, before the preview rollout', async () => {
+    const calls: Record<string, string>[] = [];
+    const passOnly = async (experiences: Record<string, string>): Promise<HoldoutRow[]> => {
+      calls.push(experiences);
+      return [{ ticket_key: 'h1::pass', label: 'pass', verdict: 'fail' }, { ticket_key: 'h2::pass', label: 'pass', verdict: 'pass' }];
+    };
+    const outcome = await reflectOnBatch(context({ backend: new ScriptedBackend([critique([addOp(HELPFUL_RULE)])]), evaluateHoldout: passOnly }));
+    expect(outcome.record.reflection).toMatchObject({ applied: false, ineligible_reason: 'holdout_no_fail_ticket' });
+    expect(outcome.record.reflection.decision_detail).toMatch(/cannot see a false release/);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('rejects a plan whose rendered guidance would exceed guidance.max_tokens', async () => {
+    const outcome = await reflectOnBatch(context({ backend: new ScriptedBackend([critique([addOp(HELPFUL_RULE)])]), guidanceMaxTokens: 40 }));
+    expect(outcome.record.reflection).toMatchObject({ applied: false, ineligible_reason: 'guidance_over_budget' });
+    expect(outcome.record.reflection.decision_detail).toMatch(/over guidance.max_tokens = 40/);
+  });
+});
+
+describe('reflectOnBatch: people decide about people\'s rules', () => {
+  async function annotatorRule(): Promise<void> {
+    const base = await guidance.read();
+    await guidance.write({ experiences: { ...base.experiences, G1: '接地线应走线整齐并绑扎固定' } }, base.step, { by: { kind: 'save', author: 'Li Wei' } });
+  }
+
+  it('queues an operation on an annotator\'s rule and leaves the rule unchanged', async () => {
+    await annotatorRule();
+    const before = await guidance.read();
+    const calls: Record<string, string>[] = [];
+    const outcome = await reflectOnBatch(context({ backend: new ScriptedBackend([critique([{ op: 'modify', key: 'G1', text: HELPFUL_RULE, rationale: 'r', evidence: ['g1::fail'] }])]), holdoutCalls: calls }));
+    expect(outcome.record.reflection).toMatchObject({ applied: false, ineligible_reason: 'queued_for_review', guidance_step_after: before.step });
+    expect(outcome.record.reflection.proposal.operations).toEqual([{ op: 'modify', key: 'G1', text: HELPFUL_RULE, rationale: 'r', evidence: ['g1::fail'] }]);
+    expect(calls).toHaveLength(0);
+    const after = await guidance.read();
+    expect(after.step).toBe(before.step);
+    expect(after.experiences.G1).toBe('接地线应走线整齐并绑扎固定');
+    const queue = await store.readReviewQueue();
+    expect(queue).toHaveLength(1);
+    expect(queue[0]).toMatchObject({
+      type: 'proposal',
+      item_id: outcome.record.reflection.review_items[0],
+      reflection_id: outcome.record.reflection.reflection_id,
+      guidance_step: before.step,
+      targets: [{ key: 'G1', rule_id: before.metadata.G1.rule_id, text: '接地线应走线整齐并绑扎固定', reason: expect.stringMatching(/Li Wei/) }],
+    });
+    // A rerun of the same batch (resume) does not queue it twice.
+    await reflectOnBatch(context({ backend: new ScriptedBackend([]) }));
+    expect(await store.readReviewQueue()).toHaveLength(1);
+  });
+
+  it('gates and applies the rest of a plan while the G0 change goes to the queue', async () => {
+    const outcome = await reflectOnBatch(context({
+      backend: new ScriptedBackend([critique([addOp(HELPFUL_RULE), { op: 'modify', key: 'G0', text: '检查接地线与接地排的连接和紧固', rationale: 'r', evidence: ['g1::fail'] }])]),
+      // Room for two operations in the critique's output limits.
+      reflection: { max_new_tokens: 4096 },
+    }));
+    expect(outcome.applied).toBe(true);
+    const after = await guidance.read();
+    expect(after.experiences.G0).toBe('检查BBU接地线是否连接到接地排');
+    expect(Object.values(after.experiences)).toContain(HELPFUL_RULE);
+    expect(after.written_by).toMatchObject({ kind: 'reflection', author: null, reflection_id: outcome.record.reflection.reflection_id, epoch: 0, batch_index: 0 });
+    expect(outcome.record.reflection.review_items).toHaveLength(1);
+    expect(outcome.record.reflection.decision_detail).toMatch(/1 operation\(s\) on protected rules queued/);
+    const update = BatchUpdateArtifactSchema.parse(JSON.parse(await readFile(join(dir, 'reflection_cache/epoch0_cycle0_batch_update.json'), 'utf8')));
+    expect(update.proposed_guidance.experiences.G0).toBe('检查接地线与接地排的连接和紧固');
+    expect(update.preview_guidance.experiences.G0).toBe('检查BBU接地线是否连接到接地排');
   });
 });

@@ -14,6 +14,9 @@ import type {
 import type { RunConfig } from '../../../shared/schemas/runConfig';
 import type { Ticket } from '../../../shared/schemas/stageARecord';
 import { guidanceContentHash } from '../../../shared/guidance/guidanceContentHash';
+import { renderExperiences } from '../../../shared/guidance/renderExperiences';
+import { operationTargets } from '../../../shared/guidance/protectedRules';
+import type { ReviewProposal } from '../../../shared/schemas/reviewQueue';
 import type { LlmBackend } from '../../llm/LlmBackend';
 import type { ArtifactStore, GuidanceStore } from '../ports/ArtifactStore';
 import { buildBundle, evaluateEligibility, type Eligibility } from './eligibility';
@@ -37,7 +40,7 @@ import {
 import { buildSummaryArtifact } from './summaryStage';
 import { runCritiqueStage } from './critiqueStage';
 import { buildBatchUpdate } from './batchUpdateStage';
-import { decideGate, type GateDecision } from './holdoutGate';
+import { decideGate, refuseHoldout, type GateDecision } from './holdoutGate';
 import { reflectionDecode } from './reflectionDecode';
 import type { SampleSummaryResult } from './sampleSummarizer';
 
@@ -64,6 +67,8 @@ export type ReflectionContext = {
    */
   evaluateHoldout: ((experiences: Record<string, string>) => Promise<HoldoutRow[]>) | null;
   needReviewKeys: ReadonlySet<string>;
+  /** guidance.max_tokens: a plan whose rendered guidance is longer is rejected (null: unchecked). */
+  guidanceMaxTokens: number | null;
   /**
    * SampleSummarizer results the engine already got for this batch, by ticket_key. A group
    * found here is never summarised again, even when its result was an error (the same
@@ -128,11 +133,15 @@ const baselineMemory = new WeakMap<ArtifactStore, Map<string, HoldoutRow[]>>();
  * - critique output not JSON / truncated / schema-invalid, or ZERO operations →
  *   'generation_error' (stage-b-three-step-reflection; the error is in debug_info);
  * - a plan applyOperations refuses → 'rejected_operation';
+ * - operations on protected rules (reflection.protected_rules) → queued in review_queue.jsonl,
+ *   never applied; when that is every operation → 'queued_for_review';
  * - uncertainty_note with allow_uncertain=false → 'uncertain_rejected' (checked before the
  *   holdout, which it saves);
- * - no labelled holdout → 'no_holdout' (never applied blind; the proposal stays in the log
- *   for an annotator);
- * - gate failures → 'holdout_false_release_increase' / 'holdout_no_uplift';
+ * - rendered guidance over guidance.max_tokens → 'guidance_over_budget';
+ * - no labelled holdout → 'no_holdout', one without a fail ticket → 'holdout_no_fail_ticket'
+ *   (never applied blind; the proposal stays in the log for an annotator);
+ * - gate failures (holdoutGate.ts) → 'holdout_false_release_increase' /
+ *   'holdout_no_verdict_change' / 'holdout_no_uplift' / 'holdout_uplift_uncertain';
  * - the guidance moved since it was read (annotator edit) → 'step_conflict'.
  */
 export async function reflectOnBatch(ctx: ReflectionContext): Promise<ReflectionOutcome> {
@@ -175,6 +184,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
   const stages = debug.stages as Record<string, string>;
   let llmCalls = 0;
   let sampleSummaries: SummaryGroup[] = [];
+  let reviewItems: string[] = [];
 
   const finish = async (input: {
     reason: IneligibleReason | null;
@@ -184,6 +194,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     evidenceGroupIds?: string[];
     gate?: GateDecision | null;
     guidance?: GuidanceState;
+    detail?: string | null;
   }): Promise<ReflectionOutcome> => {
     const operations = input.operations ?? [];
     const proposal: ReflectionProposal = {
@@ -213,6 +224,8 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
         guidance_step_after: input.applied ? guidance.step : stepBefore,
         debug_info: debug,
         cache_artifacts: cacheArtifacts,
+        decision_detail: input.detail ?? input.gate?.why ?? null,
+        review_items: reviewItems,
       },
       created_at: ctx.now(),
     };
@@ -309,7 +322,14 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
 
   // Stage 3: batch update (deterministic).
   const updateName = reflectionCacheName(ctx.epoch, ctx.cycle, 'batch_update');
-  const updateFp = fingerprint({ critique: critiqueFp, operations: critique.operations, uncertainty: critique.uncertainty_note, guidance: guidanceContentHash(current), reflection_id: reflectionId });
+  const updateFp = fingerprint({
+    critique: critiqueFp,
+    operations: critique.operations,
+    uncertainty: critique.uncertainty_note,
+    guidance: guidanceContentHash(current),
+    reflection_id: reflectionId,
+    protected_rules: ctx.config.protected_rules,
+  });
   let update: BatchUpdateArtifact;
   const cachedUpdate = await readCachedArtifact(ctx.store, updateName, BatchUpdateArtifactSchema, updateFp);
   if (cachedUpdate.value) {
@@ -325,6 +345,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
         reflectionId,
         now,
         groupIdByTicketKey: new Map(summary.groups.map((g) => [g.ticket_key, g.group_id])),
+        protectedRules: ctx.config.protected_rules,
       });
       update = {
         stage: 'batch_update',
@@ -357,16 +378,35 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     stages.batch_update = `generated (${cachedUpdate.status})`;
   }
   cacheArtifacts.push(`${CACHE_DIR}/${updateName}`);
-  const plan = { operations: update.plan.operations, uncertainty: update.plan.uncertainty_note, evidenceGroupIds: update.plan.evidence_group_ids };
+  // The record shows the whole proposal; only update.plan.operations are gated and applied.
+  const plan = { operations: update.plan.proposed_operations, uncertainty: update.plan.uncertainty_note, evidenceGroupIds: update.plan.evidence_group_ids };
   debug.plan_fingerprint = update.plan.plan_fingerprint;
   if (update.plan.dropped.length > 0) debug.dropped_operations = update.plan.dropped;
 
+  // Operations on protected rules go to the review queue, whatever the gate says: people decide about them.
+  reviewItems = await enqueueProtectedOperations(ctx, update, reflectionId, current);
+  if (update.plan.operations.length === 0) {
+    const count = update.plan.queued.length;
+    return finish({ reason: 'queued_for_review', detail: `all ${count} operation${count === 1 ? '' : 's'} touch protected rules; queued for an annotator (review_queue.jsonl), nothing gated or applied`, ...plan });
+  }
+  const queuedNote = reviewItems.length > 0 ? `; ${reviewItems.length} operation(s) on protected rules queued for review` : '';
+
   // Gate.
-  if (plan.uncertainty !== null && !ctx.config.allow_uncertain) return finish({ reason: 'uncertain_rejected', ...plan });
-  if (!ctx.evaluateHoldout) return finish({ reason: 'no_holdout', ...plan });
+  if (plan.uncertainty !== null && !ctx.config.allow_uncertain) {
+    return finish({ reason: 'uncertain_rejected', detail: `the proposal carries an uncertainty note and reflection.allow_uncertain is false${queuedNote}`, ...plan });
+  }
+  if (ctx.guidanceMaxTokens !== null) {
+    const tokens = await ctx.backend.countTextTokens(renderExperiences(update.preview_guidance.experiences));
+    if (tokens > ctx.guidanceMaxTokens) {
+      debug.guidance_tokens = tokens;
+      return finish({ reason: 'guidance_over_budget', detail: `the rendered guidance would be ${tokens} tokens, over guidance.max_tokens = ${ctx.guidanceMaxTokens}${queuedNote}`, ...plan });
+    }
+  }
+  if (!ctx.evaluateHoldout) return finish({ reason: 'no_holdout', detail: `there is no labelled holdout; a plan is never applied blind${queuedNote}`, ...plan });
   const baselineFp = fingerprint({ experiences: experiencesFp, seed: ctx.seed, holdout: [ctx.config.holdout_fraction, ctx.config.holdout_max] });
   const baselineRows = await holdoutBaseline(ctx, current, baselineFp);
-  if (baselineRows.length === 0) return finish({ reason: 'no_holdout', ...plan });
+  const refused = refuseHoldout(baselineRows, ctx.config);
+  if (refused) return finish({ reason: refused.reason, detail: refused.why + queuedNote, ...plan });
   const gateName = reflectionCacheName(ctx.epoch, ctx.cycle, 'gate');
   const gateFp = fingerprint({ baseline: baselineFp, plan: update.plan.plan_fingerprint, preview: fingerprint(update.preview_guidance.experiences) });
   const cachedGate = await readCachedArtifact(ctx.store, gateName, GateArtifactSchema, gateFp);
@@ -389,13 +429,14 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
   cacheArtifacts.push(`${CACHE_DIR}/${gateName}`);
   const gate = decideGate({ baselineRows, previewRows, config: ctx.config, seed: ctx.seed });
   debug.gate = gate.checks;
-  if (!gate.apply) return finish({ reason: gate.reason, gate, ...plan });
+  if (!gate.apply) return finish({ reason: gate.reason, gate, detail: gate.why + queuedNote, ...plan });
 
   // Apply: compare-and-swap on the step read at the start. The intent goes first (see ApplyIntentSchema).
   const intended = await finish({
     reason: null,
     applied: true,
     gate,
+    detail: gate.why + queuedNote,
     guidance: { step: stepBefore + 1, updated_at: ctx.now(), experiences: update.preview_guidance.experiences, metadata: update.preview_guidance.metadata },
     ...plan,
   });
@@ -414,8 +455,9 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     const written = await ctx.guidance.write(
       { experiences: update.preview_guidance.experiences, metadata: update.preview_guidance.metadata },
       stepBefore,
+      { by: { kind: 'reflection', author: null, reflection_id: reflectionId, epoch: ctx.epoch, batch_index: ctx.batchIndex } },
     );
-    return finish({ reason: null, applied: true, gate, guidance: written, ...plan });
+    return finish({ reason: null, applied: true, gate, guidance: written, detail: gate.why + queuedNote, ...plan });
   } catch (error) {
     if (error instanceof StageBError && error.code === 'GUIDANCE_STEP_CONFLICT') {
       debug.error = { stage: 'apply', message: error.format() };
@@ -427,6 +469,32 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     }
     throw error;
   }
+}
+
+/**
+ * Appends the batch update's operations on protected rules to the review queue, once:
+ * item ids are derived from the reflection and the operation, so a resumed run that
+ * reflects on the same batch again does not queue them twice. Returns the item ids.
+ */
+async function enqueueProtectedOperations(ctx: ReflectionContext, update: BatchUpdateArtifact, reflectionId: string, current: GuidanceState): Promise<string[]> {
+  if (update.plan.queued.length === 0) return [];
+  const existing = new Set((await ctx.store.readReviewQueue()).filter((e) => e.type === 'proposal').map((e) => e.item_id));
+  const proposals: ReviewProposal[] = update.plan.queued.map(({ operation, targets }, index) => ({
+    type: 'proposal',
+    item_id: `rq-${fingerprint({ reflectionId, index, operation }).slice(0, 16)}`,
+    mission: ctx.mission,
+    reflection_id: reflectionId,
+    epoch: ctx.epoch,
+    batch_index: ctx.batchIndex,
+    cycle: ctx.cycle,
+    guidance_step: current.step,
+    operation,
+    rule_ids: Object.fromEntries(operationTargets(operation).filter((key) => current.metadata[key]).map((key) => [key, current.metadata[key].rule_id])),
+    targets,
+    created_at: ctx.now(),
+  }));
+  await ctx.store.appendReviewQueue(proposals.filter((p) => !existing.has(p.item_id)));
+  return proposals.map((p) => p.item_id);
 }
 
 async function holdoutBaseline(ctx: ReflectionContext, current: GuidanceState, baselineFp: string): Promise<HoldoutRow[]> {

@@ -5,6 +5,7 @@ import { GroupLabelSchema } from '../../../shared/verdict';
 import { SignalsSchema } from '../../../shared/schemas/signals';
 import { ExperienceKeySchema, ExperienceMetaSchema } from '../../../shared/schemas/guidance';
 import { ReflectionOperationSchema } from '../../../shared/schemas/records';
+import { ReviewTargetSchema } from '../../../shared/schemas/reviewQueue';
 import type { ArtifactStore } from '../ports/ArtifactStore';
 
 /**
@@ -91,14 +92,23 @@ export const BatchUpdateArtifactSchema = z.object({
   ...ArtifactHeader,
   plan: z.object({
     reflection_id: z.string(),
+    /** Fingerprint of `operations`, the part reflection may apply itself. */
     plan_fingerprint: z.string(),
-    operations: z.array(ReflectionOperationSchema).min(1),
+    /** The operations gated and applied by reflection (none when every one touched a protected rule). */
+    operations: z.array(ReflectionOperationSchema),
+    /** Operations on protected rules: they go to review_queue.jsonl, never applied by the engine. */
+    queued: z.array(z.object({ operation: ReflectionOperationSchema, targets: z.array(ReviewTargetSchema).min(1) })),
+    /** Everything proposed after merging (operations + queued, in the model's order). */
+    proposed_operations: z.array(ReflectionOperationSchema).min(1),
     evidence_group_ids: z.array(z.string()),
     uncertainty_note: z.string().nullable(),
     /** Operations dropped while merging (duplicates, second edits of one key). */
     dropped: z.array(z.object({ operation: ReflectionOperationSchema, why: z.string() })),
   }),
+  /** The guidance after `operations`: what the holdout gate evaluates and what an apply writes. */
   preview_guidance: PreviewGuidanceSchema,
+  /** The guidance the whole proposal would give (queued operations included), for the timeline's diff. */
+  proposed_guidance: PreviewGuidanceSchema,
   key_map: z.record(z.string(), z.string()),
   provenance: z.object({
     reflection_id: z.string(),
