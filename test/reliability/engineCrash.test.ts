@@ -71,6 +71,12 @@ function configText(options: { modelPath: string; real: boolean }): string {
     '  holdout_fraction: 0.2',
     '  holdout_max: 4',
     '  apply_if_delta: 0',
+    // This suite proves crash safety of the apply path, not the gate: the scripted model's plans
+    // must be applied, so the evidence conditions and rule protection are turned off.
+    '  min_uplift_probability: 0',
+    '  apply_unchanged_verdicts: true',
+    '  allow_holdout_without_fail: true',
+    '  protected_rules: { mission_checklist: false, person_authored: false }',
     '  bootstrap_samples: 100',
     `  max_new_tokens: ${options.real ? 96 : 512}`,
     'output:',

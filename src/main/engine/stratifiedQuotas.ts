@@ -15,10 +15,14 @@ export function stratifiedQuotas(sizes: readonly number[], total: number, caps: 
   const present = sizes.map((size, i) => size > 0 && Math.min(size, caps[i]) > 0);
   // Every present group first gets one, as far as the target allows.
   let assigned = quotas.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < quotas.length && assigned < target; i++) {
+  // Count the groups that already hold one, so that giving the rest theirs may overshoot the
+  // target (taken back below from the largest) but never hands out more ones than the target.
+  let holdingOne = quotas.filter((quota) => quota > 0).length;
+  for (let i = 0; i < quotas.length && holdingOne < target; i++) {
     if (present[i] && quotas[i] === 0) {
       quotas[i] = 1;
       assigned++;
+      holdingOne++;
     }
   }
   // A group given its one item may push the sum over the target: take back from the largest.

@@ -3,7 +3,7 @@ import type { ExperienceMeta, StoredExperienceMeta } from '../schemas/guidance';
 import type { ReflectionOperation } from '../schemas/records';
 import { isInvariantKey, learnedKeyIndex, sortExperienceKeys } from './sortExperienceKeys';
 import { validateExperienceText } from './validateExperienceText';
-import { ruleIdFrom } from './ruleId';
+import { ruleIdFrom, ruleIdSeed } from './ruleId';
 import { withRuleIds } from './withRuleIds';
 
 export type OperationProvenance = {
@@ -92,7 +92,7 @@ export function applyOperations(
         const highest = Math.max(0, ...Object.keys(experiences).map((k) => learnedKeyIndex(k) ?? 0));
         const newKey = `G${highest + 1}`;
         experiences[newKey] = requireText(index, operation, newKey);
-        const ruleId = ruleIdFrom(`add|${provenance.reflection_id ?? ''}|${provenance.author ?? ''}|${provenance.updated_at}|${index}|${experiences[newKey]}`, usedIds);
+        const ruleId = ruleIdFrom(ruleIdSeed('add', provenance, `${index}|${experiences[newKey]}`), usedIds);
         usedIds.add(ruleId);
         stamp(newKey, operation, operation.evidence, ruleId, []);
         break;

@@ -1,7 +1,7 @@
 import type { ExperienceMeta, StoredExperienceMeta } from '../schemas/guidance';
 import { canonicalJson } from './canonicalJson';
 import { normalizeExperienceText } from './normalizeExperienceText';
-import { ruleIdFrom } from './ruleId';
+import { ruleIdFrom, ruleIdSeed } from './ruleId';
 import { sortExperienceKeys } from './sortExperienceKeys';
 
 /** What a write records on the rules whose text it changed or created. */
@@ -67,7 +67,7 @@ export function carryRuleMetadata(
     const text = after.experiences[key];
     const beforeKey = match.get(key);
     if (beforeKey === undefined) {
-      const ruleId = ruleIdFrom(`new|${stamp.author ?? ''}|${stamp.reflection_id ?? ''}|${stamp.updated_at}|${key}|${text}`, used);
+      const ruleId = ruleIdFrom(ruleIdSeed('new', stamp, `${key}|${text}`), used);
       used.add(ruleId);
       metadata[key] = stamped(ruleId, [], [], stamp);
     } else if (beforeKey === null) {
