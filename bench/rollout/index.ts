@@ -1,26 +1,34 @@
 /**
  * bench:rollout — prefix sharing and batched decode against the naive path.
  *
- *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0 --overlap auto --flash-attention auto --batch-decode auto]
+ *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0 --overlap auto --flash-attention auto --batch-decode auto --rate-tolerance 0.25 --max-disturbed 0.5]
  *
- * The floor measurement comes first and picks the thread settings, per model (--overlap auto, the default): decoding
- * gets the thread count with the best decode rate, batched or (--batch-decode auto, the default) one candidate at a
- * time when that measured faster; when that leaves cores idle and the measured rates predict that
- * overlapping wins, the optimized path runs with model.overlap_prompts, evaluating prompts on the idle cores in a
- * second context while candidates decode; otherwise both phases use that count in one context. The naive path runs on the same prompt and decode thread counts.
- * --overlap on|off forces the mode; --threads N forces the one-context thread count. --flash-attention sets
- * model.flash_attention for the floor and both paths (auto: off on this CPU-only bench, so batched decode is exact).
+ * The floor measurement comes first and picks each path's settings from the same rates, per model: each path runs
+ * at its own best (pathSettings.ts). The optimized path prompts on the thread count with the best prompt rate and
+ * decodes on the count and mode with the best decode rate, batched or (--batch-decode auto, the default) one
+ * candidate at a time when that measured faster; when decoding leaves cores idle and the measured rates predict that
+ * overlapping wins (--overlap auto), it runs with model.overlap_prompts, evaluating prompts on the idle cores in a
+ * second context while candidates decode. The naive path, which decodes one candidate at a time, prompts on the
+ * count with the best prompt rate and decodes on the count with the best one-sequence rate. Both are printed.
+ * --overlap on|off forces the mode; --threads N forces both paths onto N threads (no overlap). --flash-attention
+ * sets model.flash_attention for the floor and both paths (auto: off on this CPU-only bench, so batched decode is exact).
  *
  * Workload: real bbu_line tickets (../shared/datasets/bbu-qc-2025), K=4
  * candidates per group, batches of 8 groups, a ~1k-token experiences block,
  * the engine's prompt builder and verdict grammar. The paths run interleaved, batch by batch: optimized pass A,
  * naive, optimized pass B (two backends with the same settings), so every path sits on the same stretches of the
- * host's drifting speed. Prints per model: prompt tokens evaluated / unique, tickets/s optimized (the mean of
- * the passes) vs naive, the floor (unique prompt tokens / best prompt-processing tok/s + generated tokens / best
- * decode tok/s, batched or one at a time, each pass's batch on the mean of the rates measured right before and
- * right after it, summed over the batches of both passes), floor fraction (over both passes), generated tok/s,
- * and how many candidate texts each optimized pass produced identically to the naive path. Ends with
- * three machine-readable lines for bench-27m.
+ * host's drifting speed. The rates are measured again right before and right after every optimized pass (at the
+ * optimized path's thread counts, and next to the naive run at the naive path's), and the disturbance rule
+ * (../shared/disturbance.ts) marks a batch disturbed when a rate one of its runs depends on moved by more than
+ * --rate-tolerance between before and after, or an optimized pass took less than its floor. Disturbed batches are
+ * left out of the figures (a repeat would not be the same work: the optimized backends then hold the batch's
+ * prompts), and a run with more than --max-disturbed of its batches disturbed prints no figures and exits 1.
+ * Prints per model: prompt tokens evaluated / unique, tickets/s optimized (the mean of the passes) vs naive, the
+ * floor (unique prompt tokens / best prompt-processing tok/s + generated tokens / best decode tok/s, batched or one
+ * at a time, each pass's batch on the mean of the rates measured right before and right after it, summed over the
+ * batches kept of both passes; overlapped, the larger of the two phases instead of their sum), floor fraction,
+ * generated tok/s, and how many candidate texts each optimized pass produced identically to the naive path. Ends
+ * with machine-readable lines for bench-27m.
  */
 import { access } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -36,8 +44,11 @@ import { PromptPrefixMeter } from '../../src/main/llm/promptPrefixMeter';
 import { buildRolloutPrompt } from '../../src/main/engine/promptBuilder';
 import { LlamaCppModelSchema, type RunConfig } from '../../src/shared/schemas/runConfig';
 import type { Ticket } from '../../src/shared/schemas/stageARecord';
+import { DEFAULT_RATE_TOLERANCE, describeJudgement, reportableFraction, summarizeDisturbance, type DisturbanceRule } from '../shared/disturbance';
+import { batchFloor, judgeRolloutBatch, mergeSamples, rolloutFigures, sampleAt, type BracketedBatch, type RolloutBatch } from './batchFigures';
 import { BENCH_EXPERIENCES, BENCH_MISSION } from './benchGuidance';
 import { ensureBenchModel } from './ensureBenchModel';
+import { bestPathSettings, decodeRate, describeSettings, estimatedSeconds, optimizedDecodeModes, type PathSettings } from './pathSettings';
 import { ThroughputMeter, type RateKind, type ThroughputSample } from './ThroughputMeter';
 import { runRolloutWorkload } from './runRolloutWorkload';
 
@@ -60,11 +71,38 @@ const SAMPLER: RunConfig['sampler'] = {
 };
 
 type Switch = 'auto' | 'on' | 'off';
-type Args = { models: string[]; tinyTickets: number; benchTickets: number; threads: number; overlap: Switch; flashAttention: Switch; batchDecode: Switch };
+type Args = {
+  models: string[];
+  tinyTickets: number;
+  benchTickets: number;
+  threads: number;
+  overlap: Switch;
+  flashAttention: Switch;
+  batchDecode: Switch;
+  /** The disturbance rule's tolerance on a rate's change between before and after a run. */
+  rateTolerance: number;
+  /** The largest fraction of a model's batches that may be disturbed before the run has no result. */
+  maxDisturbed: number;
+};
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { models: ['tiny', 'bench-27m'], tinyTickets: 100, benchTickets: 24, threads: 0, overlap: 'auto', flashAttention: 'auto', batchDecode: 'auto' };
+  const args: Args = {
+    models: ['tiny', 'bench-27m'],
+    tinyTickets: 100,
+    benchTickets: 24,
+    threads: 0,
+    overlap: 'auto',
+    flashAttention: 'auto',
+    batchDecode: 'auto',
+    rateTolerance: DEFAULT_RATE_TOLERANCE,
+    maxDisturbed: 0.5,
+  };
   const toSwitch = (value: string): Switch => (value === 'on' || value === 'off' ? value : 'auto');
+  const fraction = (name: string, value: string): number => {
+    const parsed = Number(value);
+    if (!(parsed >= 0 && parsed <= 1)) throw new Error(`bench:rollout: --${name} must be a number from 0 to 1, got ${value}`);
+    return parsed;
+  };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === '--models') args.models = value.split(',');
@@ -74,6 +112,8 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--overlap') args.overlap = toSwitch(value);
     else if (argv[i] === '--flash-attention') args.flashAttention = toSwitch(value);
     else if (argv[i] === '--batch-decode') args.batchDecode = toSwitch(value);
+    else if (argv[i] === '--rate-tolerance') args.rateTolerance = fraction('rate-tolerance', value);
+    else if (argv[i] === '--max-disturbed') args.maxDisturbed = fraction('max-disturbed', value);
     else continue;
     i++;
   }
@@ -85,47 +125,19 @@ const fmt = (n: number, digits = 2) => n.toFixed(digits);
 type ModelReport = {
   shape: string;
   evaluatedVsUnique: number;
-  speedup: number;
-  floorFraction: number;
+  optimized: PathSettings;
+  naive: PathSettings;
+  batches: number;
+  disturbed: number;
+  /** Null where the run has no result (`failure` says why). */
+  speedup: number | null;
+  floorFraction: number | null;
+  failure: string | null;
 };
 
-/** Per thread count, the mean of each rate measured before and after a batch. */
-function meanRates(before: readonly ThroughputSample[], after: readonly ThroughputSample[]): ThroughputSample[] {
-  return before.map((b) => {
-    const a = after.find((s) => s.threads === b.threads) ?? b;
-    return {
-      threads: b.threads,
-      promptTokensPerSecond: (b.promptTokensPerSecond + a.promptTokensPerSecond) / 2,
-      batchedDecodeTokensPerSecond: (b.batchedDecodeTokensPerSecond + a.batchedDecodeTokensPerSecond) / 2,
-      singleDecodeTokensPerSecond: (b.singleDecodeTokensPerSecond + a.singleDecodeTokensPerSecond) / 2,
-    };
-  });
-}
-
-/**
- * The floor's rates: the best prompt rate, and the best decode rate of either mode (32 candidates per step or
- * one at a time; where one at a time is faster and the optimized path uses it, a floor on the batched rate alone
- * would not be a floor; `batchedOnly` gives that narrower figure, as the issue first defined it).
- */
-function floorRates(rates: readonly ThroughputSample[], batchedOnly = false): { prompt: number; decode: number } {
-  return {
-    prompt: Math.max(...rates.map((s) => s.promptTokensPerSecond)),
-    decode: Math.max(...rates.map((s) => (batchedOnly ? s.batchedDecodeTokensPerSecond : Math.max(s.batchedDecodeTokensPerSecond, s.singleDecodeTokensPerSecond)))),
-  };
-}
-
-/** One optimized batch and the floor rates measured right before and right after it. */
-type BracketedBatch = { unique: number; generated: number; before: ThroughputSample[]; after: ThroughputSample[] };
-
-/** A batch's floor and the rates it is built from. */
-function batchFloor(batch: BracketedBatch, batchedOnly = false): { seconds: number; prompt: number; decode: number } {
-  const { prompt, decode } = floorRates(meanRates(batch.before, batch.after), batchedOnly);
-  return { seconds: batch.unique / prompt + batch.generated / decode, prompt, decode };
-}
-
-const sumFloors = (batches: readonly BracketedBatch[], batchedOnly = false) => batches.reduce((sum, batch) => sum + batchFloor(batch, batchedOnly).seconds, 0);
-
-async function benchModel(shape: string, tickets: Ticket[], threadsSetting: number, overlapSetting: Switch, flashAttentionSetting: Switch, batchDecodeSetting: Switch): Promise<ModelReport> {
+async function benchModel(shape: string, tickets: Ticket[], args: Args): Promise<ModelReport> {
+  const { threads: threadsSetting, overlap: overlapSetting, flashAttention: flashAttentionSetting, batchDecode: batchDecodeSetting } = args;
+  const rule: DisturbanceRule = { rateTolerance: args.rateTolerance };
   const path = await ensureBenchModel(shape);
   console.log(`\n== ${shape}: ${tickets.length} tickets, K=${K}, batches of ${BATCH_GROUPS} groups (load average ${loadavg().map((l) => fmt(l, 1)).join(' ')})`);
 
@@ -183,44 +195,60 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
         `  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s, one sequence ${fmt(s.singleDecodeTokensPerSecond, 0)} tok/s`,
       );
     }
-    // Decoding dominates rollouts, so it gets the thread count and mode with the best decode rate: all candidates of a
-    // batch in one step (batched), or one candidate at a time (model.batch_decode: false), which can be faster where
-    // decoding is bound by each sequence's own attention (a batched step runs every sequence over the longest cache).
-    // When the best count leaves cores idle, the optimized path may overlap prompts on them. Overlapped decodes start
+    // Each path at its own best, from the same rates (pathSettings.ts): prompts on the count with the best prompt
+    // rate, decoding on the count and mode with the best decode rate. The optimized path may decode all candidates
+    // of a batch in one step (batched) or one candidate at a time (model.batch_decode: false), which can be faster
+    // where decoding is bound by each sequence's own attention (a batched step runs every sequence over the longest
+    // cache); the naive path is the reference and decodes one candidate at a time.
+    // When the optimized path's decode count leaves cores idle, it may overlap prompts on them. Overlapped decodes start
     // group by group and node-llama-cpp then batches only 1-2 sequences per step, so the estimate charges overlapped
     // decoding the single-sequence rate: overlap when max(prompts on the idle cores, decoding at that rate) beats
     // prompts then decoding in one context. Generated tokens are estimated as half of max_new_tokens per candidate.
     const cores = physicalCoreCount();
-    const batchedAt = (s: ThroughputSample) =>
-      batchDecodeSetting === 'on' ? true : batchDecodeSetting === 'off' ? false : s.batchedDecodeTokensPerSecond >= s.singleDecodeTokensPerSecond;
-    const decodeRateAt = (s: ThroughputSample) => (batchedAt(s) ? s.batchedDecodeTokensPerSecond : s.singleDecodeTokensPerSecond);
-    const forced = threadsSetting > 0 ? samples.find((s) => s.threads === resolveThreadCount(threadsSetting)) : undefined;
-    const best = forced ?? samples.reduce((a, b) => (decodeRateAt(b) > decodeRateAt(a) ? b : a));
-    const bestDecodeThreads = best.threads;
-    const batchDecode = batchedAt(best);
+    const forcedThreads = threadsSetting > 0 ? resolveThreadCount(threadsSetting) : undefined;
+    const optimizedBest = bestPathSettings(samples, { modes: optimizedDecodeModes(batchDecodeSetting), forcedThreads });
+    const naiveSettings = bestPathSettings(samples, { modes: ['single'], forcedThreads });
+    const bestDecodeThreads = optimizedBest.decodeThreads;
+    const batchDecode = optimizedBest.decodeMode === 'batched';
+    const decodeSample = sampleAt(samples, bestDecodeThreads) as ThroughputSample;
     const uniqueMeter = new PromptPrefixMeter();
     for (const tokens of promptTokens) uniqueMeter.add(tokens);
     const generatedEstimate = (tickets.length * K * SAMPLER.max_new_tokens) / 2;
-    const oneContextSeconds = uniqueMeter.unique / best.promptTokensPerSecond + generatedEstimate / decodeRateAt(best);
+    const oneContextSeconds = estimatedSeconds(optimizedBest, { promptTokens: uniqueMeter.unique, generatedTokens: generatedEstimate });
     const idle = samples.find((s) => s.threads === cores - bestDecodeThreads);
-    const overlapSeconds = idle ? Math.max(uniqueMeter.unique / idle.promptTokensPerSecond, generatedEstimate / best.singleDecodeTokensPerSecond) : Infinity;
+    const overlapSeconds = idle ? Math.max(uniqueMeter.unique / idle.promptTokensPerSecond, generatedEstimate / decodeSample.singleDecodeTokensPerSecond) : Infinity;
     const overlap = overlapSetting === 'auto' ? threadsSetting === 0 && overlapSeconds < oneContextSeconds : overlapSetting === 'on';
     console.log(
-      `estimated rollout at ${bestDecodeThreads} decode thread(s), ${batchDecode ? 'batched decode' : 'one candidate at a time'}: one context ${fmt(oneContextSeconds, 1)} s` +
+      `estimated optimized rollout: one context ${fmt(oneContextSeconds, 1)} s` +
         (idle ? `, overlapped (prompts on ${idle.threads} idle thread(s), one-sequence decode rate) ${fmt(overlapSeconds, 1)} s` : ' (no idle cores to overlap prompts on)'),
     );
     // Overlapped, decoding keeps its best count and prompts take the cores it leaves (at least one).
     const threads = overlap
       ? resolvePhaseThreads({ threads: 0, decode_threads: Math.min(bestDecodeThreads, Math.max(1, cores - 1)), overlap_prompts: true }, cores)
-      : { prompt: bestDecodeThreads, decode: bestDecodeThreads };
-    console.log(
-      overlap
-        ? `optimized path: model.overlap_prompts, prompts on ${threads.prompt} thread(s) while decoding on ${threads.decode}; naive path: prompts on ${threads.prompt}, decoding on ${threads.decode}`
-        : `threads for both paths: ${bestDecodeThreads}${threadsSetting > 0 ? ' (forced)' : ' (best decode rate above)'}`,
+      : { prompt: optimizedBest.promptThreads, decode: optimizedBest.decodeThreads };
+    const optimized: PathSettings = overlap
+      ? {
+          ...optimizedBest,
+          promptThreads: threads.prompt,
+          decodeThreads: threads.decode,
+          promptRate: (sampleAt(samples, threads.prompt) as ThroughputSample).promptTokensPerSecond,
+          decodeRate: decodeRate(sampleAt(samples, threads.decode) as ThroughputSample, optimizedBest.decodeMode),
+        }
+      : optimizedBest;
+    // The naive path evaluates every candidate's whole prompt.
+    const naiveWork = { promptTokens: (promptTokens.reduce((sum, t) => sum + t.length, 0) * K) / 2, generatedTokens: generatedEstimate };
+    const naiveOnOptimizedThreads = estimatedSeconds(
+      {
+        promptRate: (sampleAt(samples, optimized.promptThreads) as ThroughputSample).promptTokensPerSecond,
+        decodeRate: (sampleAt(samples, optimized.decodeThreads) as ThroughputSample).singleDecodeTokensPerSecond,
+      },
+      naiveWork,
     );
+    console.log(`settings, each path at its own best (from the rates above${forcedThreads ? '; --threads forces both' : ''}):`);
+    console.log(`  optimized: ${describeSettings(optimized)}${overlap ? ', overlapped (model.overlap_prompts: prompts in a second context while candidates decode)' : ', one context'}`);
     console.log(
-      `optimized path decodes ${batchDecode ? 'all candidates of a batch together (model.batch_decode: true)' : 'one candidate at a time (model.batch_decode: false)'}` +
-        (batchDecodeSetting === 'auto' ? ` — ${fmt(best.batchedDecodeTokensPerSecond, 0)} tok/s batched against ${fmt(best.singleDecodeTokensPerSecond, 0)} one at a time on ${best.threads} thread(s)` : ' (forced)'),
+      `  naive:     ${describeSettings(naiveSettings)}; estimated ${fmt(estimatedSeconds(naiveSettings, naiveWork), 1)} s ` +
+        `(on the optimized path's thread counts it would be ${fmt(naiveOnOptimizedThreads, 1)} s)`,
     );
 
     // Two optimized backends with the same settings, and per batch: optimized pass A, the naive path, optimized pass B.
@@ -232,13 +260,27 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
     for (let pass = 0; pass < 2; pass++) optimizedBackends.push(await createLlamaCppBackend(optimizedConfig, { rollout: 'shared' }));
     const batching = optimizedBackends[0].decodeBatching;
     console.log(`load-time decode check: ${batching.exact === null ? 'not run' : batching.exact ? 'exact' : 'not exact'} — ${batching.reason}`);
-    const naiveBackend = await createLlamaCppBackend(modelConfig(1, contextSize, threads), { rollout: 'naive' });
+    const naiveBackend = await createLlamaCppBackend(modelConfig(1, contextSize, { prompt: naiveSettings.promptThreads, decode: naiveSettings.decodeThreads }), { rollout: 'naive' });
     const backends = [optimizedBackends[0], naiveBackend, optimizedBackends[1]];
     const passOf = (b: number) => (b === 0 ? 0 : b === 2 ? 1 : -1);
-    const runThreads = [...new Set([threads.prompt, threads.decode])];
+    const optimizedThreads = [...new Set([threads.prompt, threads.decode])];
     const usedDecode: RateKind = batchDecode ? 'batched' : 'single';
     const otherDecode: RateKind = batchDecode ? 'single' : 'batched';
+    // The naive path's rates at thread counts the optimized brackets do not measure: only next to the naive run
+    // (last after pass A, first before pass B), so the naive run is bracketed at its own settings too.
+    const naiveExtras = new Map<number, RateKind[]>();
+    const needNaive = (threadCount: number, kind: RateKind) => {
+      if (!optimizedThreads.includes(threadCount)) naiveExtras.set(threadCount, [...(naiveExtras.get(threadCount) ?? []), kind]);
+    };
+    needNaive(naiveSettings.decodeThreads, 'single');
+    needNaive(naiveSettings.promptThreads, 'prompt');
+    const measureNaiveExtras = async (): Promise<ThroughputSample[]> => {
+      const out: ThroughputSample[] = [];
+      for (const [threadCount, kinds] of naiveExtras) out.push(...(await measureRates([threadCount], 1, kinds)));
+      return out;
+    };
     const bracketed: BracketedBatch[][] = [[], []];
+    const naiveSides: { before: ThroughputSample[]; after: ThroughputSample[] }[] = [];
     let open: { before: ThroughputSample[]; meter: ReturnType<LlamaCppBackend['tokenMeter']> } | null = null;
     const labels = ['optimized A', 'naive', 'optimized B'];
     const progress = ['', '', ''];
@@ -255,15 +297,18 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
         progress[b] = `${labels[b]} ${done}/${total}`;
         process.stdout.write(`\r  ${progress.filter(Boolean).join(', ')} tickets`);
       },
-      beforeBatch: async (b) => {
+      beforeBatch: async (b, batch) => {
         if (passOf(b) < 0) return;
-        const before = await measureRates(runThreads, 1, [otherDecode, usedDecode, 'prompt']);
+        const extras = b === 2 ? await measureNaiveExtras() : [];
+        const before = await measureRates(optimizedThreads, 1, [otherDecode, usedDecode, 'prompt']);
+        if (b === 2) naiveSides[batch].after = mergeSamples(before, extras);
         open = { before, meter: backends[b].tokenMeter() };
       },
-      afterBatch: async (b) => {
+      afterBatch: async (b, batch) => {
         if (passOf(b) < 0 || !open) return;
         const end = backends[b].tokenMeter();
-        const after = await measureRates(runThreads, 1, [usedDecode, 'prompt', otherDecode]);
+        const after = await measureRates(optimizedThreads, 1, [usedDecode, 'prompt', otherDecode]);
+        if (b === 0) naiveSides[batch] = { before: mergeSamples(after, await measureNaiveExtras()), after: [] };
         bracketed[passOf(b)].push({ unique: end.promptUnique - open.meter.promptUnique, generated: end.generated - open.meter.generated, before: open.before, after });
         open = null;
       },
@@ -275,42 +320,43 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
     for (const backend of backends) await backend.close();
 
     const passes = [passA, passB];
-    for (const [p, batches] of bracketed.entries()) {
-      for (const [i, batch] of batches.entries()) {
-        const floor = batchFloor(batch);
-        const range = (pick: (s: ThroughputSample) => number) => `${fmt(Math.max(...batch.before.map(pick)), 0)}→${fmt(Math.max(...batch.after.map(pick)), 0)}`;
+    const batches: RolloutBatch[] = bracketed[0].map((bracketA, i) => ({
+      optimized: [
+        { seconds: passA.batchSeconds[i], bracket: bracketA },
+        { seconds: passB.batchSeconds[i], bracket: bracketed[1][i] },
+      ],
+      naive: { seconds: naive.batchSeconds[i], before: naiveSides[i].before, after: naiveSides[i].after },
+    }));
+    const judgements = batches.map((batch, i) => judgeRolloutBatch(batch, i, { optimized, naive: naiveSettings, overlapped: overlap, rule }));
+    for (const [i, batch] of batches.entries()) {
+      for (const [p, pass] of batch.optimized.entries()) {
+        const floor = batchFloor(pass.bracket, { overlapped: overlap });
+        const range = (pick: (s: ThroughputSample) => number) => `${fmt(Math.max(...pass.bracket.before.map(pick)), 0)}→${fmt(Math.max(...pass.bracket.after.map(pick)), 0)}`;
         console.log(
-          `  batch ${i + 1}${'AB'[p]}: optimized ${fmt(passes[p].batchSeconds[i], 1)} s, floor ${fmt(floor.seconds, 1)} s (${batch.unique} unique / ${fmt(floor.prompt, 0)} tok/s + ${batch.generated} generated / ${fmt(floor.decode, 0)} tok/s; ` +
+          `  batch ${i + 1}${'AB'[p]}: optimized ${fmt(pass.seconds, 1)} s, floor ${fmt(floor.seconds, 1)} s (${pass.bracket.unique} unique / ${fmt(floor.prompt, 0)} tok/s ${overlap ? 'or' : '+'} ${pass.bracket.generated} generated / ${fmt(floor.decode, 0)} tok/s; ` +
             `before→after: prompt ${range((s) => s.promptTokensPerSecond)}, batched decode ${range((s) => s.batchedDecodeTokensPerSecond)}, one sequence ${range((s) => s.singleDecodeTokensPerSecond)} tok/s)`,
         );
       }
+      console.log(`  batch ${i + 1} naive: ${fmt(batch.naive.seconds, 1)} s`);
     }
-    const allBatches = bracketed.flat();
-    const floorSeconds = sumFloors(allBatches);
-    const batchedOnlyFloorSeconds = sumFloors(allBatches, true);
-    const optimizedSeconds = passA.seconds + passB.seconds;
+    console.log(
+      `disturbance rule: a run is disturbed when a rate it depends on moved by more than ${fmt(100 * rule.rateTolerance, 0)}% between right before and right after it, ` +
+        'or an optimized pass took less than its floor; a batch with a disturbed run is left out of the timing figures (not repeated: the optimized backends then hold its prompts)',
+    );
+    for (const judgement of judgements) for (const run of judgement.runs) if (run.disturbed) console.log(`  ${describeJudgement(run)}`);
+    const summary = summarizeDisturbance(
+      judgements.map((j) => ({ label: `batch ${j.index + 1}`, disturbed: j.disturbed, reasons: j.runs.flatMap((r) => r.reasons) })),
+      { maxDisturbedFraction: args.maxDisturbed, what: 'batches' },
+    );
+    const kept = judgements.filter((j) => !j.disturbed).map((j) => j.index);
+    console.log(
+      `disturbed batches: ${summary.disturbed.length} of ${summary.total}` +
+        (summary.disturbed.length > 0 ? ` (${summary.disturbed.map((j) => j.label).join(', ')}), left out; the figures below are over batches ${kept.map((i) => i + 1).join(', ') || 'none'}` : ''),
+    );
     const evaluatedVsUnique = meter.promptEvaluated / meter.promptUnique;
-    // One optimized pass's time, as the mean of the two, against the naive path's one pass.
-    const optimizedMean = optimizedSeconds / 2;
-    const speedup = naive.seconds / optimizedMean;
-    const floorFraction = floorSeconds / optimizedSeconds;
     const identical = passes.map((pass) => pass.texts.filter((text, i) => text === naive.texts[i]).length);
-
     console.log(`prompt tokens: total ${meter.promptTotal}, unique ${meter.promptUnique}, evaluated ${meter.promptEvaluated} (optimized, pass B ${meterB.promptEvaluated}) / ${naiveMeter.promptEvaluated} (naive)`);
     console.log(`evaluated / unique: optimized ${fmt(evaluatedVsUnique, 3)}x, naive ${fmt(naiveMeter.promptEvaluated / naiveMeter.promptUnique, 3)}x`);
-    console.log(
-      `optimized: ${fmt(optimizedMean, 1)} s (passes ${fmt(passA.seconds, 1)} and ${fmt(passB.seconds, 1)} s), ${fmt(tickets.length / optimizedMean, 3)} tickets/s, ` +
-        `generated ${passA.generatedTokens} tokens = ${fmt((passA.generatedTokens + passB.generatedTokens) / optimizedSeconds, 1)} tok/s`,
-    );
-    console.log(`naive:     ${fmt(naive.seconds, 1)} s, ${fmt(tickets.length / naive.seconds, 3)} tickets/s, generated ${naive.generatedTokens} tokens = ${fmt(naive.generatedTokens / naive.seconds, 1)} tok/s`);
-    console.log(`speedup vs naive: ${fmt(speedup)}x (pass A alone ${fmt(naive.seconds / passA.seconds)}x, pass B alone ${fmt(naive.seconds / passB.seconds)}x)`);
-    console.log(
-      `floor: ${fmt(floorSeconds, 1)} s for both passes, the sum of the batches' floors above (unique prompt tokens / best prompt rate + generated tokens / best decode rate of either mode, ` +
-        `each on the mean of the rates right before and right after the batch); optimized reaches ${fmt(100 * floorFraction, 1)}% of the floor ` +
-        `(pass A alone ${fmt(100 * sumFloors(bracketed[0]) / passA.seconds, 1)}%, pass B alone ${fmt(100 * sumFloors(bracketed[1]) / passB.seconds, 1)}%)` +
-        `${overlap ? ' (the floor adds the two phases; overlapped, they run at once, so it can be passed)' : ''}`,
-    );
-    console.log(`floor fraction with the batched-decode rate alone in the floor: ${fmt(batchedOnlyFloorSeconds / optimizedSeconds, 3)}`);
     console.log(
       `identical candidate texts, optimized vs naive: ${identical.map((n) => `${n}/${naive.texts.length}`).join(' (pass A), ')} (pass B)` +
         `${passA.dropped + passB.dropped + naive.dropped > 0 ? ` (dropped: ${passA.dropped} / ${passB.dropped} / ${naive.dropped})` : ''}` +
@@ -318,12 +364,43 @@ async function benchModel(shape: string, tickets: Ticket[], threadsSetting: numb
           ? ' — prompt sharing is exact and so is this decode mode (load-time check), so anything short of all means a bug'
           : ' — prompt sharing is exact; batched decode on this model changes logits in the last bits (load-time check), so sampled tokens can flip'),
     );
-    return { shape, evaluatedVsUnique, speedup, floorFraction };
+    const report = { shape, evaluatedVsUnique, optimized, naive: naiveSettings, batches: summary.total, disturbed: summary.disturbed.length };
+    if (summary.tooMany) {
+      console.log(`no timing figures for ${shape}: ${summary.reason}`);
+      return { ...report, speedup: null, floorFraction: null, failure: summary.reason };
+    }
+    const figures = rolloutFigures(batches, kept, { overlapped: overlap });
+    const keptTickets = kept.reduce((sum, i) => sum + Math.min(BATCH_GROUPS, tickets.length - i * BATCH_GROUPS), 0);
+    const optimizedSeconds = figures.optimizedSeconds[0] + figures.optimizedSeconds[1];
+    const optimizedMean = optimizedSeconds / 2;
+    const keptGenerated = (p: number) => kept.reduce((sum, i) => sum + batches[i].optimized[p].bracket.generated, 0);
+    console.log(
+      `optimized: ${fmt(optimizedMean, 1)} s (passes ${fmt(figures.optimizedSeconds[0], 1)} and ${fmt(figures.optimizedSeconds[1], 1)} s), ${fmt(keptTickets / optimizedMean, 3)} tickets/s, ` +
+        `generated ${fmt((keptGenerated(0) + keptGenerated(1)) / optimizedSeconds, 1)} tok/s (over ${keptTickets} tickets)`,
+    );
+    console.log(`naive:     ${fmt(figures.naiveSeconds, 1)} s, ${fmt(keptTickets / figures.naiveSeconds, 3)} tickets/s`);
+    console.log(
+      `speedup vs naive, each at its best settings: ${fmt(figures.speedup)}x (pass A alone ${fmt(figures.naiveSeconds / figures.optimizedSeconds[0])}x, pass B alone ${fmt(figures.naiveSeconds / figures.optimizedSeconds[1])}x)`,
+    );
+    const floorFraction = reportableFraction(figures.floorFraction);
+    const passFraction = (p: number) => reportableFraction(figures.floorSeconds[p] / figures.optimizedSeconds[p]);
+    const percent = (value: number | null) => (value === null ? 'not reported (above 1)' : `${fmt(100 * value, 1)}%`);
+    console.log(
+      `floor: ${fmt(figures.floorSeconds[0] + figures.floorSeconds[1], 1)} s for both passes, the sum of the kept batches' floors above (unique prompt tokens / best prompt rate ${overlap ? 'or, overlapped, the larger of that and' : '+'} generated tokens / best decode rate of either mode, ` +
+        `each on the mean of the rates right before and right after the batch); optimized reaches ${percent(floorFraction)} of the floor (pass A alone ${percent(passFraction(0))}, pass B alone ${percent(passFraction(1))})`,
+    );
+    console.log(`batched-rate estimate / optimized (not a floor where one at a time decodes faster): ${fmt(figures.batchedOnlyRatio, 3)}`);
+    // Kept batches never beat their floors, so a fraction above 1 cannot come out of them; if it does, it is no result.
+    const failure = floorFraction === null ? `the floor fraction came out at ${fmt(figures.floorFraction, 3)}, which no undisturbed run can reach` : null;
+    if (failure) console.log(`no floor fraction for ${shape}: ${failure}`);
+    return { ...report, speedup: figures.speedup, floorFraction, failure };
   } finally {
     await floorMeter.close();
     await floorModel.dispose();
   }
 }
+
+const settingsLine = (s: PathSettings) => `prompt_threads=${s.promptThreads} decode_threads=${s.decodeThreads} decode=${s.decodeMode}`;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -336,12 +413,18 @@ async function main(): Promise<void> {
   const { tickets } = await ingestStageA({ paths: [DATASET], mission: BENCH_MISSION, maxTickets: Math.max(...args.models.map((m) => counts[m] ?? args.benchTickets)) });
   console.log(`bench:rollout on ${physicalCoreCount()} physical cores; ${tickets.length} bbu_line tickets loaded`);
   const reports: ModelReport[] = [];
-  for (const shape of args.models) reports.push(await benchModel(shape, tickets.slice(0, counts[shape] ?? args.benchTickets), args.threads, args.overlap, args.flashAttention, args.batchDecode));
+  for (const shape of args.models) reports.push(await benchModel(shape, tickets.slice(0, counts[shape] ?? args.benchTickets), args));
   const main = reports.find((r) => r.shape === 'bench-27m') ?? reports[reports.length - 1];
   console.log(`\nmachine-readable (${main.shape}):`);
   console.log(`evaluated_vs_unique: ${fmt(main.evaluatedVsUnique, 4)}`);
-  console.log(`speedup_vs_naive: ${fmt(main.speedup, 3)}`);
-  console.log(`floor_fraction: ${fmt(main.floorFraction, 3)}`);
+  if (main.speedup !== null) console.log(`speedup_vs_naive: ${fmt(main.speedup, 3)}`);
+  if (main.floorFraction !== null) console.log(`floor_fraction: ${fmt(main.floorFraction, 3)}`);
+  console.log(`disturbed_batches: ${main.disturbed}/${main.batches}`);
+  console.log(`optimized_settings: ${settingsLine(main.optimized)}`);
+  console.log(`naive_settings: ${settingsLine(main.naive)}`);
+  const failed = reports.filter((r) => r.failure !== null);
+  for (const r of failed) console.error(`bench:rollout: ${r.shape} has no result: ${r.failure}`);
+  if (failed.length > 0) process.exitCode = 1;
 }
 
 await main();
