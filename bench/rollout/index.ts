@@ -171,7 +171,7 @@ async function benchModel(shape: string, tickets: Ticket[], args: Args): Promise
   const sorted = promptTokens.map((t) => t.length).sort((a, b) => a - b);
   console.log(`prompts: experiences block ${sharedPrefixTokens} tokens; full prompt median ${sorted[sorted.length >> 1]}, max ${longest}; context per sequence ${contextSize}`);
 
-  // Floor rates first (best over thread counts, same model, this run); they also pick the thread count when none is forced.
+  // Floor rates first (best over thread counts, same model, this run); they also pick each path's settings.
   const typical = promptTokens.slice().sort((a, b) => a.length - b.length)[promptTokens.length >> 1];
   // The first batch exactly as the rollout decodes it: its groups' prompts, one per candidate (two variants x K/2 candidates each).
   const firstBatchPrompts = promptTokens.slice(0, 2 * BATCH_GROUPS).flatMap((p) => Array.from({ length: K / 2 }, () => p));

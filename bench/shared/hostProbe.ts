@@ -26,8 +26,8 @@ function probeBlock(): string {
 
 let block: string | null = null;
 
-/** The best of `passes` passes over the block, in MB/s of JSON parsed; the first call warms the JIT and is discarded. */
-export function jsonParseRate(passes = 3): number {
+/** The best of `passes` passes over the block (a pass is a few ms), in MB/s of JSON parsed; the first call warms the JIT and is discarded. */
+export function jsonParseRate(passes = 5): number {
   if (block === null) {
     block = probeBlock();
     for (const line of block.split('\n')) JSON.parse(line);
