@@ -53,7 +53,7 @@ describe('guidance operations fuzz', () => {
           }
           const compacted = compactExperiences(applied);
           expect('G0' in compacted.experiences).toBe(true);
-          const state = GuidanceStateSchema.safeParse({ step: 1, updated_at: 'x', ...compacted });
+          const state = GuidanceStateSchema.safeParse({ step: 1, updated_at: '2026-01-01T00:00:00.000Z', ...compacted });
           expect(state.success).toBe(true);
           for (const [from, to] of Object.entries(compacted.keyMap)) {
             expect(from in applied.experiences).toBe(true);
