@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve, dirname } from 'node:path';
 import type { z } from 'zod';
 import type { ArtifactStore } from '../engine/ports/ArtifactStore';
@@ -19,7 +18,7 @@ import {
 } from '../../shared/schemas/records';
 import { RunEventSchema, RunManifestSchema, TelemetrySchema, type RunEvent, type RunManifest, type Telemetry } from '../../shared/schemas/telemetry';
 import { StageBError } from '../../shared/errors';
-import { appendJsonl, readJsonl, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
+import { appendJsonl, mkdirForWrite, readJsonl, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
 import { writeVerdictsParquet } from './writeVerdictsParquet';
 import { readJsonFile, readTextIfPresent } from './readJsonFile';
 import { removeLeftoverTempFiles } from './tempFiles';
@@ -75,7 +74,7 @@ export class FsArtifactStore implements ArtifactStore {
    * files of an uninterrupted one.
    */
   async ensureDir(): Promise<void> {
-    await mkdir(this.runDir, { recursive: true });
+    await mkdirForWrite(this.runDir);
     await this.removeInterruptedWrites();
   }
 
@@ -169,7 +168,7 @@ export class FsArtifactStore implements ArtifactStore {
   }
   async writeExport(rows: ExportRow[], options: { parquet: boolean }): Promise<{ jsonl: string; parquet: string | null }> {
     const validated = rows.map((row) => ExportRowSchema.parse(row));
-    await mkdir(this.exportDir, { recursive: true });
+    await mkdirForWrite(this.exportDir);
     // `stageb export` writes here without starting a run: leftovers of an interrupted export go first.
     await removeLeftoverTempFiles(this.exportDir, { targets: (target) => EXPORT_FILES.has(target) });
     const jsonl = join(this.exportDir, 'verdicts.jsonl');
@@ -183,7 +182,9 @@ export class FsArtifactStore implements ArtifactStore {
   }
   async writeDistill(rows: DistillRecord[], path: string | null): Promise<string> {
     const target = path ? resolve(this.runDir, path) : this.path(RUN_FILES.distill);
-    await mkdir(dirname(target), { recursive: true });
+    await mkdirForWrite(dirname(target)).catch((error: StageBError) => {
+      throw new StageBError('IO_WRITE_FAILED', `cannot write the distill corpus ${target}: ${error.message}`, { file: target, field: 'stage_b_distillation.output_path' });
+    });
     // The corpus may live outside the run directory: its own folder is swept of this file's leftovers only.
     await removeLeftoverTempFiles(dirname(target), { targets: (name) => name === basename(target) });
     await writeJsonlAtomic(target, rows.map((row) => DistillRecordSchema.parse(row)));
@@ -208,7 +209,7 @@ export class FsArtifactStore implements ArtifactStore {
   }
   async writeCacheArtifact(name: string, value: unknown): Promise<string> {
     const file = this.cachePath(name);
-    await mkdir(dirname(file), { recursive: true });
+    await mkdirForWrite(dirname(file));
     await writeJsonAtomic(file, value);
     return join(RUN_FILES.reflectionCache, name);
   }

@@ -306,8 +306,38 @@ export async function appendJsonl(file: string, rows: readonly unknown[], io: Js
   }
 }
 
+/**
+ * Where an atomic write of `file` lands: the file itself, or — when `file` is a symlink —
+ * the file it points to (a rename would replace the link with a regular file). A symlink
+ * loop or a link to nothing is refused with IO_WRITE_FAILED naming the path.
+ */
+async function resolveWriteTarget(file: string): Promise<string> {
+  const link = await fsp.lstat(file).catch(() => null);
+  if (!link?.isSymbolicLink()) return file;
+  try {
+    return await fsp.realpath(file);
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    const why = errno === 'ELOOP' ? 'is a symlink loop' : errno === 'ENOENT' ? 'is a symlink to nothing' : `is a symlink that cannot be followed (${errno ?? String(error)})`;
+    throw new StageBError('IO_WRITE_FAILED', `cannot write ${file}: it ${why}`, { file });
+  }
+}
+
+/** `mkdir -p` for a writer: a path that cannot be a folder (a file, a symlink loop) is IO_WRITE_FAILED naming it. */
+export async function mkdirForWrite(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    const why =
+      errno === 'EEXIST' || errno === 'ENOTDIR' ? 'a file is in the way of this folder' : errno === 'ELOOP' ? 'the path is a symlink loop' : (error as Error).message;
+    throw new StageBError('IO_WRITE_FAILED', `cannot create the folder ${dir}: ${why}`, { file: dir }, { errno: errno ?? null });
+  }
+}
+
 /** Replaces a file atomically: a tmp file in the same folder, fsync, rename, folder fsync. */
-export async function writeFileAtomic(file: string, content: string | Buffer, io: JsonlFileIo = defaultIo): Promise<void> {
+export async function writeFileAtomic(requested: string, content: string | Buffer, io: JsonlFileIo = defaultIo): Promise<void> {
+  const file = await resolveWriteTarget(requested);
   const dir = path.dirname(file);
   const tmp = tempPathFor(file);
   const hold = holdTempPath(tmp);
