@@ -7,6 +7,7 @@ import { isInvariantKey } from '../../src/shared/guidance/sortExperienceKeys';
 import { validateExperienceText } from '../../src/shared/guidance/validateExperienceText';
 import { GuidanceFileSchema, GuidanceStateSchema } from '../../src/shared/schemas/guidance';
 import { ReflectionOperationSchema, type ReflectionOperation } from '../../src/shared/schemas/records';
+import { isIso8601Timestamp } from '../../src/shared/schemas/timestamp';
 import { RUNS, countCase, expectTypedError, printCounts, withoutDiskWrites } from './fuzzSupport';
 
 /** The guidance schema and the plan operations (applyOperations → compactExperiences) on random plans (issue §3). */
@@ -53,7 +54,7 @@ describe('guidance operations fuzz', () => {
           }
           const compacted = compactExperiences(applied);
           expect('G0' in compacted.experiences).toBe(true);
-          const state = GuidanceStateSchema.safeParse({ step: 1, updated_at: 'x', ...compacted });
+          const state = GuidanceStateSchema.safeParse({ step: 1, updated_at: '2026-01-01T00:00:00.000Z', ...compacted });
           expect(state.success).toBe(true);
           for (const [from, to] of Object.entries(compacted.keyMap)) {
             expect(from in applied.experiences).toBe(true);
@@ -69,10 +70,17 @@ describe('guidance operations fuzz', () => {
     expect(writes).toEqual([]);
   });
 
+  /** Real ISO stamps, near misses (impossible dates, no zone digits, prose) and anything. */
+  const timestamp = fc.oneof(
+    fc.date({ min: new Date('1900-01-01'), max: new Date('2200-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+    fc.constantFrom('2026-02-29T00:00:00Z', '2024-02-29', '2026-13-01T00:00Z', '2026-01-01T25:00:00Z', '2026-01-01 00:00:00', 'last tuesday', '1735689600', '2026-01-01T00:00:00+0800', '2026-01-01T00:00:00+08', ''),
+    fc.string(),
+  );
+
   it('the guidance file and operation schemas accept or reject any JSON without throwing', async () => {
     const { writes } = await withoutDiskWrites(() => {
       fc.assert(
-        fc.property(fc.oneof(fc.jsonValue(), fc.record({ m: fc.record({ step: fc.oneof(fc.integer(), fc.double()), updated_at: fc.string(), experiences: fc.dictionary(fc.string(), fc.string()), metadata: fc.anything() }, { requiredKeys: [] }) }), operation), (value) => {
+        fc.property(fc.oneof(fc.jsonValue(), fc.record({ m: fc.record({ step: fc.oneof(fc.integer(), fc.double()), updated_at: timestamp, experiences: fc.dictionary(fc.string(), fc.string()), metadata: fc.oneof(fc.anything(), fc.dictionary(fc.constantFrom('G0', 'G1'), fc.record({ updated_at: timestamp }))) }, { requiredKeys: [] }) }), operation), (value) => {
           countCase('GuidanceFileSchema/ReflectionOperationSchema');
           const file = GuidanceFileSchema.safeParse(value);
           if (file.success) {
@@ -80,6 +88,11 @@ describe('guidance operations fuzz', () => {
               expect(Number.isInteger(state.step) && state.step >= 0).toBe(true);
               expect(Object.keys(state.experiences).length).toBeGreaterThan(0);
               for (const k of Object.keys(state.experiences)) expect(k).toMatch(/^(G|S)\d+$/);
+              // The spec's updated_at: iso8601, for the state and every rule's metadata.
+              for (const stamp of [state.updated_at, ...Object.values(state.metadata).map((meta) => meta.updated_at)]) {
+                expect(isIso8601Timestamp(stamp)).toBe(true);
+                expect(Number.isNaN(Date.parse(stamp.replace(/T24:00(:00)?/, 'T23:59:59').replace(/:60(?=[.,Z+-]|$)/, ':59')))).toBe(false);
+              }
             }
           } else expect(file.error.issues.length).toBeGreaterThan(0);
           ReflectionOperationSchema.safeParse(value);

@@ -25,7 +25,7 @@ const jsonSummary = fc
     需复核: fc.boolean(),
   }, { requiredKeys: [] })
   .map((value) => JSON.stringify(value));
-const summary = fc.oneof(textSummary, jsonSummary, fc.constant('无关图片'), fc.string());
+const summary = fc.oneof(textSummary, jsonSummary, fc.constant('无关图片'), fc.string(), fc.constantFrom('', ' ', '\t\u3000'));
 const record = fc.record(
   {
     group_id: fc.oneof(fc.string(), fc.constant('QC-0001')),
@@ -65,6 +65,7 @@ describe('Stage-A line validation fuzz', () => {
             for (const [key, value] of Object.entries(result.record.per_image)) {
               expect(key).toMatch(/^image_\d+$/);
               expect(typeof value).toBe('string');
+              expect((value as string).trim()).not.toBe('');
             }
           } else {
             expect(ERROR_CODES).toContain(result.issue.code);

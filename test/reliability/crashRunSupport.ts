@@ -156,3 +156,28 @@ export async function finalArtifacts(runDir: string, mission: string): Promise<R
   out['guidance.json'] = stripVolatile({ step: guidance.step, experiences: guidance.experiences, metadata: guidance.metadata });
   return out;
 }
+
+/**
+ * Every file of a run directory, as relative paths (dot files included, so a leftover temp
+ * file shows), with snapshots named by the step they hold (`snapshots/<step>`; their file
+ * names are wall-clock times). Two runs that hold the same files give the same list; a
+ * second snapshot of a step shows as a duplicate entry.
+ */
+export async function runFileSet(runDir: string, mission: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        await walk(path.join(dir, entry.name), rel);
+      } else if (prefix === 'snapshots' && !entry.name.startsWith('.')) {
+        const state = GuidanceFileSchema.parse(JSON.parse(await fsp.readFile(path.join(dir, entry.name), 'utf8')))[mission];
+        out.push(`snapshots/step-${state.step}`);
+      } else {
+        out.push(rel);
+      }
+    }
+  };
+  await walk(runDir, '');
+  return out.sort();
+}

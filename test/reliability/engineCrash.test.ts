@@ -10,7 +10,7 @@ import { GuidanceFileSchema, type GuidanceState } from '../../src/shared/schemas
 import { createRng } from '../../src/shared/random';
 import { ensureTinyModelForTests } from '../helpers/tinyModel';
 import { prepareChildScript } from '../main/io/childScript';
-import { checkAfterKill, finalArtifacts, guidanceStatesOf, spawnChild } from './crashRunSupport';
+import { checkAfterKill, finalArtifacts, guidanceStatesOf, runFileSet, spawnChild } from './crashRunSupport';
 
 /**
  * Crash safety of the engine (issue "Reliability and security" §1): the Stage-B loop
@@ -129,6 +129,12 @@ describe('engine crash safety (scripted model)', () => {
     const referenceMs = Date.now() - t0;
     const referenceArtifacts = await finalArtifacts(reference.runDir, mission);
     const referenceStates = await guidanceStatesOf(reference.runDir, mission);
+    const referenceFiles = await runFileSet(reference.runDir, mission);
+    const expectSameAsReference = async (runDir: string) => {
+      expect(await finalArtifacts(runDir, mission)).toEqual(referenceArtifacts);
+      // No second snapshot of a step, no second record file, no leftover temp file.
+      expect(await runFileSet(runDir, mission)).toEqual(referenceFiles);
+    };
     const referenceReflections = (await readJsonl(path.join(reference.runDir, 'reflection.jsonl'), ReflectionLogRecordSchema)).rows;
     const applied = referenceReflections.filter((row) => row.reflection.applied).length;
     // The run must exercise reflection writes, or the test would prove nothing about them.
@@ -150,7 +156,7 @@ describe('engine crash safety (scripted model)', () => {
         if (killsThisRun >= KILLS_PER_RUN) {
           await runToCompletion(current.config);
           totals.starts++;
-          expect(await finalArtifacts(current.runDir, mission)).toEqual(referenceArtifacts);
+          await expectSameAsReference(current.runDir);
           current = null;
           continue;
         }
@@ -188,14 +194,14 @@ describe('engine crash safety (scripted model)', () => {
         }
         if (result.code !== 0) throw new Error(`resume failed (${result.code}): ${result.stderr}`);
         expect(result.stdout).toContain('done');
-        expect(await finalArtifacts(current.runDir, mission)).toEqual(referenceArtifacts);
+        await expectSameAsReference(current.runDir);
         current = null;
       }
       // The run in progress at the end is finished too and must match as well.
       if (current) {
         await runToCompletion(current.config);
         totals.starts++;
-        expect(await finalArtifacts(current.runDir, mission)).toEqual(referenceArtifacts);
+        await expectSameAsReference(current.runDir);
       }
     };
     await Promise.all([lane(0, Math.ceil(KILLS / 2)), lane(1, Math.floor(KILLS / 2))]);
@@ -205,6 +211,56 @@ describe('engine crash safety (scripted model)', () => {
     const kills = totals.kills;
     expect(kills).toBeGreaterThanOrEqual(KILLS);
   }, 900_000);
+});
+
+describe('engine crash safety: a kill right after each kind of write (scripted model)', () => {
+  it('after a kill right after the first and the last write of each kind, the resumed run holds exactly the uninterrupted run\'s files', async () => {
+    // The uninterrupted run, with every write traced (killPoints.ts), says which writes there are.
+    const reference = await newRunDir('points-reference', { modelPath: '/nonexistent/model.gguf', real: false });
+    const trace = path.join(work, 'points-reference.trace');
+    await runToCompletion(reference.config, { RELIABILITY_WRITE_TRACE: trace });
+    const referenceArtifacts = await finalArtifacts(reference.runDir, mission);
+    const referenceStates = await guidanceStatesOf(reference.runDir, mission);
+    const referenceFiles = await runFileSet(reference.runDir, mission);
+    expect(referenceFiles.some((name) => name.startsWith('.') || name.includes('/.'))).toBe(false);
+    const counts = new Map<string, number>();
+    for (const kind of (await fsp.readFile(trace, 'utf8')).split('\n').filter(Boolean)) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    // Every kind of write the issue names occurs, or this test would prove nothing about it.
+    for (const kind of ['snapshot', 'guidance', 'apply_intent', 'cache', 'tmp:guidance', 'tmp:snapshot', 'tmp:cache', 'tmp:apply_intent', 'atomic:run.json', 'atomic:telemetry.json',
+      'append:trajectories.jsonl', 'append:selections.jsonl', 'append:reflection.jsonl', 'append:guidance_history.jsonl', 'append:events.jsonl']) {
+      expect(counts.get(kind), kind).toBeGreaterThan(0);
+    }
+    const points = [...counts].flatMap(([kind, n]) => (n === 1 ? [`${kind}#1`] : [`${kind}#1`, `${kind}#${n}`]));
+
+    const results: { point: string; killed: boolean; tempLeft: boolean }[] = [];
+    const queue = [...points];
+    const lane = async (laneId: number) => {
+      for (let point = queue.shift(); point !== undefined; point = queue.shift()) {
+        const target = await newRunDir(`point-${laneId}-${results.length}-${point.replace(/[^a-z0-9]+/gi, '_')}`, { modelPath: '/nonexistent/model.gguf', real: false });
+        const killed = await spawnChild([...childArgs, target.config], { cwd: repoRoot, env: { RELIABILITY_KILL_AT: point } }).exited;
+        expect(killed.signal, `${point}: the run must die at its kill point (${killed.stderr})`).toBe('SIGKILL');
+        await checkAfterKill(target.runDir, mission, initial, referenceStates);
+        const afterKill = await runFileSet(target.runDir, mission);
+        const tempLeft = afterKill.some((name) => /(^|\/)\.[^/]+\.tmp-\d+-[0-9a-f]+$/.test(name));
+        // A kill after a temp file is synced and before its rename leaves that temp file: the debris the resume must remove.
+        if (point.startsWith('tmp:')) expect(tempLeft, `${point} leaves its temp file`).toBe(true);
+        if (point.startsWith('snapshot#')) {
+          const step = GuidanceFileSchema.parse(JSON.parse(await fsp.readFile(path.join(target.runDir, 'guidance.json'), 'utf8')))[mission].step;
+          expect(afterKill, `${point}: the live step is snapshotted already`).toContain(`snapshots/step-${step}`);
+        }
+        await runToCompletion(target.config);
+        expect(await finalArtifacts(target.runDir, mission), point).toEqual(referenceArtifacts);
+        expect(await runFileSet(target.runDir, mission), point).toEqual(referenceFiles);
+        results.push({ point, killed: true, tempLeft });
+      }
+    };
+    await Promise.all([lane(0), lane(1)]);
+    const kinds = new Set(points.map((point) => point.slice(0, point.lastIndexOf('#'))));
+    console.log(
+      `[engineCrash] kill points: ${results.length} SIGKILLs right after a write (${kinds.size} kinds: ${[...kinds].sort().join(', ')}), ${results.filter((r) => r.tempLeft).length} of them leaving a temp file; every resumed run holds exactly the uninterrupted run's files`,
+    );
+    expect(results).toHaveLength(points.length);
+  }, 600_000);
 });
 
 describe('engine crash safety (real tiny model through bin/stageb.js)', () => {
@@ -218,6 +274,7 @@ describe('engine crash safety (real tiny model through bin/stageb.js)', () => {
     const referenceMs = Date.now() - t0;
     const referenceArtifacts = await finalArtifacts(reference.runDir, mission);
     const referenceStates = await guidanceStatesOf(reference.runDir, mission);
+    const referenceFiles = await runFileSet(reference.runDir, mission);
 
     const rng = createRng(SEED + 1);
     let kills = 0;
@@ -242,6 +299,7 @@ describe('engine crash safety (real tiny model through bin/stageb.js)', () => {
         break;
       }
       expect(await finalArtifacts(target.runDir, mission)).toEqual(referenceArtifacts);
+      expect(await runFileSet(target.runDir, mission)).toEqual(referenceFiles);
     }
     console.log(`[engineCrash] real tiny model: ${kills} SIGKILLs survived over ${starts} starts of stageb run in ${runs} run(s); final artifacts equal the uninterrupted run (reference took ${referenceMs} ms)`);
     expect(kills).toBeGreaterThanOrEqual(REAL_KILLS);

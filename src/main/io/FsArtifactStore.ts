@@ -1,5 +1,4 @@
-import { mkdir } from 'node:fs/promises';
-import { isAbsolute, join, resolve, dirname } from 'node:path';
+import { basename, isAbsolute, join, resolve, dirname } from 'node:path';
 import type { z } from 'zod';
 import type { ArtifactStore } from '../engine/ports/ArtifactStore';
 import { GuidanceHistoryEntrySchema, type GuidanceHistoryEntry } from '../../shared/schemas/guidance';
@@ -19,9 +18,10 @@ import {
 } from '../../shared/schemas/records';
 import { RunEventSchema, RunManifestSchema, TelemetrySchema, type RunEvent, type RunManifest, type Telemetry } from '../../shared/schemas/telemetry';
 import { StageBError } from '../../shared/errors';
-import { appendJsonl, readJsonl, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
+import { appendJsonl, mkdirForWrite, readJsonl, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
 import { writeVerdictsParquet } from './writeVerdictsParquet';
 import { readJsonFile, readTextIfPresent } from './readJsonFile';
+import { removeLeftoverTempFiles } from './tempFiles';
 import { REVIEW_QUEUE_FILE, appendReviewQueue, readReviewQueue } from './reviewQueueFile';
 import type { ReviewQueueEntry } from '../../shared/schemas/reviewQueue';
 
@@ -45,6 +45,7 @@ export const RUN_FILES = {
 } as const;
 
 const CACHE_NAME = /^[A-Za-z0-9_.-]+\.json$/;
+const EXPORT_FILES = new Set(['verdicts.jsonl', 'verdicts.parquet']);
 
 /**
  * The run directory `{output.root}/{run_name}/{mission}/` on disk. Every record is
@@ -67,8 +68,28 @@ export class FsArtifactStore implements ArtifactStore {
     return join(this.runDir, name);
   }
 
+  /**
+   * Creates the run directory, and removes the temp files that writes interrupted by a
+   * crash left in it (a run starts or resumes here), so a resumed run holds exactly the
+   * files of an uninterrupted one.
+   */
   async ensureDir(): Promise<void> {
-    await mkdir(this.runDir, { recursive: true });
+    await mkdirForWrite(this.runDir);
+    await this.removeInterruptedWrites();
+  }
+
+  /**
+   * Temp files of atomic writes whose writer died: in the run directory (only those meant to
+   * replace one of the run files), the reflection cache and the export folder. Temp files of
+   * live processes (a workbench writing meanwhile) and any other file are left alone.
+   */
+  async removeInterruptedWrites(): Promise<string[]> {
+    const runFiles = new Set<string>(Object.values(RUN_FILES));
+    return [
+      ...(await removeLeftoverTempFiles(this.runDir, { targets: (target) => runFiles.has(target) })),
+      ...(await removeLeftoverTempFiles(join(this.runDir, RUN_FILES.reflectionCache), { targets: (target) => CACHE_NAME.test(target) })),
+      ...(await removeLeftoverTempFiles(this.exportDir, { targets: (target) => EXPORT_FILES.has(target) })),
+    ];
   }
 
   private async readLog<T>(name: string, schema: z.ZodType<T>): Promise<T[]> {
@@ -147,7 +168,9 @@ export class FsArtifactStore implements ArtifactStore {
   }
   async writeExport(rows: ExportRow[], options: { parquet: boolean }): Promise<{ jsonl: string; parquet: string | null }> {
     const validated = rows.map((row) => ExportRowSchema.parse(row));
-    await mkdir(this.exportDir, { recursive: true });
+    await mkdirForWrite(this.exportDir);
+    // `stageb export` writes here without starting a run: leftovers of an interrupted export go first.
+    await removeLeftoverTempFiles(this.exportDir, { targets: (target) => EXPORT_FILES.has(target) });
     const jsonl = join(this.exportDir, 'verdicts.jsonl');
     await writeJsonlAtomic(jsonl, validated);
     let parquet: string | null = null;
@@ -159,12 +182,23 @@ export class FsArtifactStore implements ArtifactStore {
   }
   async writeDistill(rows: DistillRecord[], path: string | null): Promise<string> {
     const target = path ? resolve(this.runDir, path) : this.path(RUN_FILES.distill);
-    await mkdir(dirname(target), { recursive: true });
+    await mkdirForWrite(dirname(target)).catch((error: StageBError) => {
+      throw new StageBError('IO_WRITE_FAILED', `cannot write the distill corpus ${target}: ${error.message}`, { file: target, field: 'stage_b_distillation.output_path' });
+    });
+    // The corpus may live outside the run directory: its own folder is swept of this file's leftovers only.
+    await removeLeftoverTempFiles(dirname(target), { targets: (name) => name === basename(target) });
     await writeJsonlAtomic(target, rows.map((row) => DistillRecordSchema.parse(row)));
     return target;
   }
   async readCacheArtifact(name: string): Promise<unknown | null> {
-    const text = await readTextIfPresent(this.cachePath(name));
+    let text: string | null;
+    try {
+      text = await readTextIfPresent(this.cachePath(name));
+    } catch (error) {
+      // Bytes that are not UTF-8 make an invalid artifact too.
+      if (error instanceof StageBError && error.code === 'INPUT_INVALID_UTF8') return null;
+      throw error;
+    }
     if (text === null) return null;
     try {
       return JSON.parse(text);
@@ -175,7 +209,7 @@ export class FsArtifactStore implements ArtifactStore {
   }
   async writeCacheArtifact(name: string, value: unknown): Promise<string> {
     const file = this.cachePath(name);
-    await mkdir(dirname(file), { recursive: true });
+    await mkdirForWrite(dirname(file));
     await writeJsonAtomic(file, value);
     return join(RUN_FILES.reflectionCache, name);
   }

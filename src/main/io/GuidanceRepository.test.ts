@@ -6,6 +6,7 @@ import { StageBError } from '../../shared/errors';
 import { GuidanceStateSchema, type GuidanceState, type StoredGuidanceState } from '../../shared/schemas/guidance';
 import { guidanceContentHash } from '../../shared/guidance/guidanceContentHash';
 import { GuidanceRepository, type GuidanceFsIo } from './GuidanceRepository';
+import { nowMicros, snapshotNameFromMicros } from './snapshotName';
 
 const MISSION = 'BBU接地线检查';
 const initial: StoredGuidanceState = {
@@ -76,7 +77,7 @@ describe('GuidanceRepository', () => {
   });
 
   it('adds its mission to an existing file of other missions, and refuses an invalid initial state', async () => {
-    await fsp.writeFile(path.join(dir, 'guidance.json'), JSON.stringify({ 其他任务: { step: 3, updated_at: 'x', experiences: { G0: 'other' } } }));
+    await fsp.writeFile(path.join(dir, 'guidance.json'), JSON.stringify({ 其他任务: { step: 3, updated_at: '2025-01-01T00:00:00Z', experiences: { G0: 'other' } } }));
     const state = await repo().initialize(initial);
     expect(state.step).toBe(0);
     const onDisk = JSON.parse(await fsp.readFile(path.join(dir, 'guidance.json'), 'utf8'));
@@ -87,7 +88,7 @@ describe('GuidanceRepository', () => {
   });
 
   it('writes step + 1 after snapshotting the old file, and preserves other missions untouched', async () => {
-    const other = { step: 7, updated_at: 'x', experiences: { G0: 'other mission' }, extra_field_kept: true };
+    const other = { step: 7, updated_at: '2025-01-01T00:00:00Z', experiences: { G0: 'other mission' }, extra_field_kept: true };
     await fsp.writeFile(path.join(dir, 'guidance.json'), JSON.stringify({ 其他任务: other }));
     const store = repo({ clock: () => new Date('2025-03-04T05:06:07.000Z') });
     await store.initialize(initial);
@@ -209,7 +210,7 @@ describe('GuidanceRepository', () => {
     const store = repo();
     const checklist = '检查项：\n  1. 接地线连接\n\n  2. 标签/铭牌清晰';
     await store.initialize({ ...initial, experiences: { ...initial.experiences, G0: checklist } });
-    const result = await store.applyPlan([{ op: 'add', key: 'NEW', text: '接地排锈蚀需整改。', evidence: [] }], 0, { reflection_id: 'r', updated_at: 't' });
+    const result = await store.applyPlan([{ op: 'add', key: 'NEW', text: '接地排锈蚀需整改。', evidence: [] }], 0, { reflection_id: 'r', updated_at: '2025-01-01T00:00:00.000Z' });
     expect(result.experiences.G0).toBe(checklist);
     expect(result.experiences.G2).toBe('接地排锈蚀需整改。');
   });
@@ -298,6 +299,78 @@ describe('GuidanceRepository', () => {
       const error = await caught(repo().write({ experiences: { ...initial.experiences, G2: 'x' }, metadata: {} }, 0));
       expect(error.code).toBe('IO_WRITE_FAILED');
       expect((await repo().read()).step).toBe(0);
+    });
+  });
+
+  describe('after a crash (issue #21)', () => {
+    /** A pid no process has: above Linux's pid_max. */
+    const DEAD_PID = 99_999_999;
+
+    it('a writer killed between its snapshot and the live replace: the retry reuses that snapshot instead of taking a second one', async () => {
+      const store = repo();
+      await store.initialize(initial);
+      await store.write({ experiences: { ...initial.experiences, G2: '线径不足判为不通过。' }, metadata: {} }, 0);
+      const live = await fsp.readFile(path.join(dir, 'guidance.json'), 'utf8');
+      // What the killed writer left: a snapshot of the live file (newest name), and the tmp files it never got to remove.
+      await fsp.writeFile(path.join(dir, 'snapshots', snapshotNameFromMicros(nowMicros() + 1_000_000)), live);
+      await fsp.writeFile(path.join(dir, `.guidance.json.tmp-${DEAD_PID}-0123456789ab`), '{"half":');
+      await fsp.writeFile(path.join(dir, 'snapshots', `.guidance.json.snapshot.tmp-${DEAD_PID}-0123456789ab`), live);
+      const beforeRetry = await listDir('snapshots');
+      expect(beforeRetry).toHaveLength(3);
+
+      await repo().write({ experiences: { ...initial.experiences, G2: '线径不足判为不通过。', G3: '接地排锈蚀判为不通过。' }, metadata: {} }, 1);
+      const after = await listDir('snapshots');
+      expect(after).toEqual(beforeRetry.filter((name) => !name.startsWith('.')));
+      expect(await listDir()).toEqual(['guidance.json', 'snapshots']);
+      // The snapshots hold step 0 and step 1 once each, as an uninterrupted pair of writes would.
+      const steps = await Promise.all(after.map(async (name) => (await repo().readSnapshot(name)).step));
+      expect(steps).toEqual([0, 1]);
+      expect((await repo().read()).step).toBe(2);
+    });
+
+    it('removes its own leftover temp files only: a live writer\'s, a user\'s look-alike and other files stay', async () => {
+      await repo().initialize(initial);
+      const keep = [
+        '.guidance.json.backup',
+        'guidance.json.tmp',
+        `.other.json.tmp-${DEAD_PID}-0123456789ab`,
+        `.guidance.json.tmp-${process.ppid}-0123456789ab`,
+      ];
+      const remove = [`.guidance.json.tmp-${DEAD_PID}-0123456789ab`, `.guidance.json.${DEAD_PID}.0123456789ab.tmp`, `.guidance.json.tmp-${process.pid}-00000000`];
+      for (const name of [...keep, ...remove]) await fsp.writeFile(path.join(dir, name), 'x');
+      await repo().write({ experiences: { ...initial.experiences, G2: 'x' }, metadata: {} }, 0);
+      expect(await listDir()).toEqual(['guidance.json', 'snapshots', ...keep].sort());
+    });
+
+    it('refuses a guidance file that is not valid UTF-8, naming file, line and byte offset', async () => {
+      const text = JSON.stringify({ [MISSION]: { ...initial } }, null, 2);
+      const at = text.indexOf('检查');
+      const bytes = Buffer.concat([Buffer.from(text.slice(0, at), 'utf8'), Buffer.from([0xe6, 0xff]), Buffer.from(text.slice(at), 'utf8')]);
+      await fsp.writeFile(path.join(dir, 'guidance.json'), bytes);
+      const error = await caught(repo().read());
+      expect(error.code).toBe('GUIDANCE_INVALID');
+      expect(error.location).toEqual({ file: path.join(dir, 'guidance.json'), line: text.slice(0, at).split('\n').length });
+      expect(error.message).toContain(`byte offset ${Buffer.byteLength(text.slice(0, at))}`);
+    });
+
+    it.each([
+      ['updated_at', { updated_at: 'last tuesday' }, 'updated_at'],
+      ['a rule\'s updated_at', { metadata: { G1: { updated_at: '2025-02-30T00:00:00Z' } } }, 'metadata.G1.updated_at'],
+      ['written_by.at', { written_by: { kind: 'save', author: null, step: 0, at: '1735689600' } }, 'written_by.at'],
+    ])('refuses a %s that is not ISO 8601, naming file and field', async (_, patch, field) => {
+      await fsp.writeFile(path.join(dir, 'guidance.json'), JSON.stringify({ [MISSION]: { ...initial, ...patch } }));
+      const error = await caught(repo().read());
+      expect(error.code).toBe('GUIDANCE_INVALID');
+      expect(error.location.file).toBe(path.join(dir, 'guidance.json'));
+      expect(error.location.field).toBe(`${MISSION}.${field}`);
+      expect(error.message).toContain('ISO 8601');
+    });
+
+    it('a folder at the guidance path is a typed error', async () => {
+      await fsp.mkdir(path.join(dir, 'guidance.json'));
+      const error = await caught(repo().read());
+      expect(error.code).toBe('GUIDANCE_INVALID');
+      expect(error.location.file).toBe(path.join(dir, 'guidance.json'));
     });
   });
 });

@@ -1,6 +1,5 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { StageBError } from '../../shared/errors';
 import {
   ExperienceKeySchema,
@@ -24,8 +23,9 @@ import { planFingerprint } from '../../shared/guidance/planFingerprint';
 import { isInvariantKey, sortExperienceKeys } from '../../shared/guidance/sortExperienceKeys';
 import { validateExperienceText } from '../../shared/guidance/validateExperienceText';
 import { acquireFileLock, type FileLockOptions } from './fileLock';
-import { isProcessAlive } from './isProcessAlive';
+import { holdTempPath, removeLeftoverTempFiles, tempPathFor } from './tempFiles';
 import { describeZodIssue } from './zodIssuePath';
+import { decodeUtf8Strict } from './utf8';
 import { isSnapshotName, microsFromSnapshotName, nowMicros, snapshotNameFromMicros } from './snapshotName';
 
 /**
@@ -385,13 +385,15 @@ export class GuidanceRepository implements GuidanceStore {
   }
 
   private async parseFile(file: string): Promise<CurrentFile> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await fsp.readFile(file, 'utf8');
+      bytes = await fsp.readFile(file);
     } catch (error) {
       if (errnoOf(error) === 'ENOENT') throw new StageBError('GUIDANCE_NOT_FOUND', `guidance file ${file} does not exist`, { file });
+      if (errnoOf(error) === 'EISDIR') throw new StageBError('GUIDANCE_INVALID', `expected a guidance file at ${file} but found a directory`, { file });
       throw new StageBError('IO_READ_FAILED', `cannot read guidance file ${file}: ${(error as Error).message}`, { file });
     }
+    const text = decodeUtf8Strict(bytes, file, 'GUIDANCE_INVALID');
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -434,8 +436,8 @@ export class GuidanceRepository implements GuidanceStore {
 
   /** Writes `content` to `target` through a private tmp file: write, fsync, then `commit(tmp)`; the tmp never outlives a failure. */
   private async writeViaTmp(target: string, content: string, commit: (tmp: string) => Promise<void>): Promise<void> {
-    const dir = path.dirname(target);
-    const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = tempPathFor(target);
+    const hold = holdTempPath(tmp);
     try {
       const handle = await this.io.open(tmp, 'wx');
       try {
@@ -449,6 +451,7 @@ export class GuidanceRepository implements GuidanceStore {
       throw this.writeFailure(target, error);
     } finally {
       await fsp.unlink(tmp).catch(() => undefined);
+      hold.release();
     }
   }
 
@@ -465,7 +468,14 @@ export class GuidanceRepository implements GuidanceStore {
       throw this.writeFailure(this.snapshotDir, error);
     });
     const existing = await this.snapshotNames();
-    const newest = existing.length > 0 ? microsFromSnapshotName(existing[existing.length - 1]) : null;
+    const newestName = existing.length > 0 ? existing[existing.length - 1] : null;
+    // A writer killed between its snapshot and the live replace left a snapshot of exactly
+    // this file: it is this write's snapshot already, and a second one would duplicate it.
+    if (newestName !== null && (await this.snapshotText(newestName)) === current.text) {
+      await this.writeLive(file);
+      return;
+    }
+    const newest = newestName !== null ? microsFromSnapshotName(newestName) : null;
     let micros = Math.max(nowMicros(), newest === null ? 0 : newest + 1);
     let snapshot = '';
     await this.writeViaTmp(path.join(this.snapshotDir, this.snapshotTmpBase), current.text, async (tmp) => {
@@ -491,6 +501,11 @@ export class GuidanceRepository implements GuidanceStore {
     }
   }
 
+  /** A snapshot's bytes as text; null when it cannot be read (then it is not this file's snapshot). */
+  private async snapshotText(name: string): Promise<string | null> {
+    return fsp.readFile(path.join(this.snapshotDir, name), 'utf8').catch(() => null);
+  }
+
   private async snapshotNames(): Promise<string[]> {
     try {
       return (await fsp.readdir(this.snapshotDir)).filter(isSnapshotName).sort();
@@ -507,28 +522,15 @@ export class GuidanceRepository implements GuidanceStore {
     for (const name of names.slice(0, Math.max(0, excess))) await fsp.unlink(path.join(this.snapshotDir, name)).catch(() => undefined);
   }
 
-  /** Tmp files of writers that died mid-write. */
+  /**
+   * Temp files of writers that died mid-write. Called under the lock, so no writer of
+   * this file is between its temp file and its rename (a live holder of a lock broken as
+   * stale is spared by pid).
+   */
   private async removeOrphanTmpFiles(): Promise<void> {
-    const targets: [string, string][] = [
-      [path.dirname(this.path), path.basename(this.path)],
-      [this.snapshotDir, this.snapshotTmpBase],
-    ];
-    for (const [dir, base] of targets) {
-      let names: string[];
-      try {
-        names = await fsp.readdir(dir);
-      } catch {
-        continue;
-      }
-      const prefix = `.${base}.`;
-      for (const name of names) {
-        if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-        const pid = Number(name.slice(prefix.length).split('.')[0]);
-        // Live writers (this process included) always remove their own tmp files.
-        if (isProcessAlive(pid)) continue;
-        await fsp.unlink(path.join(dir, name)).catch(() => undefined);
-      }
-    }
+    const live = path.basename(this.path);
+    await removeLeftoverTempFiles(path.dirname(this.path), { targets: (target) => target === live });
+    await removeLeftoverTempFiles(this.snapshotDir, { targets: (target) => target === this.snapshotTmpBase });
   }
 }
 

@@ -4,6 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { compareImageKeys, ingestStageA } from './ingestStageA';
+import { StageBError } from '../../shared/errors';
 
 const DATASET_DIR = path.resolve(__dirname, '../../../../shared/datasets/bbu-qc-2025');
 const hasDataset = fs.existsSync(path.join(DATASET_DIR, 'bbu_line.stage_a.jsonl'));
@@ -65,6 +66,49 @@ describe('ingestStageA', () => {
       const limited = await ingestStageA({ paths: [file], mission: 'M', maxTickets: 2 });
       expect(limited.tickets).toHaveLength(2);
       expect(limited.stats).toMatchObject({ tickets: 2, tickets_found: 4, labels: { pass: 1, fail: 1, unlabeled: 0 } });
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a summary with bytes that are not UTF-8, naming file, line and byte offset (it never becomes U+FFFD)', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'ingest-'));
+    try {
+      const file = path.join(dir, 'a.jsonl');
+      const good = JSON.stringify({ group_id: 'G1', mission: 'M', label: 'pass', per_image: { image_1: '接地线/已连接×1' } }) + '\n';
+      const bad = JSON.stringify({ group_id: 'G2', mission: 'M', label: 'fail', per_image: { image_1: '接地线/XX×1' } });
+      const at = Buffer.byteLength(bad.slice(0, bad.indexOf('XX')));
+      const badBytes = Buffer.from(bad, 'utf8');
+      badBytes[at] = 0xe6; // a 3-byte lead followed by an ASCII byte: a truncated sequence
+      await fsp.writeFile(file, Buffer.concat([Buffer.from(good), badBytes, Buffer.from('\n')]));
+      const error = await ingestStageA({ paths: [file], mission: 'M' }).then(() => null, (e: unknown) => e as StageBError);
+      expect(error).toBeInstanceOf(StageBError);
+      expect(error!.code).toBe('INPUT_INVALID_UTF8');
+      expect(error!.location).toMatchObject({ file, line: 2 });
+      expect(error!.message).toContain(`byte offset ${Buffer.byteLength(good) + at}`);
+      expect(error!.message).toContain(`byte ${at} of the line`);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['empty', ''],
+    ['whitespace-only', ' \t\u3000'],
+  ])('refuses an %s summary, naming file, line and image key', async (_, summary) => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'ingest-'));
+    try {
+      const file = path.join(dir, 'a.jsonl');
+      const rows = [
+        { group_id: 'G1', mission: 'M', label: 'pass', per_image: { image_1: '接地线/已连接×1' } },
+        { group_id: 'G2', mission: 'M', label: 'fail', per_image: { image_1: '接地线/已连接×1', image_3: summary } },
+      ];
+      await fsp.writeFile(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      const error = await ingestStageA({ paths: [file], mission: 'M' }).then(() => null, (e: unknown) => e as StageBError);
+      expect(error).toBeInstanceOf(StageBError);
+      expect(error!.code).toBe('INPUT_INVALID_FIELD');
+      expect(error!.location).toEqual({ file, line: 2, field: 'per_image.image_3' });
+      expect(error!.message).toContain('empty');
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }

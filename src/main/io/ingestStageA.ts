@@ -5,6 +5,7 @@ import { ticketKey } from '../../shared/verdict';
 import { readJsonlLines } from './jsonl';
 import { limitTickets } from '../engine/epochPlan';
 import { describeZodIssue } from './zodIssuePath';
+import { describeInvalidUtf8 } from './utf8';
 
 export type IngestStageAOptions = {
   paths: readonly string[];
@@ -115,6 +116,12 @@ export async function ingestStageA(options: IngestStageAOptions): Promise<{ tick
     files.push(fileStats);
     for await (const line of readJsonlLines(file, { missingCode: 'INPUT_NOT_FOUND' })) {
       fileStats.lines = line.line;
+      if (line.invalidUtf8) {
+        // Node would decode the bad bytes to U+FFFD and the model would read an altered summary.
+        const issue: IngestIssue = { code: 'INPUT_INVALID_UTF8', message: describeInvalidUtf8(line.invalidUtf8), file, line: line.line };
+        if (report(issue)) break scan;
+        continue;
+      }
       if (line.text.trim() === '') continue;
       const parsedLine = parseStageALine(line.text, file, line.line, mission);
       if (!parsedLine.ok) {

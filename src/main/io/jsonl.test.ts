@@ -218,4 +218,30 @@ describe('writeJsonlAtomic / writeJsonAtomic', () => {
       await fsp.chmod(ro, 0o755);
     }
   });
+
+  describe('bytes that are not UTF-8', () => {
+    it('a bad byte in a complete line fails with INPUT_INVALID_UTF8 naming the line and byte offset', async () => {
+      const file = path.join(dir, 'bad.jsonl');
+      const first = '{"id":1,"per_image":{"image_1":"a"}}\n';
+      const before = '{"id":2,"per_image":{"image_1":"';
+      await fsp.writeFile(file, Buffer.concat([Buffer.from(first), Buffer.from(before), Buffer.from([0xc0, 0x80]), Buffer.from('"}}\n')]));
+      const error = await expectStageBError(readJsonl(file, RowSchema));
+      expect(error.code).toBe('INPUT_INVALID_UTF8');
+      expect(error.location).toEqual({ file, line: 2, field: undefined });
+      expect(error.message).toContain(`byte offset ${first.length + before.length}`);
+      expect(error.message).toContain('0xc0 0x80');
+    });
+
+    it('a torn last line cut inside a multi-byte character is a torn tail, and the next append cuts it off', async () => {
+      const file = path.join(dir, 'torn.jsonl');
+      const row = '{"id":1,"per_image":{"image_1":"接地"}}\n';
+      const cut = Buffer.from('{"id":2,"per_image":{"image_1":"接', 'utf8');
+      await fsp.writeFile(file, Buffer.concat([Buffer.from(row), cut.subarray(0, cut.length - 1)]));
+      const { rows, tornTail } = await readJsonl(file, RowSchema);
+      expect(rows).toHaveLength(1);
+      expect(tornTail).toEqual({ line: 2, bytes: cut.length - 1 });
+      await appendJsonl(file, [{ id: 3, per_image: { image_1: 'x' } }]);
+      expect((await readJsonl(file, RowSchema)).rows.map((r) => r.id)).toEqual([1, 3]);
+    });
+  });
 });

@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { z } from 'zod';
 import { StageBError, type ErrorCode } from '../../shared/errors';
 import { describeZodIssue } from './zodIssuePath';
+import { holdTempPath, tempPathFor } from './tempFiles';
+import { describeInvalidUtf8, locateInvalidUtf8, type InvalidUtf8 } from './utf8';
 
 /**
  * JSONL and JSON files as the run directory needs them: streamed reads that name
@@ -23,6 +24,10 @@ export type JsonlLine = {
   /** false only for a final line that has no trailing newline. */
   terminated: boolean;
   bytes: number;
+  /** Byte offset of the line's first byte in the file. */
+  offset: number;
+  /** The first byte that is not valid UTF-8 (the text then holds U+FFFD there); null for a valid line. */
+  invalidUtf8: InvalidUtf8 | null;
 };
 
 export type TornTail = { line: number; bytes: number };
@@ -43,12 +48,13 @@ export type JsonlLineError = { code: ErrorCode; message: string; file: string; l
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
-function decodeLine(bytes: Buffer, isFirst: boolean): string {
+function decodeLine(bytes: Buffer, lineNumber: number, offset: number): { text: string; invalidUtf8: InvalidUtf8 | null } {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === CARRIAGE_RETURN) end -= 1;
-  let text = bytes.subarray(0, end).toString('utf8');
-  if (isFirst && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return text;
+  const body = bytes.subarray(0, end);
+  let text = body.toString('utf8');
+  if (lineNumber === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return { text, invalidUtf8: locateInvalidUtf8(body, lineNumber, offset) };
 }
 
 function readErrorFor(error: unknown, file: string, missingCode: ErrorCode): StageBError {
@@ -73,6 +79,7 @@ export async function* readJsonlLines(file: string, options: { missingCode?: Err
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let lineNumber = 0;
+  let offset = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let start = 0;
@@ -82,7 +89,8 @@ export async function* readJsonlLines(file: string, options: { missingCode?: Err
         pending = [];
         pendingBytes = 0;
         lineNumber += 1;
-        yield { line: lineNumber, text: decodeLine(bytes, lineNumber === 1), terminated: true, bytes: bytes.length + 1 };
+        yield { line: lineNumber, ...decodeLine(bytes, lineNumber, offset), terminated: true, bytes: bytes.length + 1, offset };
+        offset += bytes.length + 1;
         start = i + 1;
       }
       if (start < chunk.length) {
@@ -100,7 +108,7 @@ export async function* readJsonlLines(file: string, options: { missingCode?: Err
   if (pendingBytes > 0) {
     const bytes = Buffer.concat(pending);
     lineNumber += 1;
-    yield { line: lineNumber, text: decodeLine(bytes, lineNumber === 1), terminated: false, bytes: bytes.length };
+    yield { line: lineNumber, ...decodeLine(bytes, lineNumber, offset), terminated: false, bytes: bytes.length, offset };
   }
 }
 
@@ -121,6 +129,15 @@ export async function readJsonl<T>(
   let tornTail: TornTail | null = null;
   try {
     for await (const line of readJsonlLines(file, { missingCode: options.missingCode })) {
+      if (line.invalidUtf8) {
+        // A crash mid-append can cut a multi-byte character: that is a torn tail like any other.
+        if (!line.terminated && tolerateTornTail) {
+          tornTail = { line: line.line, bytes: line.bytes };
+          continue;
+        }
+        if (errors.length < maxErrors) errors.push({ code: 'INPUT_INVALID_UTF8', message: describeInvalidUtf8(line.invalidUtf8), file, line: line.line });
+        continue;
+      }
       if (line.text.trim() === '') continue;
       let value: unknown;
       try {
@@ -289,10 +306,41 @@ export async function appendJsonl(file: string, rows: readonly unknown[], io: Js
   }
 }
 
+/**
+ * Where an atomic write of `file` lands: the file itself, or — when `file` is a symlink —
+ * the file it points to (a rename would replace the link with a regular file). A symlink
+ * loop or a link to nothing is refused with IO_WRITE_FAILED naming the path.
+ */
+async function resolveWriteTarget(file: string): Promise<string> {
+  const link = await fsp.lstat(file).catch(() => null);
+  if (!link?.isSymbolicLink()) return file;
+  try {
+    return await fsp.realpath(file);
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    const why = errno === 'ELOOP' ? 'is a symlink loop' : errno === 'ENOENT' ? 'is a symlink to nothing' : `is a symlink that cannot be followed (${errno ?? String(error)})`;
+    throw new StageBError('IO_WRITE_FAILED', `cannot write ${file}: it ${why}`, { file });
+  }
+}
+
+/** `mkdir -p` for a writer: a path that cannot be a folder (a file, a symlink loop) is IO_WRITE_FAILED naming it. */
+export async function mkdirForWrite(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    const why =
+      errno === 'EEXIST' || errno === 'ENOTDIR' ? 'a file is in the way of this folder' : errno === 'ELOOP' ? 'the path is a symlink loop' : (error as Error).message;
+    throw new StageBError('IO_WRITE_FAILED', `cannot create the folder ${dir}: ${why}`, { file: dir }, { errno: errno ?? null });
+  }
+}
+
 /** Replaces a file atomically: a tmp file in the same folder, fsync, rename, folder fsync. */
-export async function writeFileAtomic(file: string, content: string | Buffer, io: JsonlFileIo = defaultIo): Promise<void> {
+export async function writeFileAtomic(requested: string, content: string | Buffer, io: JsonlFileIo = defaultIo): Promise<void> {
+  const file = await resolveWriteTarget(requested);
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = tempPathFor(file);
+  const hold = holdTempPath(tmp);
   let handle: fsp.FileHandle | undefined;
   let tmpCreated = false;
   try {
@@ -310,6 +358,8 @@ export async function writeFileAtomic(file: string, content: string | Buffer, io
     await handle?.close().catch(() => undefined);
     if (tmpCreated) await fsp.unlink(tmp).catch(() => undefined);
     throw writeError(error, file);
+  } finally {
+    hold.release();
   }
 }
 

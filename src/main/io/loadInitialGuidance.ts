@@ -3,6 +3,7 @@ import { StageBError } from '../../shared/errors';
 import { renderExperiences } from '../../shared/guidance/renderExperiences';
 import { GuidanceStateSchema, type GuidanceState } from '../../shared/schemas/guidance';
 import { describeZodIssue } from './zodIssuePath';
+import { decodeUtf8Strict } from './utf8';
 
 export type GuidanceBudget = {
   /** Tokens in a text: the model tokenizer's count, or a conservative UTF-8 byte count before the model is loaded. */
@@ -21,14 +22,16 @@ export function utf8ByteTokenCount(text: string): number {
  * rendered block fits the token budget. There is no empty fallback.
  */
 export async function loadInitialGuidance(file: string, mission: string, budget: GuidanceBudget): Promise<GuidanceState> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    bytes = await fsp.readFile(file);
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
     if (errno === 'ENOENT') throw new StageBError('GUIDANCE_NOT_FOUND', 'guidance file not found', { file });
+    if (errno === 'EISDIR') throw new StageBError('GUIDANCE_NOT_FOUND', 'expected a guidance file but found a directory', { file });
     throw new StageBError('IO_READ_FAILED', `cannot read the guidance file: ${error instanceof Error ? error.message : String(error)}`, { file });
   }
+  const text = decodeUtf8Strict(bytes, file, 'GUIDANCE_INVALID');
   let value: unknown;
   try {
     value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);

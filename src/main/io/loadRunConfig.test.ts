@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { StageBError } from '../../shared/errors';
-import { parseRunConfigText } from './loadRunConfig';
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadRunConfig, parseRunConfigText } from './loadRunConfig';
 
 const minimal = {
   run_name: 'fuzz',
@@ -58,5 +61,21 @@ describe('parseRunConfigText', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('refuses a config file that is not valid UTF-8 with CONFIG_INVALID naming file, line and byte offset', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'config-utf8-'));
+    try {
+      const file = path.join(dir, 'run.yaml');
+      const head = 'run_name: r\nmission: 接地\n';
+      await fsp.writeFile(file, Buffer.concat([Buffer.from(head), Buffer.from('stage_a_paths: [a'), Buffer.from([0xff]), Buffer.from('.jsonl]\n')]));
+      const error = await loadRunConfig(file).then(() => null, (e: unknown) => e as StageBError);
+      expect(error).toBeInstanceOf(StageBError);
+      expect(error!.code).toBe('CONFIG_INVALID');
+      expect(error!.location).toEqual({ file, line: 3 });
+      expect(error!.message).toContain(`byte offset ${Buffer.byteLength(head) + 17}`);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import { StageBError } from '../../shared/errors';
 import { RunConfigSchema, type RunConfig } from '../../shared/schemas/runConfig';
 import { describeZodIssue } from './zodIssuePath';
+import { decodeUtf8Strict } from './utf8';
 
 export type LoadedRunConfig = {
   /** Validated, defaults applied, relative paths resolved against the config file's folder. */
@@ -125,16 +126,16 @@ export function resolveRunConfigPaths(config: RunConfig, configDir: string): Run
 
 export async function loadRunConfig(configPath: string): Promise<LoadedRunConfig> {
   const absolute = path.resolve(configPath);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await fsp.readFile(absolute, 'utf8');
+    bytes = await fsp.readFile(absolute);
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
     if (errno === 'ENOENT') throw new StageBError('CONFIG_NOT_FOUND', 'config file not found', { file: absolute });
     if (errno === 'EISDIR') throw new StageBError('CONFIG_NOT_FOUND', 'expected a config file but found a directory', { file: absolute });
     throw new StageBError('IO_READ_FAILED', `cannot read the config: ${error instanceof Error ? error.message : String(error)}`, { file: absolute });
   }
-  const { config, raw } = parseRunConfigText(text, absolute);
+  const { config, raw } = parseRunConfigText(decodeUtf8Strict(bytes, absolute, 'CONFIG_INVALID'), absolute);
   const configDir = path.dirname(absolute);
   return { config: resolveRunConfigPaths(config, configDir), configPath: absolute, configDir, raw };
 }

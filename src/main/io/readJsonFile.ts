@@ -1,15 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { StageBError } from '../../shared/errors';
+import { decodeUtf8Strict } from './utf8';
 
-/** A file's text; null when it does not exist, IO_READ_FAILED for any other read error. */
+/**
+ * A file's text; null when it does not exist, INPUT_INVALID_UTF8 (file, line, byte offset)
+ * for bytes that are not UTF-8, IO_READ_FAILED for any other read error.
+ */
 export async function readTextIfPresent(file: string): Promise<string | null> {
+  let bytes: Buffer;
   try {
-    return await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new StageBError('IO_READ_FAILED', `cannot read ${file}: ${(error as Error).message}`, { file });
   }
+  return decodeUtf8Strict(bytes, file, 'INPUT_INVALID_UTF8');
 }
 
 /** Reads a JSON file and validates it; null when missing. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { StageBError } from '../../shared/errors';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,11 +88,53 @@ describe('ensureTinyModel', () => {
     expect(await sha(foreign)).toBe(before);
   });
 
-  it('replaces a broken file at the fixture path', async () => {
-    const path = join(dir, 'broken.gguf');
-    await writeFile(path, 'garbage');
-    await ensureTinyModel(path);
-    await checkGgufFile(path);
+  it('never overwrites a file that is not its own: a non-GGUF file or a model cut short is refused by path and left as it was', async () => {
+    const notes = join(dir, 'notes.gguf');
+    await writeFile(notes, 'my notes, not a model');
+    const cut = join(dir, 'cut.gguf');
+    await writeFile(cut, (await readFile((await createTinyModel({ out: join(dir, 'whole.gguf') })).path)).subarray(0, 100));
+    for (const path of [notes, cut]) {
+      const before = await sha(path);
+      const error = await ensureTinyModel(path).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StageBError);
+      expect((error as StageBError).code).toBe('MODEL_INVALID_GGUF');
+      expect((error as StageBError).location).toEqual({ file: path, field: 'model.path' });
+      expect((error as StageBError).message).toContain(path);
+      expect(await sha(path)).toBe(before);
+    }
+  });
+
+  it('a folder, a symlink loop or a dangling symlink at the path is a typed error naming it, and nothing is written', async () => {
+    const folder = join(dir, 'folder.gguf');
+    await mkdir(folder);
+    const loop = join(dir, 'loop.gguf');
+    await symlink(loop, loop);
+    const dangling = join(dir, 'dangling.gguf');
+    await symlink(join(dir, 'nowhere', 'x.gguf'), dangling);
+    for (const path of [folder, loop, dangling]) {
+      const error = await ensureTinyModel(path).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StageBError);
+      expect((error as StageBError).code).toBe('MODEL_NOT_FOUND');
+      expect((error as StageBError).location.file).toBe(path);
+    }
+    expect(await readdir(folder)).toEqual([]);
+    expect((await lstat(dangling)).isSymbolicLink()).toBe(true);
+    await expect(stat(join(dir, 'nowhere'))).rejects.toThrow();
+  });
+
+  it('regenerates its own earlier model through a symlink (the link stays) and removes temp files a killed generator left', async () => {
+    const real = join(dir, 'linked', 'real.gguf');
+    await createRandomModel({ out: real, shape: { ...MODEL_SHAPES.tiny, weightType: 'F32' } });
+    const link = join(dir, 'linked', 'link.gguf');
+    await symlink(real, link);
+    const leftover = join(dir, 'linked', `.real.gguf.tmp-99999999-0123456789ab`);
+    const foreignTmp = join(dir, 'linked', 'user.gguf.tmp-1-2');
+    await writeFile(leftover, 'half a model');
+    await writeFile(foreignTmp, 'a user file');
+    await ensureTinyModel(link);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect((await checkGgufFile(real)).header.metadata.get('general.file_type')?.value).toBe(7);
+    expect((await readdir(join(dir, 'linked'))).sort()).toEqual(['link.gguf', 'real.gguf', 'user.gguf.tmp-1-2']);
   });
 });
 

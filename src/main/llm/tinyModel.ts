@@ -1,5 +1,7 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { StageBError } from '../../shared/errors';
+import { holdTempPath, removeLeftoverTempFiles, tempPathFor } from '../io/tempFiles';
 import { createRng, deriveSeed } from '../../shared/random';
 import { GgmlType, GgufValueType } from './gguf/ggufFormat';
 import { gguf, writeGguf, type GgufWriteSpec, type GgufMetadata, type GgufTensorSpec, type GgufWritableType } from './gguf/ggufWriter';
@@ -130,17 +132,14 @@ function resolveShape(shape: RandomModelOptions['shape']): ModelShape {
   return typeof shape === 'string' ? getModelShape(shape) : shape;
 }
 
-function tmpPathFor(out: string): string {
-  return `${out}.tmp-${process.pid}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
-}
-
 /** Writes a random-weight model to `out` (via a temp file + rename, so readers never see a partial file). */
 export async function createRandomModel(options: RandomModelOptions): Promise<RandomModelResult> {
   const shape = resolveShape(options.shape);
   const seed = options.seed ?? TINY_MODEL_SEED;
   const vocabSize = buildByteLevelVocab(shape.vocabSize).tokens.length;
   await mkdir(dirname(options.out), { recursive: true });
-  const tmp = tmpPathFor(options.out);
+  const tmp = tempPathFor(options.out);
+  const hold = holdTempPath(tmp);
   try {
     const bytes = await writeGguf(tmp, randomModelSpec(shape, seed));
     await rename(tmp, options.out);
@@ -148,6 +147,8 @@ export async function createRandomModel(options: RandomModelOptions): Promise<Ra
   } catch (error) {
     await rm(tmp, { force: true });
     throw error;
+  } finally {
+    hold.release();
   }
 }
 
@@ -156,30 +157,90 @@ export function createTinyModel(options: { out: string; seed?: number }): Promis
 }
 
 /**
- * Creates the tiny model at `path` unless the current tiny model is already
- * there. Safe when several processes call it at once: each writes its own temp
- * file and the rename is atomic; the files are byte-identical because the seed
- * is fixed. A broken file, or a tiny model written by an earlier version of this
- * generator (another weight type or seed), is replaced: both are ours. Any other
- * valid GGUF is left alone.
+ * Creates the tiny model at `path` unless the current tiny model is already there
+ * (`model.auto_create_tiny`). It writes only where nothing is, or over a tiny model an
+ * earlier version of this generator wrote (another weight type or seed), recognised by its
+ * GGUF metadata (`general.name` stageb-random-tiny, `stageb.shape` tiny). Any other valid
+ * GGUF is left alone and used. Anything else at `path` — a file that is not a readable
+ * GGUF (someone's data, a model cut short), a folder, a dangling symlink or a symlink
+ * loop — is refused with a typed error naming the path, and left as it was.
+ *
+ * Safe when several processes call it at once: each writes its own temp file and the
+ * rename is atomic; the files are byte-identical because the seed is fixed. Temp files
+ * that writers killed mid-write left next to `path` are removed first.
  */
 export async function ensureTinyModel(path: string, seed: number = TINY_MODEL_SEED): Promise<string> {
-  const present = await stat(path).then((s) => s.isFile() && s.size > 0, () => false);
-  if (present) {
+  const target = await writableTarget(path);
+  await removeLeftoverTempFiles(dirname(target.file), { targets: (name) => name === basename(target.file) });
+  if (target.present) {
+    let header: GgufHeader;
     try {
-      const header = await readGgufHeader(path);
+      header = await readGgufHeader(target.file);
+    } catch (error) {
+      throw new StageBError(
+        'MODEL_INVALID_GGUF',
+        `model.auto_create_tiny: ${path} is not a readable GGUF (${error instanceof StageBError ? error.message : String(error)}); ` +
+          'the tiny model is generated only where no file is or over its own earlier tiny model, so this file was left as it is. Move or delete it, or point model.path elsewhere',
+        { file: path, field: 'model.path' },
+      );
+    }
+    if (!isTinyModelOfOurs(header)) {
+      // Someone's own model: not ours to replace, and loadable as configured.
       validateGgufHeader(header, path);
-      if (!isEarlierTinyModel(header, seed)) return path;
-    } catch {
-      // A broken file at the fixture path is regenerated rather than reported: it is ours.
+      return path;
+    }
+    if (!isEarlierTinyModel(header, seed)) {
+      validateGgufHeader(header, path);
+      return path;
     }
   }
-  await createTinyModel({ out: path, seed });
+  await createTinyModel({ out: target.file, seed });
   return path;
+}
+
+/** Where the tiny model may be written for `path`: the file itself, or a symlink's existing target. */
+async function writableTarget(path: string): Promise<{ file: string; present: boolean }> {
+  const refuse = (why: string, code: 'MODEL_NOT_FOUND' | 'MODEL_INVALID_GGUF' | 'IO_READ_FAILED' = 'MODEL_INVALID_GGUF'): never => {
+    throw new StageBError(code, `model.auto_create_tiny: ${path} ${why}; nothing was written. Point model.path at a .gguf file or at a path where nothing is`, {
+      file: path,
+      field: 'model.path',
+    });
+  };
+  let link;
+  try {
+    link = await lstat(path);
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    if (errno === 'ENOENT') return { file: path, present: false };
+    if (errno === 'ENOTDIR') return refuse('lies under a file, not a folder', 'MODEL_NOT_FOUND');
+    return refuse(`cannot be inspected (${errno ?? (error as Error).message})`, 'IO_READ_FAILED');
+  }
+  if (link.isDirectory()) return refuse('is a folder, not a model file', 'MODEL_NOT_FOUND');
+  if (link.isSymbolicLink()) {
+    let resolved: string;
+    try {
+      resolved = await realpath(path);
+    } catch (error) {
+      const errno = (error as NodeJS.ErrnoException).code;
+      if (errno === 'ELOOP') return refuse('is a symlink loop', 'MODEL_NOT_FOUND');
+      if (errno === 'ENOENT') return refuse('is a symlink to nothing', 'MODEL_NOT_FOUND');
+      return refuse(`is a symlink that cannot be followed (${errno ?? (error as Error).message})`, 'IO_READ_FAILED');
+    }
+    const info = await stat(resolved);
+    if (info.isDirectory()) return refuse('is a symlink to a folder, not a model file', 'MODEL_NOT_FOUND');
+    if (!info.isFile()) return refuse('is a symlink to something that is not a regular file');
+    return { file: resolved, present: true };
+  }
+  if (!link.isFile()) return refuse('is not a regular file');
+  return { file: path, present: true };
+}
+
+/** The tiny model of this generator, whatever its version: its own name and shape key. */
+function isTinyModelOfOurs(header: GgufHeader): boolean {
+  return ggufMetadataValue(header, 'general.name') === 'stageb-random-tiny' && ggufMetadataValue(header, 'stageb.shape') === 'tiny';
 }
 
 function isEarlierTinyModel(header: GgufHeader, seed: number): boolean {
   const value = (key: string) => ggufMetadataValue(header, key);
-  if (value('general.name') !== 'stageb-random-tiny') return false;
   return value('general.file_type') !== FILE_TYPE[getModelShape('tiny').weightType] || value('stageb.seed') !== seed;
 }

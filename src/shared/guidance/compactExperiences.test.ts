@@ -4,7 +4,7 @@ import type { ExperienceMeta } from '../schemas/guidance';
 import { compactExperiences } from './compactExperiences';
 
 let nextId = 0;
-const meta = (sources: string[], rule_id = `R-${String(++nextId).padStart(12, '0')}`): ExperienceMeta => ({ rule_id, origin: 'reflection', reflection_id: 'r', sources, rationale: null, updated_at: 't', author: null, approved_by: null, merged_rule_ids: [] });
+const meta = (sources: string[], rule_id = `R-${String(++nextId).padStart(12, '0')}`): ExperienceMeta => ({ rule_id, origin: 'reflection', reflection_id: 'r', sources, rationale: null, updated_at: '2026-01-01T00:00:00.000Z', author: null, approved_by: null, merged_rule_ids: [] });
 
 describe('compactExperiences', () => {
   it('normalises whitespace, drops duplicates into the first, renumbers densely, keeps G0 and S keys', () => {

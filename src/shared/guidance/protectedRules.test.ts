@@ -5,13 +5,13 @@ import { splitProtectedOperations, protectionReason } from './protectedRules';
 
 const state = GuidanceStateSchema.parse({
   step: 3,
-  updated_at: 't',
+  updated_at: '2026-01-01T00:00:00.000Z',
   experiences: { G0: 'checklist', G1: 'engine rule', G2: 'annotator rule', G3: 'approved rule', G4: 'initial rule' },
   metadata: {
-    G1: { origin: 'reflection', reflection_id: 'r1', updated_at: 't' },
-    G2: { origin: 'annotator', author: 'Li Wei', updated_at: 't' },
-    G3: { origin: 'reflection', reflection_id: 'r2', approved_by: 'Zhang', updated_at: 't' },
-    G4: { origin: 'initial', updated_at: 't' },
+    G1: { origin: 'reflection', reflection_id: 'r1', updated_at: '2026-01-01T00:00:00.000Z' },
+    G2: { origin: 'annotator', author: 'Li Wei', updated_at: '2026-01-01T00:00:00.000Z' },
+    G3: { origin: 'reflection', reflection_id: 'r2', approved_by: 'Zhang', updated_at: '2026-01-01T00:00:00.000Z' },
+    G4: { origin: 'initial', updated_at: '2026-01-01T00:00:00.000Z' },
   },
 });
 const defaults = ProtectedRulesSchema.parse(undefined);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { withRuleIds } from '../guidance/withRuleIds';
+import { Iso8601TimestampSchema } from './timestamp';
 
 /** G0 is the mission checklist, G1+ are learned, S<n> are read-only invariants. */
 export const ExperienceKeySchema = z.string().regex(/^(G|S)\d+$/, 'experience keys look like G0, G12 or S1');
@@ -16,7 +17,7 @@ const experienceMetaFields = {
   /** ticket_keys of the evidence that justified the text. */
   sources: z.array(z.string()).default([]),
   rationale: z.string().nullable().default(null),
-  updated_at: z.string(),
+  updated_at: Iso8601TimestampSchema,
   /** The person who wrote the current text; null when the engine (or an unknown hand) wrote it. */
   author: AuthorNameSchema.nullable().default(null),
   /** The person who accepted the engine's proposal for this text from the review queue. */
@@ -48,7 +49,7 @@ export const GuidanceWriteInfoSchema = z.object({
   review_item_id: z.string().nullable().default(null),
   /** The step this write produced: a file whose step differs was changed by hand afterwards. */
   step: z.number().int().nonnegative(),
-  at: z.string(),
+  at: Iso8601TimestampSchema,
 });
 export type GuidanceWriteInfo = z.infer<typeof GuidanceWriteInfoSchema>;
 
@@ -58,7 +59,7 @@ export type GuidanceWriteBy = z.input<typeof GuidanceWriteBySchema>;
 
 const guidanceStateFields = {
   step: z.number().int().nonnegative(),
-  updated_at: z.string().min(1),
+  updated_at: Iso8601TimestampSchema,
   experiences: z
     .record(ExperienceKeySchema, z.string())
     .refine((value) => Object.keys(value).length > 0, 'experiences must not be empty'),

@@ -5,3 +5,4 @@ export * from './runConfig';
 export * from './signals';
 export * from './records';
 export * from './telemetry';
+export * from './timestamp';

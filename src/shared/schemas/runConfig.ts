@@ -38,7 +38,7 @@ export const LlamaCppModelSchema = z
   .object({
     backend: z.literal('llama-cpp').describe('Embedded node-llama-cpp backend.'),
     path: z.string().min(1).describe('Path to a GGUF file. Relative paths resolve against the config file.'),
-    auto_create_tiny: z.boolean().default(false).describe('Generate the tiny random-weight test model at `path` when it is missing, or when a tiny model from an earlier version of the generator is there (demo and tests).'),
+    auto_create_tiny: z.boolean().default(false).describe('Generate the tiny random-weight test model at `path` when nothing is there, or over a tiny model an earlier version of the generator wrote (recognised by its GGUF metadata); any other GGUF is used as it is. A file that is not a readable GGUF, a folder or a broken symlink at `path` is refused (typed error naming the path) and never overwritten (demo and tests).'),
     context_size: z.number().int().positive().default(4096).describe('Context length in tokens per sequence: each sequence gets its own KV cells, so memory grows with context_size x sequences.'),
     gpu_layers: z.union([z.literal('auto'), z.literal('max'), z.number().int().nonnegative()]).default('auto').describe("Layers to offload to the GPU: 'auto', 'max' or a number (0 = CPU only)."),
     gpu: z.union([z.literal('auto'), z.literal(false), z.enum(['cuda', 'vulkan', 'metal'])]).default('auto').describe("GPU backend for llama.cpp: 'auto' detects, false forces CPU."),
@@ -93,10 +93,10 @@ export const RunConfigSchema = z
     run_name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'run_name may use letters, digits, . _ and -').describe('Run directory name under output.root.'),
     seed: z.number().int().nonnegative().default(17).describe('Master seed: shuffling, decode seeds, holdout split.'),
     mission: z.string().min(1).describe('Mission name; every ticket and the guidance entry must match it.'),
-    stage_a_paths: z.array(z.string().min(1)).min(1).describe('Stage-A JSONL files to ingest.'),
+    stage_a_paths: z.array(z.string().min(1)).min(1).describe('Stage-A JSONL files to ingest (UTF-8, one ticket per line; every per_image summary must be non-blank).'),
     guidance: z
       .object({
-        path: z.string().min(1).describe('Initial guidance file ({mission: {step, updated_at, experiences, metadata}}). Copied into the run directory on first start.'),
+        path: z.string().min(1).describe('Initial guidance file ({mission: {step, updated_at, experiences, metadata}}), UTF-8; `updated_at` and every rule\'s `metadata.*.updated_at` are ISO 8601 timestamps. Copied into the run directory on first start.'),
         max_tokens: z.number().int().positive().default(2048).describe('Token budget for the rendered experiences block (model tokenizer); over it the run stops before any rollout and before anything is written.'),
         snapshot_retention: z.number().int().positive().default(50).describe('Snapshots kept in snapshots/; older ones are pruned.'),
       })

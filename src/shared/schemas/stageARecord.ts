@@ -14,7 +14,12 @@ export const StageARecordSchema = z
     label: RawLabelSchema.optional().nullable(),
     images: z.array(z.string()).default([]),
     per_image: z
-      .record(z.string().regex(/^image_\d+$/, 'per_image keys must look like image_1'), z.string())
+      .record(
+        z.string().regex(/^image_\d+$/, 'per_image keys must look like image_1'),
+        // The spec's "fail fast when Stage-A summaries are missing": an empty summary is a missing one
+        // (an irrelevant photo is marked 无关图片, never left blank; no real ticket has a blank one).
+        z.string().refine((summary) => summary.trim() !== '', 'the summary is empty or only whitespace; Stage-A must describe every image (无关图片 marks an irrelevant one)'),
+      )
       .refine((value) => Object.keys(value).length > 0, 'per_image must hold at least one summary'),
     gt_fail_reason_text: z.string().optional().nullable(),
     gt_fail_reason_texts: z.array(z.string()).optional().nullable(),

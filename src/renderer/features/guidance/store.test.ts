@@ -8,9 +8,9 @@ const ref = { runId: 'demo', mission: 'BBU接地线检查' };
 
 /** A compare-and-swap guidance file in memory, like the GuidanceRepository behind the API. */
 function fakeGuidanceServer(initial: Record<string, string>) {
-  const history: GuidanceState[] = [{ step: 0, updated_at: 't0', experiences: initial, metadata: {} }];
+  const history: GuidanceState[] = [{ step: 0, updated_at: '2026-01-01T00:00:00.000Z', experiences: initial, metadata: {} }];
   const current = () => history[history.length - 1];
-  const write = (experiences: Record<string, string>) => history.push({ step: current().step + 1, updated_at: `t${history.length}`, experiences, metadata: {} });
+  const write = (experiences: Record<string, string>) => history.push({ step: current().step + 1, updated_at: new Date(Date.UTC(2026, 0, 1, 0, 0, history.length)).toISOString(), experiences, metadata: {} });
   const client = {
     guidanceRead: async () => ({ state: current() }),
     guidanceSave: async (input: { baseStep: number; experiences: Record<string, string> }) => {
