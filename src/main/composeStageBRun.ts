@@ -17,6 +17,8 @@ import type { LlmBackend } from './llm/LlmBackend';
 import type { GuidanceStore } from './engine/ports/ArtifactStore';
 import { runStageBPipeline, type PipelineResult } from './engine/StageBPipeline';
 import { splitHoldout } from './engine/epochPlan';
+import { carriedTelemetryOf } from './engine/buildTelemetry';
+import { hostname } from 'node:os';
 
 /**
  * What a Stage-B run needs from its model, supplied by the caller so that this
@@ -183,6 +185,8 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
       ? splitHoldout(validated.tickets, { fraction: config.reflection.holdout_fraction, max: config.reflection.holdout_max, seed: config.seed })
       : { train: validated.tickets, holdout: [] };
 
+    // A resume adds to what earlier processes spent; its start is listed, the first start kept.
+    const carried = validated.existing === 'resumable' ? carriedTelemetryOf(await store.readTelemetry()) : null;
     const result = await runStageBPipeline({
       config,
       train: split.train,
@@ -196,6 +200,8 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
       promptBudget,
       timings: { ingest: ingestMs, model_load: modelLoadMs },
       startedAt,
+      carried,
+      host: { pid: process.pid, hostname: hostname() },
     });
     return { ...result, runDir: validated.runDir, alreadyComplete: false };
   } finally {

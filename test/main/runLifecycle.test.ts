@@ -1,0 +1,146 @@
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeStageBRun, type StageBModelPort } from '../../src/main/composeStageBRun';
+import { ensureDemoMission } from '../../src/main/demo/generateDemoMission';
+import { heldByLiveProcess, listRuns } from '../../src/main/api/runMethods';
+import type { ApiContext } from '../../src/main/api/ApiContext';
+import { GuidanceFileSchema } from '../../src/shared/schemas/guidance';
+import { TelemetrySchema, type RunEvent, type Telemetry } from '../../src/shared/schemas/telemetry';
+import { HashScriptedBackend } from '../fixtures/reliability/HashScriptedBackend';
+
+/**
+ * A run's life as the runs list and the launcher see it: progress over two epochs,
+ * a cancel that finalises telemetry, a resume whose telemetry is the whole run's, and a
+ * run no live process holds. The model is the deterministic HashScriptedBackend.
+ */
+let work: string;
+let demo: Awaited<ReturnType<typeof ensureDemoMission>>;
+let mission: string;
+
+const scripted: StageBModelPort = {
+  countTokensBeforeLoad: async () => null,
+  open: async (config) => new HashScriptedBackend({ seed: config.seed }),
+  describe: async () => ({ model: { backend: 'scripted', path: null, fingerprint: null, name: 'hash-scripted' }, versions: { node: process.version } }),
+};
+
+beforeAll(async () => {
+  work = await fsp.mkdtemp(path.join(os.tmpdir(), 'stageb-lifecycle-'));
+  demo = await ensureDemoMission(path.join(work, 'demo'), 23, 12);
+  mission = Object.keys(GuidanceFileSchema.parse(JSON.parse(await fsp.readFile(demo.guidance, 'utf8'))))[0];
+});
+
+afterAll(async () => {
+  if (work) await fsp.rm(work, { recursive: true, force: true });
+});
+
+/** Two epochs of two batches of four groups (reflection on, so resumes carry reflection records too). */
+async function writeConfig(name: string): Promise<{ config: string; runDir: string; runsRoot: string }> {
+  const dir = path.join(work, name);
+  await fsp.mkdir(dir, { recursive: true });
+  const config = path.join(dir, 'config.yaml');
+  await fsp.writeFile(config, [
+    `run_name: ${name}`, 'seed: 7', `mission: ${mission}`,
+    'stage_a_paths:', `  - ${JSON.stringify(demo.stageA)}`,
+    'guidance:', `  path: ${JSON.stringify(demo.guidance)}`,
+    'model:', '  backend: llama-cpp', '  path: /nonexistent/model.gguf',
+    'sampler:', '  candidates: 2',
+    'runner:', '  epochs: 2', '  batch_size: 4', '  max_tickets: 12',
+    'reflection:', '  enabled: true', '  holdout_fraction: 0.34',
+    'output:', '  root: ./out', '  parquet: false', '',
+  ].join('\n'));
+  return { config, runDir: path.join(dir, 'out', name, mission), runsRoot: path.join(dir, 'out') };
+}
+
+async function telemetryOf(runDir: string): Promise<Telemetry> {
+  return TelemetrySchema.parse(JSON.parse(await fsp.readFile(path.join(runDir, 'telemetry.json'), 'utf8')));
+}
+
+type Progress = Extract<RunEvent, { type: 'progress' }>;
+
+describe('run lifecycle', () => {
+  let reference: Telemetry;
+  let referenceProgress: Progress[];
+
+  it('reports progress over all epochs and per epoch', async () => {
+    const { config, runDir } = await writeConfig('uninterrupted');
+    referenceProgress = [];
+    await composeStageBRun({ configPath: config, model: scripted, onEvent: (e) => e.type === 'progress' && referenceProgress.push(e) });
+    reference = await telemetryOf(runDir);
+    const total = reference.counts.groups_processed;
+    expect(total).toBeGreaterThan(0);
+    const last = referenceProgress[referenceProgress.length - 1];
+    expect(last.groups_done).toBe(last.groups_total);
+    expect(last.groups_total).toBe(total);
+    const perEpoch = total / 2;
+    for (const event of referenceProgress) {
+      expect(event.groups_total).toBe(total);
+      expect(event.epoch_groups_total).toBe(perEpoch);
+      // The overall bar is every group of every epoch; the epoch bar only this epoch's.
+      expect(event.groups_done).toBe(event.epoch * perEpoch + event.epoch_groups_done);
+    }
+    const firstOfSecondEpoch = referenceProgress.find((e) => e.epoch === 1 && e.epoch_groups_done > 0)!;
+    expect(firstOfSecondEpoch.epoch_groups_done / firstOfSecondEpoch.epoch_groups_total).toBeLessThan(1);
+    expect(firstOfSecondEpoch.groups_done / firstOfSecondEpoch.groups_total).toBeGreaterThan(0.5);
+    expect(referenceProgress.map((e) => e.groups_done)).toEqual([...referenceProgress.map((e) => e.groups_done)].sort((a, b) => a - b));
+    expect(reference.status).toBe('completed');
+    expect(reference.host).toBeNull();
+    expect(reference.resumed_at).toEqual([]);
+  });
+
+  it('counts every reflection record in exactly one category and records the step each batch sampled with', () => {
+    const r = reference.counts.reflections;
+    expect(r.records).toBeGreaterThan(0);
+    expect(r.applied + r.rejected + r.ineligible + r.generation_error).toBe(r.records);
+    for (const batch of reference.batches) {
+      expect(batch.guidance_step_after).toBeGreaterThanOrEqual(batch.guidance_step);
+      if (!batch.applied) expect(batch.guidance_step_after).toBe(batch.guidance_step);
+    }
+  });
+
+  it('finalises a cancelled run as cancelled, and its resume adds up to the uninterrupted run', async () => {
+    const { config, runDir } = await writeConfig('cancelled');
+    const controller = new AbortController();
+    await expect(
+      composeStageBRun({ configPath: config, model: scripted, signal: controller.signal, onEvent: (e) => e.type === 'batch' && controller.abort() }),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    const cancelled = await telemetryOf(runDir);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.finished_at).not.toBeNull();
+    expect(cancelled.host).toBeNull();
+
+    const resumedProgress: Progress[] = [];
+    await composeStageBRun({ configPath: config, model: scripted, onEvent: (e) => e.type === 'progress' && resumedProgress.push(e) });
+    // The first event comes before any batch of the resume finishes and shows what the first process did.
+    expect(resumedProgress[0].groups_done).toBe(cancelled.counts.groups_processed);
+    expect(resumedProgress[0].eta_ms).toBeNull();
+
+    const resumed = await telemetryOf(runDir);
+    expect(resumed.status).toBe('completed');
+    expect(resumed.started_at).toBe(cancelled.started_at);
+    expect(resumed.resumed_at).toHaveLength(1);
+    expect(resumed.tokens.prompt_total).toBe(reference.tokens.prompt_total);
+    expect(resumed.tokens.generated).toBe(reference.tokens.generated);
+    expect(resumed.counts).toEqual(reference.counts);
+    expect(resumed.timings_ms.total).toBeGreaterThanOrEqual(cancelled.timings_ms.total);
+    const phases = resumed.timings_ms;
+    expect(phases.total).toBeGreaterThanOrEqual(phases.ingest + phases.model_load + phases.rollout + phases.export);
+  });
+
+  it('lists a run that says running but that no live process holds as interrupted', async () => {
+    const { config, runDir, runsRoot } = await writeConfig('interrupted');
+    await composeStageBRun({ configPath: config, model: scripted });
+    const telemetry = await telemetryOf(runDir);
+    const ctx = { runsRoot } as ApiContext;
+    const statusWith = async (host: Telemetry['host']) => {
+      await fsp.writeFile(path.join(runDir, 'telemetry.json'), JSON.stringify({ ...telemetry, status: 'running', finished_at: null, host }));
+      return (await listRuns(ctx)).runs[0].status;
+    };
+    expect(await statusWith({ pid: process.pid, hostname: os.hostname() })).toBe('running');
+    expect(await statusWith(null)).toBe('interrupted');
+    expect(await statusWith({ pid: 2 ** 30, hostname: os.hostname() })).toBe('interrupted');
+    expect(heldByLiveProcess({ pid: 123, hostname: `${os.hostname()}-elsewhere` }, () => false)).toBe(true);
+    expect(heldByLiveProcess({ pid: 123, hostname: os.hostname() }, () => false)).toBe(false);
+  });
+});
