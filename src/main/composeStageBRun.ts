@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunConfig } from '../shared/schemas/runConfig';
 import type { RunEvent, RunManifest } from '../shared/schemas/telemetry';
@@ -112,6 +112,24 @@ function checkExperiencesBudget(config: RunConfig, tokens: number): void {
   }
 }
 
+/**
+ * A run with progress resumes from its own guidance.json, never from the initial file:
+ * recreating it at step 0 would sample later batches with guidance the run never had.
+ */
+async function refuseResumeWithoutGuidance(store: FsArtifactStore): Promise<void> {
+  const file = store.path(RUN_FILES.guidance);
+  const present = await stat(file).then(() => true, () => false);
+  if (present) return;
+  const [selections, reflections] = await Promise.all([store.readSelections(), store.readReflections()]);
+  if (selections.length === 0 && reflections.length === 0) return;
+  const lastStep = Math.max(0, ...selections.map((row) => row.guidance_step), ...reflections.map((row) => row.reflection.guidance_step_after));
+  throw new StageBError(
+    'GUIDANCE_NOT_FOUND',
+    `the run has progress (${selections.length} selections, ${reflections.length} reflections, guidance step ${lastStep}) but its guidance file is missing; restore it from ${store.path(RUN_FILES.snapshots)} or start a new run_name`,
+    { file, field: 'guidance' },
+  );
+}
+
 async function inputFingerprint(path: string): Promise<{ path: string; sha256: string; lines: number }> {
   const data = await readFile(path);
   let lines = 0;
@@ -178,6 +196,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
         created_at: startedAt,
       });
     }
+    if (validated.existing === 'resumable') await refuseResumeWithoutGuidance(store);
     await repository.initialize(validated.initialGuidance);
 
     const labelled = validated.tickets.filter((ticket) => ticket.label !== null).length;
@@ -201,6 +220,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
       timings: { ingest: ingestMs, model_load: modelLoadMs },
       startedAt,
       carried,
+      guidanceFile: store.path(RUN_FILES.guidance),
       host: { pid: process.pid, hostname: hostname() },
     });
     return { ...result, runDir: validated.runDir, alreadyComplete: false };

@@ -9,6 +9,7 @@ import type { ApiContext } from '../../src/main/api/ApiContext';
 import { GuidanceFileSchema } from '../../src/shared/schemas/guidance';
 import { TelemetrySchema, type RunEvent, type Telemetry } from '../../src/shared/schemas/telemetry';
 import { HashScriptedBackend } from '../fixtures/reliability/HashScriptedBackend';
+import { GuidanceRepository } from '../../src/main/io/GuidanceRepository';
 
 /**
  * A run's life as the runs list and the launcher see it: progress over two epochs,
@@ -142,5 +143,46 @@ describe('run lifecycle', () => {
     expect(await statusWith({ pid: 2 ** 30, hostname: os.hostname() })).toBe('interrupted');
     expect(heldByLiveProcess({ pid: 123, hostname: `${os.hostname()}-elsewhere` }, () => false)).toBe(true);
     expect(heldByLiveProcess({ pid: 123, hostname: os.hostname() }, () => false)).toBe(false);
+  });
+
+  /** Starts a run and cancels it after its first batch, leaving a resumable run with progress. */
+  async function cancelledAfterFirstBatch(name: string) {
+    const paths = await writeConfig(name);
+    const controller = new AbortController();
+    await expect(
+      composeStageBRun({ configPath: paths.config, model: scripted, signal: controller.signal, onEvent: (e) => e.type === 'batch' && controller.abort() }),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    const selections = (await fsp.readFile(path.join(paths.runDir, 'selections.jsonl'), 'utf8')).split('\n').filter(Boolean).length;
+    expect(selections).toBeGreaterThan(0);
+    return { ...paths, selections };
+  }
+
+  it('refuses to resume a run with progress whose guidance.json was deleted, naming the file', async () => {
+    const { config, runDir } = await cancelledAfterFirstBatch('guidance-deleted');
+    const guidanceFile = path.join(runDir, 'guidance.json');
+    await fsp.rm(guidanceFile);
+    await expect(composeStageBRun({ configPath: config, model: scripted })).rejects.toMatchObject({
+      code: 'GUIDANCE_NOT_FOUND',
+      location: { file: guidanceFile },
+    });
+    // Not silently recreated from the initial file at step 0.
+    await expect(fsp.stat(guidanceFile)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('checks the token budget of guidance a hand edit grew, before anything is sampled or written', async () => {
+    const { config, runDir, selections } = await cancelledAfterFirstBatch('hand-edit-over-budget');
+    const guidanceFile = path.join(runDir, 'guidance.json');
+    const repository = new GuidanceRepository({ path: guidanceFile, mission, snapshotDir: path.join(runDir, 'snapshots'), retention: 50 });
+    const current = await repository.read();
+    // The scripted backend counts one token per character; the default budget is 2048.
+    const edited = await repository.write({ ...current, experiences: { ...current.experiences, [`G${Object.keys(current.experiences).length}`]: '接地'.repeat(1500) } }, current.step);
+    await expect(composeStageBRun({ configPath: config, model: scripted })).rejects.toMatchObject({
+      code: 'GUIDANCE_OVER_BUDGET',
+      location: { file: guidanceFile, field: `${mission}.experiences` },
+    });
+    const after = (await fsp.readFile(path.join(runDir, 'selections.jsonl'), 'utf8')).split('\n').filter(Boolean).length;
+    expect(after).toBe(selections);
+    expect((await repository.read()).step).toBe(edited.step);
+    expect((await telemetryOf(runDir)).status).toBe('failed');
   });
 });

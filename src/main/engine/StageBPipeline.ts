@@ -18,6 +18,7 @@ import { buildRolloutPrompt, promptToMessages } from './promptBuilder';
 import { buildTelemetry, type CarriedTelemetry, type TelemetryTimings } from './buildTelemetry';
 import { buildExportRows } from './buildExportRows';
 import { rates } from '../../shared/metrics/rates';
+import { renderExperiences } from '../../shared/guidance/renderExperiences';
 import { summarizeSample, type SampleSummaryResult } from './reflection/sampleSummarizer';
 import { reflectionDecode } from './reflection/reflectionDecode';
 import { reflectOnBatch } from './reflection/reflectOnBatch';
@@ -44,6 +45,8 @@ export type PipelineInput = {
   startedAt: string;
   /** What earlier processes of a resumed run spent (tokens, timings) and when the run first started. */
   carried?: CarriedTelemetry | null;
+  /** The run's guidance file, named by errors about the guidance the run samples with. */
+  guidanceFile?: string;
   /** This process, recorded while the run is running so a reader can tell a live run from an interrupted one. */
   host?: Telemetry['host'];
 };
@@ -121,6 +124,22 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
   let generatedAtStart = backend.tokenMeter().generated;
   const rolloutStarted = Date.now();
   let needReviewKeys = new Set<string>();
+  // The guidance sampling uses can change under the run (resume, hand edit, apply): its
+  // budget is checked each time before anything is sampled with it or written.
+  const budgetChecked = new Set<string>();
+  const checkBudget = async (guidance: GuidanceState) => {
+    const block = renderExperiences(guidance.experiences);
+    if (budgetChecked.has(block)) return;
+    const tokens = await backend.countTextTokens(block);
+    if (tokens > config.guidance.max_tokens) {
+      throw new StageBError(
+        'GUIDANCE_OVER_BUDGET',
+        `guidance step ${guidance.step} has ${tokens} tokens in its experiences block, over guidance.max_tokens = ${config.guidance.max_tokens}; shorten it (or raise the budget) before the run samples with it`,
+        { file: input.guidanceFile, field: `${mission}.experiences` },
+      );
+    }
+    budgetChecked.add(block);
+  };
   const progressEvent = (epoch: number, batchIndex: number): RunEvent => {
     const elapsed = (Date.now() - rolloutStarted) / 1000;
     const generated = backend.tokenMeter().generated - generatedAtStart;
@@ -169,6 +188,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
           batchTrajectories = trajectories.filter((row) => row.epoch === epoch && row.batch_index === batchIndex);
         } else {
           const guidance = await input.guidance.read();
+          await checkBudget(guidance);
           // The spec asks for the step to be logged before sampling.
           await emit({ type: 'guidance', ts: now(), step: guidance.step, epoch, batch_index: batchIndex, message: `epoch ${epoch} batch ${batchIndex}: sampling with guidance step ${guidance.step}` });
           guidanceSizes[guidance.step] = Object.keys(guidance.experiences).length;
