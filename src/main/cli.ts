@@ -10,7 +10,8 @@ export const USAGE = `stageb — Stage-B training-free verdict loop
 Usage:
   stageb run --config <file> [--events-json]   run (or resume) Stage-B end to end
   stageb validate --config <file>              check config, inputs and guidance; writes nothing
-  stageb export --config <file>                rewrite export/verdicts.{jsonl,parquet} from a run
+  stageb export --config <file> [--allow-incomplete]
+                                               rewrite export/verdicts.{jsonl,parquet} from a finished run
   stageb demo [--config configs/demo.yaml]     generate the demo mission and model, then run
   stageb demo-data [--out DIR] [--seed N] [--count N] [--force]
                                                (re)generate only the demo mission files
@@ -126,8 +127,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       case 'validate':
         return await commandValidate(rest, io);
       case 'export': {
-        const result = await exportRun(resolve(requireFlag(rest, '--config')));
+        const result = await exportRun(resolve(requireFlag(rest, '--config')), { allowIncomplete: rest.includes('--allow-incomplete') });
         io.stdout.write(`exported ${result.rows} rows → ${result.jsonl}${result.parquet ? `, ${result.parquet}` : ''}\n`);
+        if (result.leftOut.length > 0) io.stderr.write(`left out (--allow-incomplete):\n${result.leftOut.map((gap) => `  - ${gap.message}`).join('\n')}\n`);
         return 0;
       }
       case 'demo': {

@@ -10,6 +10,7 @@ import { GuidanceFileSchema } from '../../src/shared/schemas/guidance';
 import { TelemetrySchema, type RunEvent, type Telemetry } from '../../src/shared/schemas/telemetry';
 import { HashScriptedBackend } from '../fixtures/reliability/HashScriptedBackend';
 import { GuidanceRepository } from '../../src/main/io/GuidanceRepository';
+import { exportRun } from '../../src/main/runStageB';
 
 /**
  * A run's life as the runs list and the launcher see it: progress over two epochs,
@@ -184,5 +185,25 @@ describe('run lifecycle', () => {
     expect(after).toBe(selections);
     expect((await repository.read()).step).toBe(edited.step);
     expect((await telemetryOf(runDir)).status).toBe('failed');
+  });
+
+  it('export refuses an unfinished run and a torn tail, and --allow-incomplete says what it left out', async () => {
+    const { config, runDir } = await cancelledAfterFirstBatch('export-incomplete');
+    await expect(exportRun(config)).rejects.toMatchObject({ code: 'EXPORT_INCOMPLETE', location: { file: path.join(runDir, 'selections.jsonl') } });
+    const partial = await exportRun(config, { allowIncomplete: true });
+    expect(partial.leftOut.map((gap) => gap.kind)).toEqual(['incomplete_batch', 'unfinished_run']);
+    expect(partial.rows).toBeGreaterThan(0);
+
+    await composeStageBRun({ configPath: config, model: scripted });
+    const whole = await exportRun(config);
+    expect(whole.leftOut).toEqual([]);
+
+    const selectionsFile = path.join(runDir, 'selections.jsonl');
+    const lines = (await fsp.readFile(selectionsFile, 'utf8')).split('\n').filter(Boolean).length;
+    await fsp.appendFile(selectionsFile, '{"epoch": 1, "batch_');
+    await expect(exportRun(config)).rejects.toMatchObject({ code: 'EXPORT_INCOMPLETE', location: { file: selectionsFile, line: lines + 1 } });
+    const despite = await exportRun(config, { allowIncomplete: true });
+    expect(despite.leftOut).toMatchObject([{ kind: 'torn_tail', file: selectionsFile, line: lines + 1 }]);
+    expect(despite.rows).toBe(whole.rows);
   });
 });
