@@ -41,20 +41,24 @@ function requireFlag(argv: string[], name: string): string {
 }
 
 async function commandRun(argv: string[], io: CliIo, configPathDefault?: string): Promise<number> {
-  const configPath = resolve(readFlag(argv, '--config') ?? configPathDefault ?? requireFlag(argv, '--config'));
   const eventsJson = argv.includes('--events-json');
   const progress = new ProgressRenderer(io.stderr);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let errorEventWritten = false;
   try {
+    const configPath = resolve(readFlag(argv, '--config') ?? configPathDefault ?? requireFlag(argv, '--config'));
     const result = await runStageB({
       configPath,
       signal: controller.signal,
       onEvent: (event: RunEvent) => {
-        if (eventsJson) io.stdout.write(`${JSON.stringify(event)}\n`);
-        progress.handle(event);
+        // With --events-json the launcher reads stdout; the progress line on stderr would repeat every warning and reflection.
+        if (eventsJson) {
+          io.stdout.write(`${JSON.stringify(event)}\n`);
+          if (event.type === 'error') errorEventWritten = true;
+        } else progress.handle(event);
       },
     });
     progress.finish();
@@ -63,12 +67,18 @@ async function commandRun(argv: string[], io: CliIo, configPathDefault?: string)
       result.alreadyComplete ? `Run already complete: ${result.runDir}` : `Run complete: ${result.runDir}`,
       `  groups ${t.counts.groups_processed}, candidates ${t.counts.candidates}, malformed ${t.counts.malformed}, warnings ${t.counts.warnings}`,
       `  label_match ${fmtRate(t.rates.label_match_rate)}, false-release ${fmtRate(t.rates.false_release_rate)}, guidance step ${t.guidance_step}`,
-      `  reflections: ${t.counts.reflections.applied} applied, ${t.counts.reflections.rejected} rejected, ${t.counts.reflections.ineligible} ineligible`,
+      `  reflections: ${t.counts.reflections.applied} applied, ${t.counts.reflections.rejected} rejected, ${t.counts.reflections.ineligible} ineligible, ${t.counts.reflections.generation_error} generation errors`,
       `  tokens: prompt evaluated ${t.tokens.prompt_evaluated} / total ${t.tokens.prompt_total} (unique ${t.tokens.prompt_unique}), generated ${t.tokens.generated}`,
       `  distill: ${t.distill.status}${t.distill.path ? ` → ${t.distill.path} (${t.distill.rows} rows)` : ''}${t.distill.message ? ` — ${t.distill.message}` : ''}`,
     ];
     (eventsJson ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
     return 0;
+  } catch (raw) {
+    // Errors before the pipeline starts (config, inputs, run directory, model) reach the launcher as typed events too.
+    if (eventsJson && !errorEventWritten) {
+      io.stdout.write(`${JSON.stringify({ type: 'error', ts: new Date().toISOString(), error: toStageBError(raw).toJSON() } satisfies RunEvent)}\n`);
+    }
+    throw raw;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

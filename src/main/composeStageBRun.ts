@@ -148,7 +148,13 @@ async function inputFingerprint(path: string): Promise<{ path: string; sha256: s
  */
 export async function composeStageBRun(options: ComposeStageBRunOptions): Promise<RunStageBResult> {
   const now = options.now ?? (() => new Date().toISOString());
-  const onEvent = options.onEvent ?? (() => undefined);
+  const report = options.onEvent ?? (() => undefined);
+  // Phases before the run directory exists are kept and written to events.jsonl once it does.
+  const earlyEvents: RunEvent[] = [];
+  const onEvent = (event: RunEvent) => {
+    earlyEvents.push(event);
+    report(event);
+  };
   const startedAt = now();
   const t0 = Date.now();
   onEvent({ type: 'phase', ts: now(), phase: 'validate', message: `validating ${options.configPath}` });
@@ -178,6 +184,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
     const promptBudget = config.sampler.max_prompt_tokens ?? backend.info.contextSize - config.sampler.max_new_tokens;
 
     await store.ensureDir();
+    for (const event of earlyEvents.splice(0)) await store.appendEvent(event);
     const repository = new GuidanceRepository({
       path: store.path(RUN_FILES.guidance),
       mission: config.mission,
@@ -214,7 +221,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
       guidance: options.guidanceStore ? options.guidanceStore(repository) : repository,
       backend,
       now,
-      onEvent,
+      onEvent: report,
       signal: options.signal,
       promptBudget,
       timings: { ingest: ingestMs, model_load: modelLoadMs },

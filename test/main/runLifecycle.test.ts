@@ -86,6 +86,8 @@ describe('run lifecycle', () => {
     expect(firstOfSecondEpoch.epoch_groups_done / firstOfSecondEpoch.epoch_groups_total).toBeLessThan(1);
     expect(firstOfSecondEpoch.groups_done / firstOfSecondEpoch.groups_total).toBeGreaterThan(0.5);
     expect(referenceProgress.map((e) => e.groups_done)).toEqual([...referenceProgress.map((e) => e.groups_done)].sort((a, b) => a - b));
+    const phases = (await fsp.readFile(path.join(runDir, 'events.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line)).filter((e) => e.type === 'phase').map((e) => e.phase);
+    expect([...new Set(phases)]).toEqual(['validate', 'model_load', 'rollout', 'export', 'distill']);
     expect(reference.status).toBe('completed');
     expect(reference.host).toBeNull();
     expect(reference.resumed_at).toEqual([]);
