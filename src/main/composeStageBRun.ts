@@ -15,7 +15,7 @@ import { FsArtifactStore, RUN_FILES } from './io/FsArtifactStore';
 import { GuidanceRepository } from './io/GuidanceRepository';
 import type { LlmBackend } from './llm/LlmBackend';
 import type { GuidanceStore } from './engine/ports/ArtifactStore';
-import { runStageBPipeline, type PipelineResult } from './engine/StageBPipeline';
+import { exportDistill, runStageBPipeline, type PipelineResult } from './engine/StageBPipeline';
 import { splitHoldout } from './engine/epochPlan';
 import { carriedTelemetryOf } from './engine/buildTelemetry';
 import { hostname } from 'node:os';
@@ -130,6 +130,14 @@ async function refuseResumeWithoutGuidance(store: FsArtifactStore): Promise<void
   );
 }
 
+/** The run's train/holdout split: seeded, so every process of a run and every rerun gets the same one. */
+function holdoutSplitOf(config: RunConfig, tickets: Ticket[]): { train: Ticket[]; holdout: Ticket[] } {
+  const labelled = tickets.filter((ticket) => ticket.label !== null).length;
+  return config.reflection.enabled && labelled > 0
+    ? splitHoldout(tickets, { fraction: config.reflection.holdout_fraction, max: config.reflection.holdout_max, seed: config.seed })
+    : { train: tickets, holdout: [] };
+}
+
 async function inputFingerprint(path: string): Promise<{ path: string; sha256: string; lines: number }> {
   const data = await readFile(path);
   let lines = 0;
@@ -163,8 +171,18 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
   const ingestMs = Date.now() - t0;
   const store = new FsArtifactStore(validated.runDir, { exportDir: config.output.export_dir });
   if (validated.existing === 'complete') {
-    // A finished run is left exactly as it is: a rerun with the same config and seed changes nothing.
-    const telemetry = (await store.readTelemetry())!;
+    // A finished run is left exactly as it is: a rerun with the same config and seed changes
+    // nothing, except that a missing or changed distill corpus is written again (no model needed).
+    let telemetry = (await store.readTelemetry())!;
+    if (config.stage_b_distillation.enabled) {
+      const { train } = holdoutSplitOf(config, validated.tickets);
+      const { written, ...distill } = await exportDistill({ config, store, train }, await store.readSelections(), await store.readReflections());
+      if (written) {
+        telemetry = { ...telemetry, distill };
+        await store.writeTelemetry(telemetry);
+        onEvent({ type: 'phase', ts: now(), phase: 'distill', message: `rewrote the distill corpus ${distill.path} (${distill.rows} rows): it was missing or differed from the run's` });
+      }
+    }
     onEvent({ type: 'done', ts: now(), status: 'completed', message: `run already complete in ${validated.runDir}; nothing to do` });
     return { status: 'completed', telemetry, exportPaths: null, distillPath: telemetry.distill.path, runDir: validated.runDir, alreadyComplete: true };
   }
@@ -206,10 +224,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
     if (validated.existing === 'resumable') await refuseResumeWithoutGuidance(store);
     await repository.initialize(validated.initialGuidance);
 
-    const labelled = validated.tickets.filter((ticket) => ticket.label !== null).length;
-    const split = config.reflection.enabled && labelled > 0
-      ? splitHoldout(validated.tickets, { fraction: config.reflection.holdout_fraction, max: config.reflection.holdout_max, seed: config.seed })
-      : { train: validated.tickets, holdout: [] };
+    const split = holdoutSplitOf(config, validated.tickets);
 
     // A resume adds to what earlier processes spent; its start is listed, the first start kept.
     const carried = validated.existing === 'resumable' ? carriedTelemetryOf(await store.readTelemetry()) : null;

@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 /** Two epochs of two batches of four groups (reflection on, so resumes carry reflection records too). */
-async function writeConfig(name: string): Promise<{ config: string; runDir: string; runsRoot: string }> {
+async function writeConfig(name: string, extra: string[] = []): Promise<{ config: string; runDir: string; runsRoot: string }> {
   const dir = path.join(work, name);
   await fsp.mkdir(dir, { recursive: true });
   const config = path.join(dir, 'config.yaml');
@@ -50,7 +50,7 @@ async function writeConfig(name: string): Promise<{ config: string; runDir: stri
     'sampler:', '  candidates: 2',
     'runner:', '  epochs: 2', '  batch_size: 4', '  max_tickets: 12',
     'reflection:', '  enabled: true', '  holdout_fraction: 0.34',
-    'output:', '  root: ./out', '  parquet: false', '',
+    'output:', '  root: ./out', '  parquet: false', ...extra, '',
   ].join('\n'));
   return { config, runDir: path.join(dir, 'out', name, mission), runsRoot: path.join(dir, 'out') };
 }
@@ -207,5 +207,35 @@ describe('run lifecycle', () => {
     const despite = await exportRun(config, { allowIncomplete: true });
     expect(despite.leftOut).toMatchObject([{ kind: 'torn_tail', file: selectionsFile, line: lines + 1 }]);
     expect(despite.rows).toBe(whole.rows);
+  });
+
+  it('a rerun of a finished run rewrites a missing or changed distill corpus, and its prompts state the two-line protocol', async () => {
+    const { config, runDir } = await writeConfig('distill-rerun', ['stage_b_distillation:', '  enabled: true', '  export_last_if_unconverged: true']);
+    await composeStageBRun({ configPath: config, model: scripted });
+    const corpus = path.join(runDir, 'distill_chatml.jsonl');
+    const original = await fsp.readFile(corpus, 'utf8');
+    const records = original.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(records.length).toBeGreaterThan(0);
+    const telemetry = await telemetryOf(runDir);
+    expect(telemetry.distill.rows + telemetry.distill.skipped).toBe(telemetry.counts.train_tickets);
+    for (const record of records) {
+      // The assistant turn is Verdict/Reason only; a system prompt asking for Confidence would teach the student a protocol it never sees.
+      expect(record.messages[2].content.split('\n')).toHaveLength(2);
+      expect(record.messages[0].content).not.toContain('Confidence');
+    }
+
+    const rerun = async () => {
+      const phases: string[] = [];
+      const result = await composeStageBRun({ configPath: config, model: scripted, onEvent: (e) => e.type === 'phase' && phases.push(e.phase) });
+      expect(result.alreadyComplete).toBe(true);
+      return phases;
+    };
+    expect(await rerun()).not.toContain('distill');
+    await fsp.rm(corpus);
+    expect(await rerun()).toContain('distill');
+    expect(await fsp.readFile(corpus, 'utf8')).toBe(original);
+    await fsp.writeFile(corpus, original.split('\n').slice(1).join('\n'));
+    expect(await rerun()).toContain('distill');
+    expect(await fsp.readFile(corpus, 'utf8')).toBe(original);
   });
 });

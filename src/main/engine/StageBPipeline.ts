@@ -24,7 +24,7 @@ import { reflectionDecode } from './reflection/reflectionDecode';
 import { reflectOnBatch } from './reflection/reflectOnBatch';
 import { findNeedReview } from './reflection/needReview';
 import { detectConvergedEpoch } from '../../shared/distill/detectConvergedEpoch';
-import { buildDistillRecords } from '../../shared/distill/buildDistillRecords';
+import { buildDistillRecords, DISTILL_ASSISTANT_FORMAT } from '../../shared/distill/buildDistillRecords';
 
 export type PipelineInput = {
   config: RunConfig;
@@ -276,7 +276,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
     const exportPaths = await store.writeExport(exportRows, { parquet: config.output.parquet });
     timings.export = Date.now() - exportStarted;
 
-    const distill = await exportDistill(input, selections, reflections);
+    const { written: _written, ...distill } = await exportDistill(input, selections, reflections);
     if (distill.message) await emit({ type: 'phase', ts: now(), phase: 'distill', message: distill.message });
 
     timings.total = ownTotal();
@@ -465,14 +465,19 @@ async function evaluateHoldout(input: PipelineInput, experiences: Record<string,
   }));
 }
 
-async function exportDistill(
-  input: PipelineInput,
+/**
+ * The distill corpus of a run (when stage_b_distillation is on and an epoch converged), written
+ * unless the file already holds it: the run's end calls it, and so does a rerun of a finished
+ * run, which recreates a missing or changed corpus without the model.
+ */
+export async function exportDistill(
+  input: Pick<PipelineInput, 'config' | 'store' | 'train'>,
   selections: SelectionRecord[],
   reflections: ReflectionLogRecord[],
-): Promise<Telemetry['distill']> {
+): Promise<Telemetry['distill'] & { written: boolean }> {
   const { config, store } = input;
   const settings = config.stage_b_distillation;
-  if (!settings.enabled) return { status: 'disabled', epoch: null, rows: 0, path: null, message: null };
+  if (!settings.enabled) return { status: 'disabled', epoch: null, rows: 0, skipped: 0, path: null, message: null, written: false };
   const epochs = Array.from({ length: config.runner.epochs }, (_, epoch) => {
     const steps = selections.filter((row) => row.epoch === epoch).map((row) => row.guidance_step);
     return {
@@ -484,23 +489,27 @@ async function exportDistill(
     };
   });
   const decision = detectConvergedEpoch(epochs, { exportLastIfUnconverged: settings.export_last_if_unconverged });
-  if (decision.epoch === null) return { status: 'not_converged', epoch: null, rows: 0, path: null, message: decision.message };
+  if (decision.epoch === null) return { status: 'not_converged', epoch: null, rows: 0, skipped: 0, path: null, message: decision.message, written: false };
   const history = await store.readGuidanceHistory();
   const experiencesAt = (step: number) => history.find((entry) => entry.step === step)?.experiences;
   const ticketByGroup = new Map(input.train.map((ticket) => [ticket.group_id, ticket]));
-  const records: DistillRecord[] = buildDistillRecords(selections, decision.epoch, (groupId, selection) => {
+  const built = buildDistillRecords(selections, decision.epoch, (groupId, selection) => {
     const experiences = experiencesAt(selection.guidance_step);
     const ticket = ticketByGroup.get(groupId);
     if (!experiences || !ticket) throw new StageBError('INTERNAL', `no guidance history for step ${selection.guidance_step} of group ${groupId}`);
     const variant = selection.selected_candidate === null ? 'default' : config.sampler.grid[selection.selected_candidate % config.sampler.grid.length].prompt_variant;
-    return promptToMessages(buildRolloutPrompt({ mission: config.mission, experiences, ticket, variant, format: config.sampler.format }));
-  }).records;
-  const path = await store.writeDistill(records, settings.output_path);
+    // The system prompt states the protocol of the record's assistant turn, not the rollout's.
+    return promptToMessages(buildRolloutPrompt({ mission: config.mission, experiences, ticket, variant, format: DISTILL_ASSISTANT_FORMAT }));
+  });
+  const records: DistillRecord[] = built.records;
+  const { path, written } = await store.writeDistill(records, settings.output_path);
   return {
     status: decision.status,
     epoch: decision.epoch,
     rows: records.length,
+    skipped: built.skipped.length,
     path,
     message: decision.message,
+    written,
   };
 }

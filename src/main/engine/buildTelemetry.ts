@@ -119,7 +119,7 @@ export function buildTelemetry(args: {
     rates: rates(finalRows),
     epochs,
     batches,
-    distill: args.distill ?? { status: 'pending', epoch: null, rows: 0, path: null, message: null },
+    distill: args.distill ?? { status: 'pending', epoch: null, rows: 0, skipped: 0, path: null, message: null },
     error: args.error,
   };
 }

@@ -19,7 +19,7 @@ import {
 } from '../../shared/schemas/records';
 import { RunEventSchema, RunManifestSchema, TelemetrySchema, type RunEvent, type RunManifest, type Telemetry } from '../../shared/schemas/telemetry';
 import { StageBError } from '../../shared/errors';
-import { appendJsonl, readJsonl, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
+import { appendJsonl, readJsonl, serializeJsonlRows, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
 import { writeVerdictsParquet } from './writeVerdictsParquet';
 import { readJsonFile, readTextIfPresent } from './readJsonFile';
 import { REVIEW_QUEUE_FILE, appendReviewQueue, readReviewQueue } from './reviewQueueFile';
@@ -157,11 +157,14 @@ export class FsArtifactStore implements ArtifactStore {
     }
     return { jsonl, parquet };
   }
-  async writeDistill(rows: DistillRecord[], path: string | null): Promise<string> {
+  async writeDistill(rows: DistillRecord[], path: string | null): Promise<{ path: string; written: boolean }> {
     const target = path ? resolve(this.runDir, path) : this.path(RUN_FILES.distill);
+    const validated = rows.map((row) => DistillRecordSchema.parse(row));
+    // A rerun of a finished run leaves an identical corpus untouched and rewrites a missing or different one.
+    if ((await readTextIfPresent(target)) === serializeJsonlRows(validated)) return { path: target, written: false };
     await mkdir(dirname(target), { recursive: true });
-    await writeJsonlAtomic(target, rows.map((row) => DistillRecordSchema.parse(row)));
-    return target;
+    await writeJsonlAtomic(target, validated);
+    return { path: target, written: true };
   }
   async readCacheArtifact(name: string): Promise<unknown | null> {
     const text = await readTextIfPresent(this.cachePath(name));

@@ -94,6 +94,8 @@ export const TelemetrySchema = z.object({
     status: z.enum(['disabled', 'written', 'not_converged', 'written_unconverged', 'pending']),
     epoch: z.number().int().nonnegative().nullable(),
     rows: z.number().int().nonnegative(),
+    /** Groups of the exported epoch left out for want of a well-formed selected verdict. */
+    skipped: z.number().int().nonnegative().default(0),
     path: z.string().nullable(),
     message: z.string().nullable(),
   }),
