@@ -238,4 +238,27 @@ describe('run lifecycle', () => {
     expect(await rerun()).toContain('distill');
     expect(await fsp.readFile(corpus, 'utf8')).toBe(original);
   });
+
+  it('two fresh identical runs name the same cache files with the same fingerprints, and every file is listed by its record', async () => {
+    // The gate is opened so that plans are applied and later fingerprints build on applied guidance.
+    const gateOpen = ['  min_uplift_probability: 0', '  apply_unchanged_verdicts: true', '  allow_holdout_without_fail: true'];
+    const runs = [];
+    for (const name of ['cache-a', 'cache-b']) {
+      const { config, runDir } = await writeConfig(name);
+      const text = (await fsp.readFile(config, 'utf8')).replace("  holdout_fraction: 0.34\n", `  holdout_fraction: 0.34\n${gateOpen.join('\n')}\n`);
+      await fsp.writeFile(config, text);
+      await composeStageBRun({ configPath: config, model: scripted });
+      const dir = path.join(runDir, 'reflection_cache');
+      const files = (await fsp.readdir(dir)).sort();
+      const fingerprints = await Promise.all(files.map(async (f) => JSON.parse(await fsp.readFile(path.join(dir, f), 'utf8')).inputs_fingerprint ?? null));
+      const listed = new Set((await fsp.readFile(path.join(runDir, 'reflection.jsonl'), 'utf8')).split('\n').filter(Boolean).flatMap((line) => JSON.parse(line).reflection.cache_artifacts));
+      runs.push({ files, fingerprints, listed, applied: (await telemetryOf(runDir)).counts.reflections.applied });
+      // Wall-clock times differ between the two runs.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(runs[0].applied).toBeGreaterThan(0);
+    expect(runs[1].files).toEqual(runs[0].files);
+    expect(runs[1].fingerprints).toEqual(runs[0].fingerprints);
+    for (const run of runs) for (const file of run.files) expect(run.listed).toContain(`reflection_cache/${file}`);
+  });
 });
