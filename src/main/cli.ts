@@ -10,7 +10,8 @@ export const USAGE = `stageb — Stage-B training-free verdict loop
 Usage:
   stageb run --config <file> [--events-json]   run (or resume) Stage-B end to end
   stageb validate --config <file>              check config, inputs and guidance; writes nothing
-  stageb export --config <file>                rewrite export/verdicts.{jsonl,parquet} from a run
+  stageb export --config <file> [--allow-incomplete]
+                                               rewrite export/verdicts.{jsonl,parquet} from a finished run
   stageb demo [--config configs/demo.yaml]     generate the demo mission and model, then run
   stageb demo-data [--out DIR] [--seed N] [--count N] [--force]
                                                (re)generate only the demo mission files
@@ -40,20 +41,24 @@ function requireFlag(argv: string[], name: string): string {
 }
 
 async function commandRun(argv: string[], io: CliIo, configPathDefault?: string): Promise<number> {
-  const configPath = resolve(readFlag(argv, '--config') ?? configPathDefault ?? requireFlag(argv, '--config'));
   const eventsJson = argv.includes('--events-json');
   const progress = new ProgressRenderer(io.stderr);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let errorEventWritten = false;
   try {
+    const configPath = resolve(readFlag(argv, '--config') ?? configPathDefault ?? requireFlag(argv, '--config'));
     const result = await runStageB({
       configPath,
       signal: controller.signal,
       onEvent: (event: RunEvent) => {
-        if (eventsJson) io.stdout.write(`${JSON.stringify(event)}\n`);
-        progress.handle(event);
+        // With --events-json the launcher reads stdout; the progress line on stderr would repeat every warning and reflection.
+        if (eventsJson) {
+          io.stdout.write(`${JSON.stringify(event)}\n`);
+          if (event.type === 'error') errorEventWritten = true;
+        } else progress.handle(event);
       },
     });
     progress.finish();
@@ -62,12 +67,18 @@ async function commandRun(argv: string[], io: CliIo, configPathDefault?: string)
       result.alreadyComplete ? `Run already complete: ${result.runDir}` : `Run complete: ${result.runDir}`,
       `  groups ${t.counts.groups_processed}, candidates ${t.counts.candidates}, malformed ${t.counts.malformed}, warnings ${t.counts.warnings}`,
       `  label_match ${fmtRate(t.rates.label_match_rate)}, false-release ${fmtRate(t.rates.false_release_rate)}, guidance step ${t.guidance_step}`,
-      `  reflections: ${t.counts.reflections.applied} applied, ${t.counts.reflections.rejected} rejected, ${t.counts.reflections.ineligible} ineligible`,
+      `  reflections: ${t.counts.reflections.applied} applied, ${t.counts.reflections.rejected} rejected, ${t.counts.reflections.ineligible} ineligible, ${t.counts.reflections.generation_error} generation errors`,
       `  tokens: prompt evaluated ${t.tokens.prompt_evaluated} / total ${t.tokens.prompt_total} (unique ${t.tokens.prompt_unique}), generated ${t.tokens.generated}`,
       `  distill: ${t.distill.status}${t.distill.path ? ` → ${t.distill.path} (${t.distill.rows} rows)` : ''}${t.distill.message ? ` — ${t.distill.message}` : ''}`,
     ];
     (eventsJson ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
     return 0;
+  } catch (raw) {
+    // Errors before the pipeline starts (config, inputs, run directory, model) reach the launcher as typed events too.
+    if (eventsJson && !errorEventWritten) {
+      io.stdout.write(`${JSON.stringify({ type: 'error', ts: new Date().toISOString(), error: toStageBError(raw).toJSON() } satisfies RunEvent)}\n`);
+    }
+    throw raw;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -126,8 +137,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       case 'validate':
         return await commandValidate(rest, io);
       case 'export': {
-        const result = await exportRun(resolve(requireFlag(rest, '--config')));
+        const result = await exportRun(resolve(requireFlag(rest, '--config')), { allowIncomplete: rest.includes('--allow-incomplete') });
         io.stdout.write(`exported ${result.rows} rows → ${result.jsonl}${result.parquet ? `, ${result.parquet}` : ''}\n`);
+        if (result.leftOut.length > 0) io.stderr.write(`left out (--allow-incomplete):\n${result.leftOut.map((gap) => `  - ${gap.message}`).join('\n')}\n`);
         return 0;
       }
       case 'demo': {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunConfig } from '../shared/schemas/runConfig';
 import type { RunEvent, RunManifest } from '../shared/schemas/telemetry';
@@ -15,8 +15,10 @@ import { FsArtifactStore, RUN_FILES } from './io/FsArtifactStore';
 import { GuidanceRepository } from './io/GuidanceRepository';
 import type { LlmBackend } from './llm/LlmBackend';
 import type { GuidanceStore } from './engine/ports/ArtifactStore';
-import { runStageBPipeline, type PipelineResult } from './engine/StageBPipeline';
+import { exportDistill, runStageBPipeline, type PipelineResult } from './engine/StageBPipeline';
 import { splitHoldout } from './engine/epochPlan';
+import { carriedTelemetryOf } from './engine/buildTelemetry';
+import { hostname } from 'node:os';
 
 /**
  * What a Stage-B run needs from its model, supplied by the caller so that this
@@ -110,6 +112,32 @@ function checkExperiencesBudget(config: RunConfig, tokens: number): void {
   }
 }
 
+/**
+ * A run with progress resumes from its own guidance.json, never from the initial file:
+ * recreating it at step 0 would sample later batches with guidance the run never had.
+ */
+async function refuseResumeWithoutGuidance(store: FsArtifactStore): Promise<void> {
+  const file = store.path(RUN_FILES.guidance);
+  const present = await stat(file).then(() => true, () => false);
+  if (present) return;
+  const [selections, reflections] = await Promise.all([store.readSelections(), store.readReflections()]);
+  if (selections.length === 0 && reflections.length === 0) return;
+  const lastStep = Math.max(0, ...selections.map((row) => row.guidance_step), ...reflections.map((row) => row.reflection.guidance_step_after));
+  throw new StageBError(
+    'GUIDANCE_NOT_FOUND',
+    `the run has progress (${selections.length} selections, ${reflections.length} reflections, guidance step ${lastStep}) but its guidance file is missing; restore it from ${store.path(RUN_FILES.snapshots)} or start a new run_name`,
+    { file, field: 'guidance' },
+  );
+}
+
+/** The run's train/holdout split: seeded, so every process of a run and every rerun gets the same one. */
+function holdoutSplitOf(config: RunConfig, tickets: Ticket[]): { train: Ticket[]; holdout: Ticket[] } {
+  const labelled = tickets.filter((ticket) => ticket.label !== null).length;
+  return config.reflection.enabled && labelled > 0
+    ? splitHoldout(tickets, { fraction: config.reflection.holdout_fraction, max: config.reflection.holdout_max, seed: config.seed })
+    : { train: tickets, holdout: [] };
+}
+
 async function inputFingerprint(path: string): Promise<{ path: string; sha256: string; lines: number }> {
   const data = await readFile(path);
   let lines = 0;
@@ -128,7 +156,13 @@ async function inputFingerprint(path: string): Promise<{ path: string; sha256: s
  */
 export async function composeStageBRun(options: ComposeStageBRunOptions): Promise<RunStageBResult> {
   const now = options.now ?? (() => new Date().toISOString());
-  const onEvent = options.onEvent ?? (() => undefined);
+  const report = options.onEvent ?? (() => undefined);
+  // Phases before the run directory exists are kept and written to events.jsonl once it does.
+  const earlyEvents: RunEvent[] = [];
+  const onEvent = (event: RunEvent) => {
+    earlyEvents.push(event);
+    report(event);
+  };
   const startedAt = now();
   const t0 = Date.now();
   onEvent({ type: 'phase', ts: now(), phase: 'validate', message: `validating ${options.configPath}` });
@@ -137,8 +171,18 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
   const ingestMs = Date.now() - t0;
   const store = new FsArtifactStore(validated.runDir, { exportDir: config.output.export_dir });
   if (validated.existing === 'complete') {
-    // A finished run is left exactly as it is: a rerun with the same config and seed changes nothing.
-    const telemetry = (await store.readTelemetry())!;
+    // A finished run is left exactly as it is: a rerun with the same config and seed changes
+    // nothing, except that a missing or changed distill corpus is written again (no model needed).
+    let telemetry = (await store.readTelemetry())!;
+    if (config.stage_b_distillation.enabled) {
+      const { train } = holdoutSplitOf(config, validated.tickets);
+      const { written, ...distill } = await exportDistill({ config, store, train }, await store.readSelections(), await store.readReflections());
+      if (written) {
+        telemetry = { ...telemetry, distill };
+        await store.writeTelemetry(telemetry);
+        onEvent({ type: 'phase', ts: now(), phase: 'distill', message: `rewrote the distill corpus ${distill.path} (${distill.rows} rows): it was missing or differed from the run's` });
+      }
+    }
     onEvent({ type: 'done', ts: now(), status: 'completed', message: `run already complete in ${validated.runDir}; nothing to do` });
     return { status: 'completed', telemetry, exportPaths: null, distillPath: telemetry.distill.path, runDir: validated.runDir, alreadyComplete: true };
   }
@@ -158,6 +202,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
     const promptBudget = config.sampler.max_prompt_tokens ?? backend.info.contextSize - config.sampler.max_new_tokens;
 
     await store.ensureDir();
+    for (const event of earlyEvents.splice(0)) await store.appendEvent(event);
     const repository = new GuidanceRepository({
       path: store.path(RUN_FILES.guidance),
       mission: config.mission,
@@ -176,13 +221,13 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
         created_at: startedAt,
       });
     }
+    if (validated.existing === 'resumable') await refuseResumeWithoutGuidance(store);
     await repository.initialize(validated.initialGuidance);
 
-    const labelled = validated.tickets.filter((ticket) => ticket.label !== null).length;
-    const split = config.reflection.enabled && labelled > 0
-      ? splitHoldout(validated.tickets, { fraction: config.reflection.holdout_fraction, max: config.reflection.holdout_max, seed: config.seed })
-      : { train: validated.tickets, holdout: [] };
+    const split = holdoutSplitOf(config, validated.tickets);
 
+    // A resume adds to what earlier processes spent; its start is listed, the first start kept.
+    const carried = validated.existing === 'resumable' ? carriedTelemetryOf(await store.readTelemetry()) : null;
     const result = await runStageBPipeline({
       config,
       train: split.train,
@@ -191,11 +236,14 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
       guidance: options.guidanceStore ? options.guidanceStore(repository) : repository,
       backend,
       now,
-      onEvent,
+      onEvent: report,
       signal: options.signal,
       promptBudget,
       timings: { ingest: ingestMs, model_load: modelLoadMs },
       startedAt,
+      carried,
+      guidanceFile: store.path(RUN_FILES.guidance),
+      host: { pid: process.pid, hostname: hostname() },
     });
     return { ...result, runDir: validated.runDir, alreadyComplete: false };
   } finally {

@@ -8,6 +8,7 @@ import { loadRunConfig } from './io/loadRunConfig';
 import { FsArtifactStore, RUN_FILES } from './io/FsArtifactStore';
 import { createBackend } from './llm/createBackend';
 import type { LlmBackend } from './llm/LlmBackend';
+import { findExportGaps, type ExportGap } from './engine/exportCompleteness';
 import { buildExportRows } from './engine/buildExportRows';
 import {
   composeStageBRun,
@@ -110,7 +111,14 @@ export function runStageB(options: RunStageBOptions): Promise<RunStageBResult> {
  * `stageb export`: rewrites export/verdicts.{jsonl,parquet} from a run directory's
  * selections (last epoch), without a model. Works for inference-only runs.
  */
-export async function exportRun(configPath: string): Promise<{ jsonl: string; parquet: string | null; rows: number }> {
+export type ExportRunResult = { jsonl: string; parquet: string | null; rows: number; leftOut: ExportGap[] };
+
+/**
+ * Re-exports a run's last epoch. An incomplete run (a torn last row, a short batch, a run
+ * that did not finish) is refused with every reason; `allowIncomplete` exports what there
+ * is and reports exactly what it left out.
+ */
+export async function exportRun(configPath: string, options: { allowIncomplete?: boolean } = {}): Promise<ExportRunResult> {
   const loaded = await loadRunConfig(configPath);
   const { config } = loaded;
   const store = new FsArtifactStore(runDirectoryOf(config), { exportDir: config.output.export_dir });
@@ -118,8 +126,27 @@ export async function exportRun(configPath: string): Promise<{ jsonl: string; pa
   if (selections.length === 0) {
     throw new StageBError('EXPORT_MISSING_METADATA', `no selections in ${store.path(RUN_FILES.selections)}; run the pipeline first`, { file: store.path(RUN_FILES.selections) });
   }
+  const reflections = await store.readReflections();
+  const telemetry = await store.readTelemetry();
   const lastEpoch = Math.max(...selections.map((row) => row.epoch));
-  const rows = buildExportRows(selections.filter((row) => row.epoch === lastEpoch), await store.readReflections());
+  const gaps = findExportGaps({
+    telemetry,
+    tornTails: store.tornTails,
+    selections,
+    epoch: lastEpoch,
+    trainTickets: telemetry?.counts.train_tickets ?? null,
+    batchSize: config.runner.batch_size,
+  });
+  if (gaps.length > 0 && !options.allowIncomplete) {
+    const first = gaps[0];
+    throw new StageBError(
+      'EXPORT_INCOMPLETE',
+      `the run is incomplete, so nothing was exported (--allow-incomplete exports what there is):\n${gaps.map((gap) => `  - ${gap.message}`).join('\n')}`,
+      { file: first.kind === 'torn_tail' ? first.file : store.path(first.kind === 'incomplete_batch' ? RUN_FILES.selections : RUN_FILES.telemetry), ...(first.kind === 'torn_tail' ? { line: first.line } : {}) },
+      { gaps },
+    );
+  }
+  const rows = buildExportRows(selections.filter((row) => row.epoch === lastEpoch), reflections);
   const paths = await store.writeExport(rows, { parquet: config.output.parquet });
-  return { ...paths, rows: rows.length };
+  return { ...paths, rows: rows.length, leftOut: gaps };
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { readdir, readFile, appendFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { hostname } from 'node:os';
+import { isProcessAlive } from '../io/isProcessAlive';
 import { StageBError, toStageBError } from '../../shared/errors';
 import type { ApiOutput, ApiParsedInput, GroupTicket, QaItem, QaReason, QaReviewRecord, RunSummary } from '../../shared/api/contract';
 import { QaReviewRecordSchema } from '../../shared/api/contract';
@@ -54,6 +56,17 @@ async function subdirectories(dir: string): Promise<string[]> {
 
 const MISSION_MARKERS = [RUN_FILES.telemetry, RUN_FILES.manifest, RUN_FILES.trajectories, RUN_FILES.selections, RUN_FILES.guidance];
 
+/**
+ * Whether the process a running telemetry names is alive. A run on another machine cannot
+ * be probed and counts as held; a run that names no process (written before hosts were
+ * recorded, or by a killed process) does not.
+ */
+export function heldByLiveProcess(host: { pid: number; hostname: string } | null, isAlive: (pid: number) => boolean = isProcessAlive): boolean {
+  if (!host) return false;
+  if (host.hostname !== hostname()) return true;
+  return isAlive(host.pid);
+}
+
 async function summarizeRun(missionDir: string, runId: string, mission: string): Promise<RunSummary> {
   const has = async (name: string) => exists(path.join(missionDir, name));
   const files = {
@@ -83,7 +96,7 @@ async function summarizeRun(missionDir: string, runId: string, mission: string):
   try {
     const telemetry = await readJsonFile(path.join(missionDir, RUN_FILES.telemetry), TelemetrySchema);
     if (telemetry) {
-      summary.status = telemetry.status;
+      summary.status = telemetry.status === 'running' && !heldByLiveProcess(telemetry.host) ? 'interrupted' : telemetry.status;
       summary.started_at = telemetry.started_at;
       summary.finished_at = telemetry.finished_at;
       summary.label_match_rate = telemetry.rates.label_match_rate;

@@ -27,9 +27,9 @@ if (config.includes('run_name: crash')) {
   process.exit(3);
 } else if (config.includes('run_name: slow')) {
   process.stdout.write('not json noise\\n');
-  setInterval(() => emit({ type: 'progress', ts, epoch: 0, epochs: 1, batch_index: 0, batches: 1, groups_done: 0, groups_total: 1, tokens_per_second: 0, eta_ms: null }), 50);
+  setInterval(() => emit({ type: 'progress', ts, epoch: 0, epochs: 1, batch_index: 0, batches: 1, groups_done: 0, groups_total: 1, epoch_groups_done: 0, epoch_groups_total: 1, tokens_per_second: 0, eta_ms: null }), 50);
 } else {
-  emit({ type: 'progress', ts, epoch: 0, epochs: 1, batch_index: 0, batches: 1, groups_done: 1, groups_total: 1, tokens_per_second: 12.5, eta_ms: 0 });
+  emit({ type: 'progress', ts, epoch: 0, epochs: 1, batch_index: 0, batches: 1, groups_done: 1, groups_total: 1, epoch_groups_done: 1, epoch_groups_total: 1, tokens_per_second: 12.5, eta_ms: 0 });
   emit({ type: 'done', ts, status: 'completed', message: 'ok' });
 }
 `;

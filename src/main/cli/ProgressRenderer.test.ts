@@ -7,7 +7,7 @@ function sink(isTTY: boolean) {
   return { chunks, stream: { isTTY, write: (s: string) => chunks.push(s) } satisfies CliStream };
 }
 
-const progress = (groups_done: number) => ({ type: 'progress' as const, ts: 't', epoch: 0, epochs: 2, batch_index: 1, batches: 4, groups_done, groups_total: 40, tokens_per_second: 123.4, eta_ms: 95_000 });
+const progress = (groups_done: number) => ({ type: 'progress' as const, ts: 't', epoch: 0, epochs: 2, batch_index: 1, batches: 4, groups_done, groups_total: 40, epoch_groups_done: groups_done % 20, epoch_groups_total: 20, tokens_per_second: 123.4, eta_ms: 95_000 });
 
 describe('ProgressRenderer', () => {
   it('formats a bar with percentage, epoch, batch, tokens/s and ETA', () => {

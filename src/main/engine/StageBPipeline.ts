@@ -15,15 +15,16 @@ import { StageBError, toStageBError } from '../../shared/errors';
 import { planEpoch } from './epochPlan';
 import { rolloutGroup, type GroupRollout } from './rolloutGroup';
 import { buildRolloutPrompt, promptToMessages } from './promptBuilder';
-import { buildTelemetry, type TelemetryTimings } from './buildTelemetry';
+import { buildTelemetry, type CarriedTelemetry, type TelemetryTimings } from './buildTelemetry';
 import { buildExportRows } from './buildExportRows';
 import { rates } from '../../shared/metrics/rates';
+import { renderExperiences } from '../../shared/guidance/renderExperiences';
 import { summarizeSample, type SampleSummaryResult } from './reflection/sampleSummarizer';
 import { reflectionDecode } from './reflection/reflectionDecode';
 import { reflectOnBatch } from './reflection/reflectOnBatch';
 import { findNeedReview } from './reflection/needReview';
 import { detectConvergedEpoch } from '../../shared/distill/detectConvergedEpoch';
-import { buildDistillRecords } from '../../shared/distill/buildDistillRecords';
+import { buildDistillRecords, DISTILL_ASSISTANT_FORMAT } from '../../shared/distill/buildDistillRecords';
 
 export type PipelineInput = {
   config: RunConfig;
@@ -40,7 +41,14 @@ export type PipelineInput = {
   /** Prompt token budget per request: context minus generation room. */
   promptBudget: number;
   timings?: Partial<TelemetryTimings>;
+  /** When this process started the run (a resume's own start). */
   startedAt: string;
+  /** What earlier processes of a resumed run spent (tokens, timings) and when the run first started. */
+  carried?: CarriedTelemetry | null;
+  /** The run's guidance file, named by errors about the guidance the run samples with. */
+  guidanceFile?: string;
+  /** This process, recorded while the run is running so a reader can tell a live run from an interrupted one. */
+  host?: Telemetry['host'];
 };
 
 export type PipelineResult = {
@@ -68,6 +76,8 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
   const mission = config.mission;
   const timings: TelemetryTimings = { ingest: 0, model_load: 0, rollout: 0, reflection: 0, export: 0, total: 0, ...input.timings };
   const started = Date.now();
+  // Every phase of this process: ingest and model load happened before the pipeline started.
+  const ownTotal = () => Date.now() - started + timings.ingest + timings.model_load;
   const emit = async (event: RunEvent) => {
     input.onEvent(event);
     await store.appendEvent(event);
@@ -107,12 +117,59 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
 
   const totalGroups = plans.reduce((sum, batches) => sum + batches.reduce((s, b) => s + b.length, 0), 0);
   let groupsDone = keptSelections.length;
+  // Rate and ETA come from the groups this process rolled out, not from those a resume found done.
+  let groupsRolledHere = 0;
+  const epochGroupsTotal = (epoch: number) => plans[epoch].reduce((sum, batch) => sum + batch.length, 0);
+  const epochGroupsDone = (epoch: number) => selections.filter((row) => row.epoch === epoch).length;
   let generatedAtStart = backend.tokenMeter().generated;
   const rolloutStarted = Date.now();
   let needReviewKeys = new Set<string>();
+  // The guidance sampling uses can change under the run (resume, hand edit, apply): its
+  // budget is checked each time before anything is sampled with it or written.
+  const budgetChecked = new Set<string>();
+  const checkBudget = async (guidance: GuidanceState) => {
+    const block = renderExperiences(guidance.experiences);
+    if (budgetChecked.has(block)) return;
+    const tokens = await backend.countTextTokens(block);
+    if (tokens > config.guidance.max_tokens) {
+      throw new StageBError(
+        'GUIDANCE_OVER_BUDGET',
+        `guidance step ${guidance.step} has ${tokens} tokens in its experiences block, over guidance.max_tokens = ${config.guidance.max_tokens}; shorten it (or raise the budget) before the run samples with it`,
+        { file: input.guidanceFile, field: `${mission}.experiences` },
+      );
+    }
+    budgetChecked.add(block);
+  };
+  const progressEvent = (epoch: number, batchIndex: number): RunEvent => {
+    const elapsed = (Date.now() - rolloutStarted) / 1000;
+    const generated = backend.tokenMeter().generated - generatedAtStart;
+    const remaining = totalGroups - groupsDone;
+    const groupsPerSecond = elapsed > 0 && groupsRolledHere > 0 ? groupsRolledHere / elapsed : null;
+    return {
+      type: 'progress',
+      ts: now(),
+      epoch,
+      epochs: config.runner.epochs,
+      batch_index: batchIndex,
+      batches: plans[epoch].length,
+      groups_done: groupsDone,
+      groups_total: totalGroups,
+      epoch_groups_done: epochGroupsDone(epoch),
+      epoch_groups_total: epochGroupsTotal(epoch),
+      tokens_per_second: elapsed > 0 ? generated / elapsed : 0,
+      eta_ms: remaining === 0 ? 0 : groupsPerSecond === null ? null : (remaining / groupsPerSecond) * 1000,
+    };
+  };
 
   try {
     await emit({ type: 'phase', ts: now(), phase: 'rollout', message: `${input.train.length} training tickets, ${input.holdout.length} holdout, ${config.runner.epochs} epoch(s)` });
+    // A resumed run shows the progress it already has before its first batch finishes.
+    if (plans.length > 0) {
+      const resumeEpoch = plans.findIndex((_, epoch) => epochGroupsDone(epoch) < epochGroupsTotal(epoch));
+      const epoch = resumeEpoch === -1 ? plans.length - 1 : resumeEpoch;
+      const batchIndex = plans[epoch].findIndex((_, index) => !complete.has(batchKey(epoch, index)));
+      input.onEvent(progressEvent(epoch, batchIndex === -1 ? Math.max(0, plans[epoch].length - 1) : batchIndex));
+    }
     for (let epoch = 0; epoch < plans.length; epoch++) {
       const batches = plans[epoch];
       for (let batchIndex = 0; batchIndex < batches.length; batchIndex++) {
@@ -131,6 +188,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
           batchTrajectories = trajectories.filter((row) => row.epoch === epoch && row.batch_index === batchIndex);
         } else {
           const guidance = await input.guidance.read();
+          await checkBudget(guidance);
           // The spec asks for the step to be logged before sampling.
           await emit({ type: 'guidance', ts: now(), step: guidance.step, epoch, batch_index: batchIndex, message: `epoch ${epoch} batch ${batchIndex}: sampling with guidance step ${guidance.step}` });
           guidanceSizes[guidance.step] = Object.keys(guidance.experiences).length;
@@ -149,6 +207,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
           selections = selections.concat(batchSelections);
           complete.add(key);
           groupsDone += batchSelections.length;
+          groupsRolledHere += batchSelections.length;
         }
 
         if (needsReflection) {
@@ -200,23 +259,8 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
           false_release_rate: batchRates.false_release_rate,
           guidance_step: guidanceAfter.step,
         });
-        const elapsed = (Date.now() - rolloutStarted) / 1000;
-        const generated = backend.tokenMeter().generated - generatedAtStart;
-        const remaining = totalGroups - groupsDone;
-        const processedHere = Math.max(1, groupsDone);
-        input.onEvent({
-          type: 'progress',
-          ts: now(),
-          epoch,
-          epochs: config.runner.epochs,
-          batch_index: batchIndex,
-          batches: batches.length,
-          groups_done: groupsDone,
-          groups_total: totalGroups,
-          tokens_per_second: elapsed > 0 ? generated / elapsed : 0,
-          eta_ms: remaining > 0 && elapsed > 0 ? (elapsed * 1000 * remaining) / processedHere : 0,
-        });
-        await store.writeTelemetry(buildTelemetry({ config, input, selections, trajectories, reflections, status: 'running', timings: { ...timings, rollout: Date.now() - rolloutStarted, total: Date.now() - started + (input.timings?.total ?? 0) }, needReview: needReviewKeys.size, guidanceSizes, backend, finishedAt: null, error: null, distill: null }));
+        input.onEvent(progressEvent(epoch, batchIndex));
+        await store.writeTelemetry(buildTelemetry({ config, input, selections, trajectories, reflections, status: 'running', timings: { ...timings, rollout: Date.now() - rolloutStarted - timings.reflection, total: ownTotal() }, needReview: needReviewKeys.size, guidanceSizes, backend, finishedAt: null, error: null, distill: null }));
       }
       // Through this epoch only: a resumed run already holds later epochs' complete batches.
       const needReview = findNeedReview(selections, trajectories, config.reflection.need_review_min_epochs, now(), epoch);
@@ -232,10 +276,10 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
     const exportPaths = await store.writeExport(exportRows, { parquet: config.output.parquet });
     timings.export = Date.now() - exportStarted;
 
-    const distill = await exportDistill(input, selections, reflections);
+    const { written: _written, ...distill } = await exportDistill(input, selections, reflections);
     if (distill.message) await emit({ type: 'phase', ts: now(), phase: 'distill', message: distill.message });
 
-    timings.total = Date.now() - started + (input.timings?.total ?? 0);
+    timings.total = ownTotal();
     const telemetry = buildTelemetry({ config, input, selections, trajectories, reflections, status: 'completed', timings, needReview: needReviewKeys.size, guidanceSizes, backend, finishedAt: now(), error: null, distill });
     await store.writeTelemetry(telemetry);
     await emit({ type: 'done', ts: now(), status: 'completed', message: `run complete: ${selections.length} selections, guidance step ${telemetry.guidance_step}` });
@@ -243,7 +287,8 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
   } catch (raw) {
     const error = toStageBError(raw);
     const status: RunStatus = error.code === 'CANCELLED' ? 'cancelled' : 'failed';
-    timings.total = Date.now() - started + (input.timings?.total ?? 0);
+    if (timings.rollout === 0) timings.rollout = Math.max(0, Date.now() - rolloutStarted - timings.reflection);
+    timings.total = ownTotal();
     // Partial outputs stay on disk for inspection; telemetry says why the run stopped.
     const telemetry = buildTelemetry({ config, input, selections, trajectories, reflections, status, timings, needReview: needReviewKeys.size, guidanceSizes, backend, finishedAt: now(), error: error.toJSON(), distill: null });
     await store.writeTelemetry(telemetry).catch(() => undefined);
@@ -420,14 +465,19 @@ async function evaluateHoldout(input: PipelineInput, experiences: Record<string,
   }));
 }
 
-async function exportDistill(
-  input: PipelineInput,
+/**
+ * The distill corpus of a run (when stage_b_distillation is on and an epoch converged), written
+ * unless the file already holds it: the run's end calls it, and so does a rerun of a finished
+ * run, which recreates a missing or changed corpus without the model.
+ */
+export async function exportDistill(
+  input: Pick<PipelineInput, 'config' | 'store' | 'train'>,
   selections: SelectionRecord[],
   reflections: ReflectionLogRecord[],
-): Promise<Telemetry['distill']> {
+): Promise<Telemetry['distill'] & { written: boolean }> {
   const { config, store } = input;
   const settings = config.stage_b_distillation;
-  if (!settings.enabled) return { status: 'disabled', epoch: null, rows: 0, path: null, message: null };
+  if (!settings.enabled) return { status: 'disabled', epoch: null, rows: 0, skipped: 0, path: null, message: null, written: false };
   const epochs = Array.from({ length: config.runner.epochs }, (_, epoch) => {
     const steps = selections.filter((row) => row.epoch === epoch).map((row) => row.guidance_step);
     return {
@@ -439,23 +489,27 @@ async function exportDistill(
     };
   });
   const decision = detectConvergedEpoch(epochs, { exportLastIfUnconverged: settings.export_last_if_unconverged });
-  if (decision.epoch === null) return { status: 'not_converged', epoch: null, rows: 0, path: null, message: decision.message };
+  if (decision.epoch === null) return { status: 'not_converged', epoch: null, rows: 0, skipped: 0, path: null, message: decision.message, written: false };
   const history = await store.readGuidanceHistory();
   const experiencesAt = (step: number) => history.find((entry) => entry.step === step)?.experiences;
   const ticketByGroup = new Map(input.train.map((ticket) => [ticket.group_id, ticket]));
-  const records: DistillRecord[] = buildDistillRecords(selections, decision.epoch, (groupId, selection) => {
+  const built = buildDistillRecords(selections, decision.epoch, (groupId, selection) => {
     const experiences = experiencesAt(selection.guidance_step);
     const ticket = ticketByGroup.get(groupId);
     if (!experiences || !ticket) throw new StageBError('INTERNAL', `no guidance history for step ${selection.guidance_step} of group ${groupId}`);
     const variant = selection.selected_candidate === null ? 'default' : config.sampler.grid[selection.selected_candidate % config.sampler.grid.length].prompt_variant;
-    return promptToMessages(buildRolloutPrompt({ mission: config.mission, experiences, ticket, variant, format: config.sampler.format }));
-  }).records;
-  const path = await store.writeDistill(records, settings.output_path);
+    // The system prompt states the protocol of the record's assistant turn, not the rollout's.
+    return promptToMessages(buildRolloutPrompt({ mission: config.mission, experiences, ticket, variant, format: DISTILL_ASSISTANT_FORMAT }));
+  });
+  const records: DistillRecord[] = built.records;
+  const { path, written } = await store.writeDistill(records, settings.output_path);
   return {
     status: decision.status,
     epoch: decision.epoch,
     rows: records.length,
+    skipped: built.skipped.length,
     path,
     message: decision.message,
+    written,
   };
 }

@@ -18,7 +18,7 @@ import {
 } from '../../shared/schemas/records';
 import { RunEventSchema, RunManifestSchema, TelemetrySchema, type RunEvent, type RunManifest, type Telemetry } from '../../shared/schemas/telemetry';
 import { StageBError } from '../../shared/errors';
-import { appendJsonl, mkdirForWrite, readJsonl, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
+import { appendJsonl, mkdirForWrite, readJsonl, serializeJsonlRows, writeJsonAtomic, writeJsonlAtomic } from './jsonl';
 import { writeVerdictsParquet } from './writeVerdictsParquet';
 import { readJsonFile, readTextIfPresent } from './readJsonFile';
 import { removeLeftoverTempFiles } from './tempFiles';
@@ -180,15 +180,19 @@ export class FsArtifactStore implements ArtifactStore {
     }
     return { jsonl, parquet };
   }
-  async writeDistill(rows: DistillRecord[], path: string | null): Promise<string> {
+  async writeDistill(rows: DistillRecord[], path: string | null): Promise<{ path: string; written: boolean }> {
     const target = path ? resolve(this.runDir, path) : this.path(RUN_FILES.distill);
+    const validated = rows.map((row) => DistillRecordSchema.parse(row));
+    // A rerun of a finished run leaves an identical corpus untouched and rewrites a missing or different one.
+    const existing = await readTextIfPresent(target).catch(() => null);
+    if (existing === serializeJsonlRows(validated)) return { path: target, written: false };
     await mkdirForWrite(dirname(target)).catch((error: StageBError) => {
       throw new StageBError('IO_WRITE_FAILED', `cannot write the distill corpus ${target}: ${error.message}`, { file: target, field: 'stage_b_distillation.output_path' });
     });
     // The corpus may live outside the run directory: its own folder is swept of this file's leftovers only.
     await removeLeftoverTempFiles(dirname(target), { targets: (name) => name === basename(target) });
-    await writeJsonlAtomic(target, rows.map((row) => DistillRecordSchema.parse(row)));
-    return target;
+    await writeJsonlAtomic(target, validated);
+    return { path: target, written: true };
   }
   async readCacheArtifact(name: string): Promise<unknown | null> {
     let text: string | null;

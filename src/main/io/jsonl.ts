@@ -212,7 +212,8 @@ async function fsyncDir(dir: string, io: JsonlFileIo): Promise<void> {
   }
 }
 
-function serializeRows(rows: readonly unknown[]): string {
+/** The bytes a JSONL writer of this module writes for `rows`. */
+export function serializeJsonlRows(rows: readonly unknown[]): string {
   let out = '';
   for (const row of rows) {
     const text = JSON.stringify(row);
@@ -265,7 +266,7 @@ export type AppendJsonlResult = { appended: number; truncatedTornTailBytes: numb
 
 /** Appends rows, one per line, with a single write and an fsync. Creates the file (and its folder) if needed. */
 export async function appendJsonl(file: string, rows: readonly unknown[], io: JsonlFileIo = defaultIo): Promise<AppendJsonlResult> {
-  const payload = serializeRows(rows);
+  const payload = serializeJsonlRows(rows);
   let handle: fsp.FileHandle | undefined;
   let created = false;
   /** File size before this append wrote anything; a failed append is cut back to it. */
@@ -364,7 +365,7 @@ export async function writeFileAtomic(requested: string, content: string | Buffe
 }
 
 export async function writeJsonlAtomic(file: string, rows: readonly unknown[], io: JsonlFileIo = defaultIo): Promise<void> {
-  await writeFileAtomic(file, serializeRows(rows), io);
+  await writeFileAtomic(file, serializeJsonlRows(rows), io);
 }
 
 /** Pretty-printed (2 spaces) with a trailing newline: these files are read and edited by people. */

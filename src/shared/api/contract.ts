@@ -57,8 +57,11 @@ const Empty = z.object({}).strict().default({});
 export const RunSummarySchema = z.object({
   runId: z.string(),
   mission: z.string(),
-  /** 'unknown' when telemetry.json is missing or unreadable (e.g. a run that never started). */
-  status: z.union([RunStatusSchema, z.literal('unknown')]),
+  /**
+   * 'unknown' when telemetry.json is missing or unreadable (e.g. a run that never started);
+   * 'interrupted' when telemetry says running but no live process on this machine holds the run.
+   */
+  status: z.union([RunStatusSchema, z.literal('unknown'), z.literal('interrupted')]),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
   label_match_rate: z.number().nullable(),

@@ -10,3 +10,17 @@ import { sha256Hex } from './sha256Hex';
 export function guidanceContentHash(state: Pick<GuidanceState, 'experiences' | 'metadata'>): string {
   return sha256Hex(canonicalJson({ experiences: state.experiences, metadata: state.metadata ?? {} }));
 }
+
+/**
+ * guidanceContentHash without the rules' wall-clock times: what a cache fingerprint may
+ * depend on, so that two fresh identical runs name and reuse the same artifacts.
+ */
+export function guidanceContentHashWithoutTimes(state: Pick<GuidanceState, 'experiences' | 'metadata'>): string {
+  const metadata = Object.fromEntries(
+    Object.entries(state.metadata ?? {}).map(([key, meta]) => {
+      const { updated_at: _time, ...rest } = meta as { updated_at?: string };
+      return [key, rest];
+    }),
+  );
+  return sha256Hex(canonicalJson({ experiences: state.experiences, metadata }));
+}

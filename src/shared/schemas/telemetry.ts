@@ -16,7 +16,10 @@ export const BatchTelemetrySchema = RateSchema.extend({
   epoch: z.number().int().nonnegative(),
   batch_index: z.number().int().nonnegative(),
   groups: z.number().int().nonnegative(),
+  /** The step the batch was sampled with. */
   guidance_step: z.number().int().nonnegative(),
+  /** The step after the batch's reflection (equal to guidance_step when nothing was applied; absent in runs made before it was recorded). */
+  guidance_step_after: z.number().int().nonnegative().optional(),
   guidance_size: z.number().int().nonnegative(),
   applied: z.boolean(),
 });
@@ -39,8 +42,13 @@ export const TelemetrySchema = z.object({
   run_name: z.string(),
   mission: z.string(),
   status: RunStatusSchema,
+  /** The first start of the run; a resume keeps it. */
   started_at: z.string(),
+  /** When each resume started, oldest first. */
+  resumed_at: z.array(z.string()).default([]),
   finished_at: z.string().nullable(),
+  /** The process that runs it while status is running; the runs list shows a run no live process holds as interrupted. */
+  host: z.object({ pid: z.number().int().positive(), hostname: z.string() }).nullable().default(null),
   guidance_step: z.number().int().nonnegative(),
   counts: z.object({
     tickets: z.number().int().nonnegative(),
@@ -52,11 +60,16 @@ export const TelemetrySchema = z.object({
     warnings: z.number().int().nonnegative(),
     dropped_over_budget: z.number().int().nonnegative(),
     selections: z.number().int().nonnegative(),
+    /** applied + rejected + ineligible + generation_error = records; proposed counts refine proposals among them. */
     reflections: z.object({
+      records: z.number().int().nonnegative().default(0),
       proposed: z.number().int().nonnegative(),
       applied: z.number().int().nonnegative(),
+      /** Eligible, gated and not applied. */
       rejected: z.number().int().nonnegative(),
+      /** Not eligible for a reason other than a generation error. */
       ineligible: z.number().int().nonnegative(),
+      generation_error: z.number().int().nonnegative().default(0),
     }),
     need_review: z.number().int().nonnegative(),
   }),
@@ -81,6 +94,8 @@ export const TelemetrySchema = z.object({
     status: z.enum(['disabled', 'written', 'not_converged', 'written_unconverged', 'pending']),
     epoch: z.number().int().nonnegative().nullable(),
     rows: z.number().int().nonnegative(),
+    /** Groups of the exported epoch left out for want of a well-formed selected verdict. */
+    skipped: z.number().int().nonnegative().default(0),
     path: z.string().nullable(),
     message: z.string().nullable(),
   }),
@@ -98,8 +113,12 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     epochs: z.number().int().positive(),
     batch_index: z.number().int().nonnegative(),
     batches: z.number().int().nonnegative(),
+    /** Over all epochs: the overall bar is groups_done / groups_total. */
     groups_done: z.number().int().nonnegative(),
     groups_total: z.number().int().nonnegative(),
+    /** This epoch's: the epoch bar. */
+    epoch_groups_done: z.number().int().nonnegative(),
+    epoch_groups_total: z.number().int().nonnegative(),
     tokens_per_second: z.number().nonnegative(),
     eta_ms: z.number().nonnegative().nullable(),
   }),

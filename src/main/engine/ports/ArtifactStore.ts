@@ -37,7 +37,8 @@ export interface ArtifactStore {
   appendEvent(event: RunEvent): Promise<void>;
   writeTelemetry(telemetry: Telemetry): Promise<void>;
   writeExport(rows: ExportRow[], options: { parquet: boolean }): Promise<{ jsonl: string; parquet: string | null }>;
-  writeDistill(rows: DistillRecord[], path: string | null): Promise<string>;
+  /** Writes the distill corpus unless the file already holds exactly these rows; says whether it wrote. */
+  writeDistill(rows: DistillRecord[], path: string | null): Promise<{ path: string; written: boolean }>;
   /** Reflection stage artifacts, by deterministic name (see reflectionCacheName). */
   readCacheArtifact(name: string): Promise<unknown | null>;
   writeCacheArtifact(name: string, value: unknown): Promise<string>;

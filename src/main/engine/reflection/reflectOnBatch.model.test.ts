@@ -16,6 +16,7 @@ import {
   BatchUpdateArtifactSchema,
   CritiqueArtifactSchema,
   GateArtifactSchema,
+  HoldoutBaselineArtifactSchema,
   SummaryArtifactSchema,
   type HoldoutRow,
 } from './reflectionArtifacts';
@@ -28,7 +29,7 @@ import { TEST_MISSION, makeGroup, makeTicket, type GroupSpec } from './reflectio
  */
 let backend: LlamaCppBackend;
 let dir: string;
-const ARTIFACT_SCHEMAS = { summary: SummaryArtifactSchema, critique: CritiqueArtifactSchema, batch_update: BatchUpdateArtifactSchema, gate: GateArtifactSchema };
+const ARTIFACT_SCHEMAS = { summary: SummaryArtifactSchema, critique: CritiqueArtifactSchema, batch_update: BatchUpdateArtifactSchema, holdout_baseline: HoldoutBaselineArtifactSchema, gate: GateArtifactSchema };
 
 /** Counts calls on the real backend (a decorator, not a double). */
 function counted(inner: LlmBackend): LlmBackend & { requests: GenerateRequest[] } {
@@ -132,7 +133,9 @@ describe('reflectOnBatch on the tiny model', () => {
     expect(r.ineligible_reason, JSON.stringify(r.debug_info)).not.toBe('generation_error');
     expect(r.cache_artifacts.length).toBeGreaterThanOrEqual(2);
     for (const artifact of r.cache_artifacts) {
-      const stage = /_(summary|critique|batch_update|gate)\.json$/.exec(artifact)![1] as keyof typeof ARTIFACT_SCHEMAS;
+      // The apply intent is the engine's own crash record, validated where it is read.
+      if (artifact.endsWith('_apply.json')) continue;
+      const stage = (/(?:_|^reflection_cache\/)(summary|critique|batch_update|gate|holdout_baseline)(?:_[0-9a-f]+)?\.json$/.exec(artifact)![1]) as keyof typeof ARTIFACT_SCHEMAS;
       const parsed = ARTIFACT_SCHEMAS[stage].safeParse(JSON.parse(await readFile(join(dir, artifact), 'utf8')));
       expect(parsed.success, `${artifact}: ${parsed.error?.message}`).toBe(true);
     }

@@ -180,7 +180,9 @@ describe('reflectOnBatch: the holdout gate', () => {
       'reflection_cache/epoch0_cycle0_summary.json',
       'reflection_cache/epoch0_cycle0_critique.json',
       'reflection_cache/epoch0_cycle0_batch_update.json',
+      expect.stringMatching(/^reflection_cache\/holdout_baseline_[0-9a-f]+\.json$/),
       'reflection_cache/epoch0_cycle0_gate.json',
+      'reflection_cache/epoch0_cycle0_apply.json',
     ]);
     const summary = SummaryArtifactSchema.parse(JSON.parse(await readFile(join(dir, r.cache_artifacts[0]), 'utf8')));
     expect(summary.group_ids).toEqual(['g1', 'g2']);

@@ -13,7 +13,7 @@ import type {
 } from '../../../shared/schemas/records';
 import type { RunConfig } from '../../../shared/schemas/runConfig';
 import type { Ticket } from '../../../shared/schemas/stageARecord';
-import { guidanceContentHash } from '../../../shared/guidance/guidanceContentHash';
+import { guidanceContentHashWithoutTimes } from '../../../shared/guidance/guidanceContentHash';
 import { renderExperiences } from '../../../shared/guidance/renderExperiences';
 import { operationTargets } from '../../../shared/guidance/protectedRules';
 import type { ReviewProposal } from '../../../shared/schemas/reviewQueue';
@@ -326,7 +326,8 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     critique: critiqueFp,
     operations: critique.operations,
     uncertainty: critique.uncertainty_note,
-    guidance: guidanceContentHash(current),
+    // Rule metadata minus its times: a fingerprint that read the wall clock would differ between identical runs.
+    guidance: guidanceContentHashWithoutTimes(current),
     reflection_id: reflectionId,
     protected_rules: ctx.config.protected_rules,
   });
@@ -405,6 +406,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
   if (!ctx.evaluateHoldout) return finish({ reason: 'no_holdout', detail: `there is no labelled holdout; a plan is never applied blind${queuedNote}`, ...plan });
   const baselineFp = fingerprint({ experiences: experiencesFp, seed: ctx.seed, holdout: [ctx.config.holdout_fraction, ctx.config.holdout_max] });
   const baselineRows = await holdoutBaseline(ctx, current, baselineFp);
+  cacheArtifacts.push(`${CACHE_DIR}/${holdoutBaselineCacheName(baselineFp)}`);
   const refused = refuseHoldout(baselineRows, ctx.config);
   if (refused) return finish({ reason: refused.reason, detail: refused.why + queuedNote, ...plan });
   const gateName = reflectionCacheName(ctx.epoch, ctx.cycle, 'gate');
@@ -432,6 +434,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
   if (!gate.apply) return finish({ reason: gate.reason, gate, detail: gate.why + queuedNote, ...plan });
 
   // Apply: compare-and-swap on the step read at the start. The intent goes first (see ApplyIntentSchema).
+  cacheArtifacts.push(`${CACHE_DIR}/${intentName}`);
   const intended = await finish({
     reason: null,
     applied: true,

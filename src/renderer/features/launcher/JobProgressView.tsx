@@ -1,7 +1,7 @@
 import { formatError } from '../../../shared/errors';
 import { LineChart } from '../../shared/charts/LineChart';
 import { duration } from '../../shared/format';
-import { overallFraction, type JobProgress } from './jobProgress';
+import { epochFraction, overallFraction, type JobProgress } from './jobProgress';
 
 function Bar({ label, value, testId }: { label: string; value: number | null; testId?: string }) {
   const pct = value === null ? 0 : Math.round(value * 100);
@@ -19,16 +19,13 @@ function Bar({ label, value, testId }: { label: string; value: number | null; te
 export function JobProgressView({ progress, onCancel }: { progress: JobProgress; onCancel(): void }) {
   const p = progress;
   const running = p.status === 'running' || p.status === 'starting';
-  const epochFraction = p.epoch !== null && p.epochs ? (p.status === 'completed' ? 1 : (p.epoch + 1) / p.epochs) : p.status === 'completed' ? 1 : null;
-  const batchFraction = p.status === 'completed' ? 1 : p.batches ? Math.min(1, ((p.batchIndex ?? 0) + (p.groupsTotal ? 0 : 1)) / p.batches) : null;
   return (
     <div className="card job" data-testid="job-progress">
       <h2>Job {p.jobId} <span className={`status status-${p.status}`} data-testid="job-status">{p.status}</span></h2>
       <p className="muted">{p.phase ?? 'waiting for the engine'}{p.message ? ` — ${p.message}` : ''}</p>
-      <Bar label="overall" value={overallFraction(p)} testId="bar-overall" />
-      <Bar label={`epoch ${p.epoch !== null ? p.epoch + 1 : '—'}/${p.epochs ?? '—'}`} value={epochFraction} />
-      <Bar label={`batch ${p.batchIndex !== null ? p.batchIndex + 1 : '—'}/${p.batches ?? '—'}`} value={batchFraction} />
-      <Bar label={`groups ${p.groupsDone}/${p.groupsTotal}`} value={p.groupsTotal ? p.groupsDone / p.groupsTotal : null} />
+      <Bar label={`overall · groups ${p.groupsDone}/${p.groupsTotal}`} value={overallFraction(p)} testId="bar-overall" />
+      <Bar label={`epoch ${p.epoch !== null ? p.epoch + 1 : '—'}/${p.epochs ?? '—'} · ${p.epochGroupsDone}/${p.epochGroupsTotal}`} value={epochFraction(p)} testId="bar-epoch" />
+      <p className="muted">batch {p.batchIndex !== null ? p.batchIndex + 1 : '—'}/{p.batches ?? '—'}</p>
       <p>tokens/s <strong>{p.tokensPerSecond === null ? '—' : p.tokensPerSecond.toFixed(1)}</strong> · ETA <strong>{running ? duration(p.etaMs) : '—'}</strong> · guidance step <strong>{p.guidanceStep ?? '—'}</strong></p>
       {p.error && <div className="error-box" role="alert"><pre>{formatError(p.error)}</pre></div>}
       <LineChart title="label_match per batch" xLabel="batch" yMin={0} yMax={1} height={130} series={[

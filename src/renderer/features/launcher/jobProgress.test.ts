@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../../shared/api/contract';
-import { applyJobEvent, newJobProgress, overallFraction } from './jobProgress';
+import { applyJobEvent, epochFraction, newJobProgress, overallFraction } from './jobProgress';
 
 const ts = '2026-01-01T00:00:00Z';
 const run = (event: unknown) => ({ type: 'run_event', jobId: 'j1', event }) as ApiEvent;
@@ -10,8 +10,10 @@ describe('applyJobEvent', () => {
     let p = newJobProgress('j1');
     p = applyJobEvent(p, run({ type: 'phase', ts, phase: 'rollout', message: 'rolling out' }));
     expect(p).toMatchObject({ status: 'running', phase: 'rollout' });
-    p = applyJobEvent(p, run({ type: 'progress', ts, epoch: 1, epochs: 2, batch_index: 0, batches: 4, groups_done: 5, groups_total: 10, tokens_per_second: 42, eta_ms: 1000 }));
+    // Second of two epochs of 10 groups each, half of it done: 15 of 20 overall, 5 of 10 this epoch.
+    p = applyJobEvent(p, run({ type: 'progress', ts, epoch: 1, epochs: 2, batch_index: 0, batches: 4, groups_done: 15, groups_total: 20, epoch_groups_done: 5, epoch_groups_total: 10, tokens_per_second: 42, eta_ms: 1000 }));
     expect(overallFraction(p)).toBeCloseTo(0.75);
+    expect(epochFraction(p)).toBeCloseTo(0.5);
     p = applyJobEvent(p, run({ type: 'batch', ts, epoch: 1, batch_index: 0, label_match_rate: 0.5, false_release_rate: 0.1, guidance_step: 2 }));
     p = applyJobEvent(p, run({ type: 'batch', ts, epoch: 1, batch_index: 0, label_match_rate: 0.6, false_release_rate: 0.1, guidance_step: 2 }));
     expect(p.curve).toEqual([{ epoch: 1, batch: 0, labelMatch: 0.6, falseRelease: 0.1 }]);

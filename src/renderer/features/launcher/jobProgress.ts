@@ -10,8 +10,12 @@ export type JobProgress = {
   epochs: number | null;
   batchIndex: number | null;
   batches: number | null;
+  /** Over all epochs. */
   groupsDone: number;
   groupsTotal: number;
+  /** This epoch's. */
+  epochGroupsDone: number;
+  epochGroupsTotal: number;
   tokensPerSecond: number | null;
   etaMs: number | null;
   guidanceStep: number | null;
@@ -23,7 +27,7 @@ export type JobProgress = {
 export function newJobProgress(jobId: string): JobProgress {
   return {
     jobId, status: 'starting', phase: null, message: null, epoch: null, epochs: null, batchIndex: null, batches: null,
-    groupsDone: 0, groupsTotal: 0, tokensPerSecond: null, etaMs: null, guidanceStep: null, curve: [], log: [], error: null,
+    groupsDone: 0, groupsTotal: 0, epochGroupsDone: 0, epochGroupsTotal: 0, tokensPerSecond: null, etaMs: null, guidanceStep: null, curve: [], log: [], error: null,
   };
 }
 
@@ -44,7 +48,7 @@ export function applyJobEvent(progress: JobProgress, event: ApiEvent): JobProgre
     case 'progress':
       return {
         ...progress, ...running, epoch: e.epoch, epochs: e.epochs, batchIndex: e.batch_index, batches: e.batches,
-        groupsDone: e.groups_done, groupsTotal: e.groups_total, tokensPerSecond: e.tokens_per_second, etaMs: e.eta_ms,
+        groupsDone: e.groups_done, groupsTotal: e.groups_total, epochGroupsDone: e.epoch_groups_done, epochGroupsTotal: e.epoch_groups_total, tokensPerSecond: e.tokens_per_second, etaMs: e.eta_ms,
       };
     case 'batch':
       return {
@@ -66,10 +70,16 @@ export function applyJobEvent(progress: JobProgress, event: ApiEvent): JobProgre
   }
 }
 
-/** 0..1 of the whole run: finished epochs plus the share of groups of the current one. */
+/** 0..1 of the whole run: groups done over the groups of all epochs. */
 export function overallFraction(p: JobProgress): number | null {
   if (p.status === 'completed') return 1;
-  if (p.epoch === null || !p.epochs) return null;
-  const inEpoch = p.groupsTotal > 0 ? p.groupsDone / p.groupsTotal : 0;
-  return Math.min(1, (p.epoch + inEpoch) / p.epochs);
+  if (p.groupsTotal <= 0) return null;
+  return Math.min(1, p.groupsDone / p.groupsTotal);
+}
+
+/** 0..1 of the current epoch. */
+export function epochFraction(p: JobProgress): number | null {
+  if (p.status === 'completed') return 1;
+  if (p.epochGroupsTotal <= 0) return null;
+  return Math.min(1, p.epochGroupsDone / p.epochGroupsTotal);
 }
