@@ -73,7 +73,9 @@ describe('stageb <command> --help', () => {
   });
 
   it.each(paths.map((p) => [p.join(' '), p]))('%s --help prints help, exits 0, writes nothing and loads no model', async (_name, commandPath) => {
-    const watched = [cwd, join(packageRoot, 'runs'), join(packageRoot, 'resources')];
+    // The current folder, and where the demo writes in the package (no other test writes there;
+    // resources/models is shared with the model tests running alongside).
+    const watched = [cwd, join(packageRoot, 'runs', 'demo'), join(packageRoot, 'resources', 'demo')];
     const before = await Promise.all(watched.map(listing));
     for (const args of [[...commandPath, '--help'], [...commandPath, '-h'], [...commandPath, '--bogus', '--help'], ['--help', ...commandPath], ['help', ...commandPath]]) {
       const c = collector();

@@ -16,12 +16,12 @@ const SPLIT_OPTIONS = {
 
 type SplitValues = { 'out-dir': string; 'val-fraction': string; seed: string; 'drop-conflicts': boolean; json: boolean };
 
-async function split(inputs: string[], values: SplitValues, io: CliIo): Promise<number> {
+async function split(inputs: string[], values: SplitValues, out: CliIo['stdout']): Promise<number> {
   const valFraction = numberOption('val-fraction', values['val-fraction'])!;
   const seed = numberOption('seed', values.seed)!;
   const { distillSplit, formatSplitSummary } = await import('../../distill/runDistillSplit');
   const summary = await distillSplit({ inputs, outDir: values['out-dir'], valFraction, seed, dropConflicts: values['drop-conflicts'] });
-  io.stdout.write(`${values.json ? JSON.stringify(summary, null, 2) : formatSplitSummary(summary)}\n`);
+  out.write(`${values.json ? JSON.stringify(summary, null, 2) : formatSplitSummary(summary)}\n`);
   return 0;
 }
 
@@ -38,7 +38,7 @@ const distillSplitCommand = defineCommand({
     ...SPLIT_OPTIONS,
   },
   description: SPLIT_DESCRIPTION,
-  run: ({ values, io }) => split(values.input, values, io),
+  run: ({ values, io }) => split(values.input, values, io.stdout),
 });
 
 const distillRunCommand = defineCommand({
@@ -67,7 +67,8 @@ train/val split of the converged-epoch corpus it wrote. ${SPLIT_DESCRIPTION}`,
     if (!telemetry?.distill.path) {
       throw new StageBError('DISTILL_NOT_CONVERGED', telemetry?.distill.message ?? 'the run wrote no distill corpus', { file: runDirectoryOf(config), field: 'stage_b_distillation' });
     }
-    return await split([telemetry.distill.path], values, io);
+    // With --events-json stdout carries only events (the workbench reads it line by line).
+    return await split([telemetry.distill.path], values, values['events-json'] ? io.stderr : io.stdout);
   },
 });
 
