@@ -27,6 +27,8 @@ function toParseArgsOptions(options: CliOptions): NonNullable<ParseArgsConfig['o
         ...(option.short !== undefined ? { short: option.short } : {}),
         ...(option.multiple ? { multiple: true } : {}),
         ...(option.default !== undefined ? { default: option.multiple ? [option.default] : option.default } : {}),
+        // An absent boolean flag is false, as OptionValues types it.
+        ...(option.default === undefined && option.type === 'boolean' && !option.multiple ? { default: false } : {}),
       },
     ]),
   ) as NonNullable<ParseArgsConfig['options']>;
