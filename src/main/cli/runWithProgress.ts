@@ -2,6 +2,7 @@ import type { RunEvent } from '../../shared/schemas/telemetry';
 import type { CliIo } from './CliIo';
 import type { Verbosity } from './Command';
 import { ProgressRenderer } from './ProgressRenderer';
+import { cancelOnSignals } from './cancelOnSignals';
 
 function formatRate(value: number | null): string {
   return value === null ? 'n/a' : `${(value * 100).toFixed(1)}%`;
@@ -10,17 +11,15 @@ function formatRate(value: number | null): string {
 /**
  * A Stage-B run as `stageb run`, `demo` and `distill run` launch it: progress on stderr
  * (events as JSON lines on stdout with `eventsJson`, which the workbench's engine host
- * reads), Ctrl-C / SIGTERM cancel it (the run stops at a safe point; exit 130), and a
- * summary when it ends.
+ * reads), Ctrl-C / SIGTERM cancel it (the run stops at a safe point; exit 130; a second
+ * signal exits at once), and a summary when it ends.
  */
 export async function runWithProgress(options: { configPath: string; eventsJson: boolean; io: CliIo; verbosity: Verbosity }): Promise<number> {
   const { io, eventsJson, verbosity } = options;
   const { runStageB } = await import('../runStageB');
   const progress = new ProgressRenderer(io.stderr, { verbosity });
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = cancelOnSignals(controller);
   try {
     const result = await runStageB({
       configPath: options.configPath,
@@ -45,8 +44,7 @@ export async function runWithProgress(options: { configPath: string; eventsJson:
     (eventsJson ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
     progress.finish();
   }
 }
