@@ -9,6 +9,7 @@ import { StageBError } from '../shared/errors';
 import { renderExperiences } from '../shared/guidance/renderExperiences';
 import { canonicalJson } from '../shared/guidance/canonicalJson';
 import { loadRunConfig, type LoadedRunConfig } from './io/loadRunConfig';
+import { formatModelLoadLine } from './runVersions';
 import { ingestStageA } from './io/ingestStageA';
 import { loadInitialGuidance, utf8ByteTokenCount } from './io/loadInitialGuidance';
 import { FsArtifactStore, RUN_FILES } from './io/FsArtifactStore';
@@ -34,8 +35,8 @@ export type StageBModelPort = {
    */
   countTokensBeforeLoad(config: RunConfig, text: string): Promise<number | null>;
   open(config: RunConfig, signal?: AbortSignal): Promise<LlmBackend>;
-  /** The manifest's model and version entries of a fresh run. */
-  describe(config: RunConfig, backend: LlmBackend): Promise<Pick<RunManifest, 'model' | 'versions'>>;
+  /** run.json's model, versions and compute: written for a fresh run, printed (model-load line) for every run. */
+  describe(config: RunConfig, backend: LlmBackend): Promise<Pick<RunManifest, 'model' | 'versions' | 'compute'>>;
 };
 
 export type ComposeStageBRunOptions = {
@@ -198,6 +199,9 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
     onEvent({ type: 'phase', ts: now(), phase: 'model_load', message: `${mode}, ${exact}: ${batching.reason}` });
   }
   try {
+    // Described for every run, resumed ones too, so the log always says what ran the model.
+    const description = await options.model.describe(config, backend);
+    onEvent({ type: 'phase', ts: now(), phase: 'model_load', message: formatModelLoadLine(description) });
     checkExperiencesBudget(config, await backend.countTextTokens(renderExperiences(validated.initialGuidance.experiences)));
     const promptBudget = config.sampler.max_prompt_tokens ?? backend.info.contextSize - config.sampler.max_new_tokens;
 
@@ -216,7 +220,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
         seed: config.seed,
         config: config as unknown as Record<string, unknown>,
         config_hash: validated.configHash,
-        ...(await options.model.describe(config, backend)),
+        ...description,
         inputs: await Promise.all(config.stage_a_paths.map(inputFingerprint)),
         created_at: startedAt,
       });

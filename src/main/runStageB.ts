@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { RunConfig } from '../shared/schemas/runConfig';
 import type { RunEvent, RunManifest } from '../shared/schemas/telemetry';
 import { StageBError } from '../shared/errors';
@@ -10,6 +9,7 @@ import { createBackend } from './llm/createBackend';
 import type { LlmBackend } from './llm/LlmBackend';
 import { findExportGaps, type ExportGap } from './engine/exportCompleteness';
 import { buildExportRows } from './engine/buildExportRows';
+import { collectRunVersions } from './runVersions';
 import {
   composeStageBRun,
   runDirectoryOf,
@@ -56,20 +56,9 @@ async function modelFingerprint(path: string): Promise<string> {
   }
 }
 
-function versions(): Record<string, string> {
-  const require = createRequire(import.meta.url);
-  const read = (name: string) => {
-    try {
-      return (require(`${name}/package.json`) as { version: string }).version;
-    } catch {
-      return 'unknown';
-    }
-  };
-  return { node: process.version, 'node-llama-cpp': read('node-llama-cpp'), zod: read('zod'), app: read('../../package.json') };
-}
-
-async function describeModel(config: RunConfig, backend: LlmBackend): Promise<Pick<RunManifest, 'model' | 'versions'>> {
+async function describeModel(config: RunConfig, backend: LlmBackend): Promise<Pick<RunManifest, 'model' | 'versions' | 'compute'>> {
   const local = config.model.backend === 'llama-cpp' ? config.model : null;
+  const runtime = backend.info.runtime ?? null;
   return {
     model: {
       backend: config.model.backend,
@@ -78,7 +67,8 @@ async function describeModel(config: RunConfig, backend: LlmBackend): Promise<Pi
       name: backend.info.modelName,
       decode_batching: backend.info.decodeBatching ?? null,
     },
-    versions: versions(),
+    versions: collectRunVersions({ llamaCppRelease: runtime?.llamaCppRelease }),
+    compute: runtime?.compute ?? null,
   };
 }
 

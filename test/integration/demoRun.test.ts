@@ -132,6 +132,11 @@ describe('full Stage-B run on the tiny model', () => {
 
     const manifest = RunManifestSchema.parse(JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')));
     expect(manifest.model.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    // The real versions and the hardware that ran the model (the fixture runs on the CPU).
+    expect(manifest.versions).toMatchObject({ app: expect.stringMatching(/^\d+\.\d+\.\d+/), 'node-llama-cpp': expect.stringMatching(/^\d+\.\d+\.\d+/), 'llama.cpp': expect.stringMatching(/\S/) });
+    expect(manifest.compute).toEqual({ backend: 'cpu', devices: [], build: 'prebuilt' });
+    const loadLine = events.find((event) => event.type === 'phase' && event.phase === 'model_load' && event.message.startsWith('model '));
+    expect(loadLine?.type === 'phase' && loadLine.message).toContain(`llama.cpp ${manifest.versions['llama.cpp']} (prebuilt) on cpu`);
     // The Q8_0 fixture passes the load-time check: candidates share decode steps and stay exact.
     expect(manifest.model.decode_batching).toMatchObject({ batched: true, exact: true });
     expect(events.some((event) => event.type === 'phase' && event.phase === 'model_load' && event.message.startsWith('candidates decode together, bit-identical'))).toBe(true);

@@ -1,8 +1,8 @@
 /**
  * A stream a command prints to: a process stream, or a collector in tests.
- * `isTTY` decides how progress is drawn (ProgressRenderer).
+ * `isTTY` decides how progress is drawn, `columns` how wide (ProgressRenderer).
  */
-export type CliStream = { write(text: string): unknown; isTTY?: boolean };
+export type CliStream = { write(text: string): unknown; isTTY?: boolean; columns?: number };
 
 /** Where a CLI command prints: every `stageb` command takes one of these. */
 export type CliIo = { stdout: CliStream; stderr: CliStream };

@@ -39,3 +39,57 @@ describe('ProgressRenderer', () => {
     expect(formatDuration(3_723_000)).toBe('1h02m');
   });
 });
+
+describe('ProgressRenderer width', () => {
+  const wide = { ...progress(10), groups_done: 12345, groups_total: 99999, epochs: 10, epoch: 9, batches: 1000, batch_index: 999, tokens_per_second: 12345.6, eta_ms: 3_600_000 * 99 };
+
+  it.each([200, 120, 80, 60, 40, 20])('fits a %i-column terminal', (columns) => {
+    for (const event of [progress(10), wide]) {
+      const line = ProgressRenderer.fitProgress(event, columns);
+      expect(line.length).toBeLessThan(columns);
+    }
+  });
+
+  it('keeps the full bar when there is room, shrinks it, then drops it before cutting the text', () => {
+    expect(ProgressRenderer.fitProgress(progress(10), 200)).toBe(ProgressRenderer.formatProgress(progress(10), 24));
+    const full = ProgressRenderer.formatProgress(progress(10), 24);
+    expect(full.length).toBeGreaterThan(79);
+    const at80 = ProgressRenderer.fitProgress(progress(10), 80);
+    expect(at80).toMatch(/^█*░+ {2}25% epoch 1\/2 batch 2\/4 groups 10\/40 123\.4 tok\/s ETA 1m35s$/);
+    expect(at80.length).toBe(79);
+    const narrow = ProgressRenderer.fitProgress(progress(10), 40);
+    expect(narrow).not.toMatch(/[█░]/);
+    expect(narrow.endsWith('…')).toBe(true);
+  });
+
+  it('draws the TTY line at the stream width and erases what the last one left', () => {
+    const chunks: string[] = [];
+    const renderer = new ProgressRenderer({ isTTY: true, columns: 80, write: (s: string) => chunks.push(s) });
+    renderer.handle(progress(10));
+    const drawn = chunks[0].replace(/^\r/, '').replace('\x1b[K', '');
+    expect(drawn.length).toBeLessThan(80);
+    expect(chunks[0].endsWith('\x1b[K')).toBe(true);
+  });
+});
+
+describe('ProgressRenderer verbosity', () => {
+  const warning = (i: number) => ({ type: 'warning' as const, ts: 't', group_id: `G${i}`, code: 'malformed_output' as const, message: 'm', guidance_step: 0, ineligible_reason: null });
+
+  it('--quiet prints errors only', () => {
+    const out = sink(false);
+    const renderer = new ProgressRenderer(out.stream, { verbosity: 'quiet' });
+    renderer.handle({ type: 'phase', ts: 't', phase: 'model_load', message: 'loading' });
+    renderer.handle(progress(10));
+    renderer.handle(warning(1));
+    renderer.handle({ type: 'error', ts: 't', error: { code: 'INTERNAL', message: 'boom', location: {} } });
+    renderer.finish();
+    expect(out.chunks.join('')).toBe('[error] INTERNAL: boom\n');
+  });
+
+  it('--verbose prints every warning', () => {
+    const out = sink(false);
+    const renderer = new ProgressRenderer(out.stream, { verbosity: 'verbose' });
+    for (let i = 0; i < 12; i++) renderer.handle(warning(i));
+    expect(out.chunks.join('').match(/\[warning\] G\d+/g)).toHaveLength(12);
+  });
+});

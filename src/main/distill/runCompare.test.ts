@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runCompare } from './runCompare';
+import { main } from '../cli';
 import { selection } from '../../shared/distill/testFixtures';
 import type { RunComparison } from '../../shared/distill/compareRuns';
 import type { GroupLabel } from '../../shared/verdict';
@@ -48,7 +48,7 @@ function collector() {
 describe('stageb compare', () => {
   it('prints machine-readable numbers with --json', async () => {
     const c = collector();
-    const code = await runCompare(['--runs', path.join(root, 'base'), path.join(root, 'distill'), '--json'], c.io);
+    const code = await main(['compare', '--runs', path.join(root, 'base'), path.join(root, 'distill'), '--json'], c.io);
     expect(c.err).toEqual([]);
     expect(code).toBe(0);
     const result = JSON.parse(c.out.join('')) as RunComparison;
@@ -65,7 +65,7 @@ describe('stageb compare', () => {
 
   it('prints a table overall and per mission', async () => {
     const c = collector();
-    expect(await runCompare(['compare', '--runs', path.join(root, 'base'), '--runs', path.join(root, 'distill')], c.io)).toBe(0);
+    expect(await main(['compare', '--runs', path.join(root, 'base'), '--runs', path.join(root, 'distill')], c.io)).toBe(0);
     const text = c.out.join('');
     expect(text).toMatch(/overall\s+false_release\s+36\.4% \[\d+\.\d, \d+\.\d\] 4\/11\s+18\.2% \[\d+\.\d, \d+\.\d\] 2\/11\s+-18\.2 pp/);
     expect(text).toMatch(/BBU接地线检查\s+label_match/);
@@ -74,12 +74,12 @@ describe('stageb compare', () => {
 
   it('refuses a wrong number of runs and a run without selections', async () => {
     const c = collector();
-    expect(await runCompare(['--runs', path.join(root, 'base')], c.io)).toBe(2);
+    expect(await main(['compare', '--runs', path.join(root, 'base')], c.io)).toBe(2);
     const d = collector();
-    expect(await runCompare(['--runs', path.join(root, 'base'), path.join(root, 'nope')], d.io)).toBe(1);
+    expect(await main(['compare', '--runs', path.join(root, 'base'), path.join(root, 'nope')], d.io)).toBe(1);
     expect(d.err.join('')).toMatch(/INPUT_NOT_FOUND/);
     const e = collector();
-    expect(await runCompare(['--runs', path.join(root, 'base'), path.join(root, 'base', 'not-a-mission')], e.io)).toBe(1);
+    expect(await main(['compare', '--runs', path.join(root, 'base'), path.join(root, 'base', 'not-a-mission')], e.io)).toBe(1);
     expect(e.err.join('')).toMatch(/INPUT_EMPTY/);
   });
 });

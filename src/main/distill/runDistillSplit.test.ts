@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runDistillSplit } from './runDistillSplit';
+import { main } from '../cli';
 import { writeDistillCorpus } from './writeDistillCorpus';
 import { distillRecord } from '../../shared/distill/testFixtures';
 import { DistillRecordSchema, type DistillRecord } from '../../shared/schemas/records';
@@ -47,7 +47,7 @@ describe('stageb distill split', () => {
     await writeDistillCorpus(input, records);
     const outDir = path.join(dir, 'out');
     const { io, out, err } = collector();
-    const code = await runDistillSplit(['--input', input, '--out-dir', outDir, '--val-fraction', '0.2', '--seed', '5', '--drop-conflicts'], io);
+    const code = await main(['distill', 'split', '--input', input, '--out-dir', outDir, '--val-fraction', '0.2', '--seed', '5', '--drop-conflicts'], io);
     expect(err).toEqual([]);
     expect(code).toBe(0);
     const train = await readLines(path.join(outDir, 'distill_chatml.train.jsonl'));
@@ -65,7 +65,7 @@ describe('stageb distill split', () => {
 
     // Same seed → identical files.
     const again = collector();
-    await runDistillSplit(['distill', 'split', '--input', input, '--out-dir', outDir, '--val-fraction', '0.2', '--seed', '5', '--drop-conflicts'], again.io);
+    await main(['distill', 'split', '--input', input, '--out-dir', outDir, '--val-fraction', '0.2', '--seed', '5', '--drop-conflicts'], again.io);
     expect(await readLines(path.join(outDir, 'distill_chatml.val.jsonl'))).toEqual(val);
   });
 
@@ -73,15 +73,18 @@ describe('stageb distill split', () => {
     const input = path.join(dir, 'bad.jsonl');
     await fsp.writeFile(input, JSON.stringify(distillRecord('a', 'pass', 'pass')) + '\n' + JSON.stringify({ group_id: 'b', mission: 'm', label: 'pass', messages: [], extra: 1 }) + '\n');
     const c = collector();
-    expect(await runDistillSplit(['--input', input, '--out-dir', path.join(dir, 'o')], c.io)).toBe(1);
+    expect(await main(['distill', 'split', '--input', input, '--out-dir', path.join(dir, 'o')], c.io)).toBe(1);
     expect(c.err.join('')).toMatch(/bad\.jsonl:2/);
     await expect(fsp.stat(path.join(dir, 'o'))).rejects.toThrow();
 
     const u = collector();
-    expect(await runDistillSplit(['--out-dir', dir], u.io)).toBe(2);
-    expect(u.err.join('')).toMatch(/--input is required/);
+    expect(await main(['distill', 'split', '--out-dir', dir], u.io)).toBe(2);
+    expect(u.err.join('')).toMatch(/missing --input/);
     const v = collector();
-    expect(await runDistillSplit(['--input', input, '--val-fraction', 'abc'], v.io)).toBe(1);
-    expect(v.err.join('')).toMatch(/CONFIG_INVALID.*val-fraction/);
+    expect(await main(['distill', 'split', '--input', input, '--val-fraction', 'abc'], v.io)).toBe(2);
+    expect(v.err.join('')).toMatch(/--val-fraction needs a number/);
+    const w = collector();
+    expect(await main(['distill', 'split', `--input=${input}`, '--bogus'], w.io)).toBe(2);
+    expect(w.err.join('')).toMatch(/--bogus/);
   });
 });

@@ -56,6 +56,9 @@ describe('LlamaCppBackend on the tiny model', () => {
   it('loads the model and renders the ChatML template with the assistant turn open', async () => {
     expect(backend.info).toMatchObject({ backend: 'llama-cpp', modelPath, gpu: false });
     expect(backend.info.contextSize).toBeGreaterThanOrEqual(1024);
+    // gpu: false resolves to llama.cpp's CPU backend, with no devices, from the binary's own release.
+    expect(backend.info.runtime?.compute).toEqual({ backend: 'cpu', devices: [], build: 'prebuilt' });
+    expect(backend.info.runtime?.llamaCppRelease).toMatch(/\S/);
     const text = backend.renderPromptText(prompt);
     expect(text).toBe(
       `<|im_start|>system\n${prompt.system}<|im_end|>\n<|im_start|>user\n${prompt.userParts.join('')}<|im_end|>\n<|im_start|>assistant\n`,

@@ -19,7 +19,7 @@ import type { LlamaCppModelConfig } from '../../shared/schemas/runConfig';
 import type { DecodeParams } from '../../shared/schemas/decode';
 import { checkGgufFile, ggufMetadataValue } from './gguf/ggufHeader';
 import { kvCacheBytesPerToken } from './gguf/kvCacheBytesPerToken';
-import { getLlamaRuntime, physicalCoreCount } from './llamaRuntime';
+import { describeLlamaRuntime, getLlamaRuntime, physicalCoreCount } from './llamaRuntime';
 import { resolvePhaseThreads } from './resolvePhaseThreads';
 import { resolveFlashAttention, type FlashAttentionChoice } from './resolveFlashAttention';
 import { batchDecodeNeedsCheck, resolveBatchDecode, type DecodeSite } from './resolveBatchDecode';
@@ -36,6 +36,7 @@ import type {
   Completion,
   FinishReason,
   GenerateRequest,
+  LlamaRuntimeInfo,
   LlmBackend,
   OutputConstraint,
   PromptSegments,
@@ -96,9 +97,10 @@ export class LlamaCppBackend implements LlmBackend {
     private readonly stager: PromptStager | null,
     /** model.batch_decode as resolved for this model; `scheduling.batchDecode` follows it. */
     readonly decodeBatching: DecodeBatching,
+    runtime: LlamaRuntimeInfo,
   ) {
     this.scheduler = new SharedPrefixScheduler(context, { ...scheduling, mode: rollout });
-    this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu, decodeBatching };
+    this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu, decodeBatching, runtime };
   }
 
   /** Where staged prompt states pass through (model.overlap_prompts), or null without staging. */
@@ -480,6 +482,7 @@ export async function createLlamaCppBackend(config: LlamaCppModelConfig, options
         },
     stager,
     decodeBatching,
+    await describeLlamaRuntime(llama),
   );
 }
 

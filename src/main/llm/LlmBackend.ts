@@ -1,5 +1,5 @@
 import type { DecodeParams } from '../../shared/schemas/decode';
-import type { DecodeBatching } from '../../shared/schemas/telemetry';
+import type { Compute, DecodeBatching } from '../../shared/schemas/telemetry';
 
 /**
  * One interface for every backend (node-llama-cpp embedded, OpenAI-compatible
@@ -54,7 +54,11 @@ export type BackendInfo = {
   gpu: string | false;
   /** How candidates share decode steps (the llama-cpp backend; a server decides that itself). */
   decodeBatching?: DecodeBatching;
+  /** The llama.cpp runtime that loaded the model (the llama-cpp backend; run.json's versions and compute). */
+  runtime?: LlamaRuntimeInfo;
 };
+
+export type LlamaRuntimeInfo = { llamaCppRelease: string; compute: Compute };
 
 export interface LlmBackend {
   readonly info: BackendInfo;

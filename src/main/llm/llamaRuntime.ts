@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp';
 import { StageBError } from '../../shared/errors';
 import type { LlamaCppModelConfig } from '../../shared/schemas/runConfig';
+import type { LlamaRuntimeInfo } from './LlmBackend';
 
 /**
  * One llama.cpp runtime per (gpu, threads) per process: getLlama loads native
@@ -59,4 +60,13 @@ export function getLlamaRuntime(gpu: LlamaCppModelConfig['gpu'], threads: number
     runtimes.set(key, runtime);
   }
   return runtime;
+}
+
+/** What a runtime runs on: the llama.cpp release of its binary, the compute backend `gpu` resolved to, and the devices. */
+export async function describeLlamaRuntime(llama: Llama): Promise<LlamaRuntimeInfo> {
+  const devices = llama.gpu === false ? [] : await llama.getGpuDeviceNames().catch(() => []);
+  return {
+    llamaCppRelease: llama.llamaCppRelease.release,
+    compute: { backend: llama.gpu === false ? 'cpu' : llama.gpu, devices, build: llama.buildType },
+  };
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkGgufFile } from './gguf/ggufHeader';
 import { GgmlType } from './gguf/ggufFormat';
 import { createRandomModel, createTinyModel, ensureTinyModel } from './tinyModel';
-import { runModelCommand } from './modelCommand';
+import { main } from '../cli';
 import { gpt2ByteToUnicode } from './byteLevelVocab';
 import { getModelShape, MODEL_SHAPES } from './modelShapes';
 
@@ -138,11 +138,11 @@ describe('ensureTinyModel', () => {
   });
 });
 
-describe('runModelCommand', () => {
+describe('stageb model', () => {
   it('writes a tiny model and prints path, size and sha256', async () => {
     const lines: string[] = [];
     const out = join(dir, 'cli.gguf');
-    const code = await runModelCommand(['tiny', '--out', out, '--seed', '9'], { stdout: { write: (t: string) => lines.push(...t.split('\n').filter(Boolean)) }, stderr: { write: (t: string) => lines.push(...t.split('\n').filter(Boolean)) } });
+    const code = await main(['model', 'tiny', '--out', out, '--seed', '9'], { stdout: { write: (t: string) => lines.push(...t.split('\n').filter(Boolean)) }, stderr: { write: (t: string) => lines.push(...t.split('\n').filter(Boolean)) } });
     expect(code).toBe(0);
     const text = lines.join('\n');
     expect(text).toContain(out);
@@ -152,15 +152,17 @@ describe('runModelCommand', () => {
 
   it('refuses an unknown shape with a typed error and exit code 1', async () => {
     const errors: string[] = [];
-    const code = await runModelCommand(['random', '--shape', 'nope', '--out', join(dir, 'x.gguf')], { stdout: { write: () => true }, stderr: { write: (t: string) => errors.push(t) } });
+    const code = await main(['model', 'random', '--shape', 'nope', '--out', join(dir, 'x.gguf')], { stdout: { write: () => true }, stderr: { write: (t: string) => errors.push(t) } });
     expect(code).toBe(1);
     expect(errors.join('\n')).toContain('CONFIG_INVALID');
     expect(errors.join('\n')).toContain('qwen3-8b');
   });
 
-  it('prints usage for an unknown subcommand', async () => {
+  it('refuses an unknown subcommand and a bad seed as usage errors (exit 2)', async () => {
     const errors: string[] = [];
-    expect(await runModelCommand(['bogus'], { stdout: { write: () => true }, stderr: { write: (t: string) => errors.push(t) } })).toBe(2);
-    expect(errors.join('\n')).toContain('usage');
+    expect(await main(['model', 'bogus'], { stdout: { write: () => true }, stderr: { write: (t: string) => errors.push(t) } })).toBe(2);
+    expect(errors.join('\n')).toContain('unknown command "model bogus"');
+    expect(await main(['model', 'tiny', '--out', join(dir, 'y.gguf'), '--seed=-1'], { stdout: { write: () => true }, stderr: { write: (t: string) => errors.push(t) } })).toBe(2);
+    expect(errors.join('\n')).toContain('--seed needs an integer');
   });
 });

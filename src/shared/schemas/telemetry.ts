@@ -143,6 +143,38 @@ export const DecodeBatchingSchema = z.object({
 });
 export type DecodeBatching = z.infer<typeof DecodeBatchingSchema>;
 
+/**
+ * What produced a run. Fields are optional so that run.json files written before one was
+ * recorded still load (resume, set-aside); the writer (src/main/runVersions.ts) fills
+ * app, node, node-llama-cpp and zod always, and the others where they apply.
+ */
+export const RunVersionsSchema = z
+  .object({
+    /** This app's package.json version. */
+    app: z.string(),
+    node: z.string(),
+    'node-llama-cpp': z.string(),
+    zod: z.string(),
+    /** The llama.cpp release the loaded binary was built from (e.g. b6123); absent when the model runs on a server. */
+    'llama.cpp': z.string(),
+    /** process.versions.electron, when the engine ran inside Electron. */
+    electron: z.string(),
+  })
+  .partial()
+  .catchall(z.string());
+export type RunVersions = z.infer<typeof RunVersionsSchema>;
+
+/** The hardware llama.cpp ran the model on (llama-cpp backend only; a server picks its own). */
+export const ComputeSchema = z.object({
+  /** llama.cpp's compute backend: what `model.gpu` resolved to on this machine. */
+  backend: z.enum(['cpu', 'cuda', 'metal', 'vulkan']),
+  /** The devices llama.cpp picked (Llama.getGpuDeviceNames); empty on the CPU. */
+  devices: z.array(z.string()),
+  /** prebuilt: a binary node-llama-cpp ships; localBuild: one built on this machine. */
+  build: z.enum(['prebuilt', 'localBuild']),
+});
+export type Compute = z.infer<typeof ComputeSchema>;
+
 /** run.json: the config as resolved plus provenance. */
 export const RunManifestSchema = z.object({
   run_name: z.string(),
@@ -159,7 +191,9 @@ export const RunManifestSchema = z.object({
     /** llama-cpp only; absent in run.json files written before it was recorded. */
     decode_batching: DecodeBatchingSchema.nullable().optional(),
   }),
-  versions: z.record(z.string(), z.string()),
+  versions: RunVersionsSchema,
+  /** null: the model ran on an OpenAI-compatible server; absent in run.json files written before it was recorded. */
+  compute: ComputeSchema.nullable().optional(),
   inputs: z.array(z.object({ path: z.string(), sha256: z.string(), lines: z.number().int().nonnegative() })),
   created_at: z.string(),
 });

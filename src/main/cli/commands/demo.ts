@@ -1,0 +1,37 @@
+import { dirname, join, resolve } from 'node:path';
+import { findPackageRoot } from '../../packageRoot';
+import { defineCommand } from '../Command';
+import { runWithProgress } from '../runWithProgress';
+
+/** The demo's config, in the package (not the current folder), so `stageb demo` works from anywhere. */
+export function defaultDemoConfigPath(): string {
+  return join(findPackageRoot(), 'configs', 'demo.yaml');
+}
+
+export const demoCommand = defineCommand({
+  name: 'demo',
+  summary: 'generate the demo mission and model, then run it',
+  usage: '[--config <file>] [--events-json]',
+  options: {
+    config: { type: 'string', value: 'file', description: "the demo config (default: the package's configs/demo.yaml)" },
+    'events-json': { type: 'boolean', description: 'also print every run event as one JSON line on stdout' },
+  },
+  description: `Writes the seeded demo mission (resources/demo/) and the tiny random-weight model
+(resources/models/tiny.gguf) where the config points, then runs it. The default config
+and the files it names are the package's own, whatever the current folder is. A demo
+run left by an earlier version is moved aside (<run>.previous-<hash>), not deleted.
+The random-weight model's verdicts are noise: the demo shows the machinery, not accuracy.`,
+  run: async ({ values, io, verbosity }) => {
+    const { ensureDemoMission } = await import('../../demo/generateDemoMission');
+    const { loadRunConfig } = await import('../../io/loadRunConfig');
+    const { setAsideStaleDemoRun } = await import('../../demo/setAsideStaleDemoRun');
+    const configPath = values.config === undefined ? defaultDemoConfigPath() : resolve(values.config);
+    // The demo config points at the generator's output folder; fill it before validation.
+    const { config } = await loadRunConfig(configPath);
+    const demo = await ensureDemoMission(dirname(config.stage_a_paths[0]));
+    if (demo.generated && verbosity !== 'quiet') io.stderr.write(`generated the demo mission in ${demo.outDir}\n`);
+    const setAside = await setAsideStaleDemoRun(config);
+    if (setAside && verbosity !== 'quiet') io.stderr.write(`the previous demo run was made with another config (an earlier version?); moved it to ${setAside}\n`);
+    return await runWithProgress({ configPath, eventsJson: values['events-json'], io, verbosity });
+  },
+});

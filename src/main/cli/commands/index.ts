@@ -1,0 +1,27 @@
+import type { AnyCommand } from '../Command';
+import { compareCommand } from './compare';
+import { demoCommand } from './demo';
+import { demoDataCommand } from './demoData';
+import { distillCommand } from './distill';
+import { exportCommand } from './export';
+import { helpCommand } from './help';
+import { modelCommand } from './model';
+import { runCommand } from './run';
+import { validateCommand } from './validate';
+
+/**
+ * Every `stageb` command, in the order `stageb --help` lists them. To add one: write
+ * src/main/cli/commands/<name>.ts exporting `defineCommand({...})`, import it here and
+ * add one line below. Help, parsing, exit codes and the CLI test pick it up from here.
+ */
+export const COMMANDS: readonly AnyCommand[] = [
+  runCommand,
+  validateCommand,
+  exportCommand,
+  demoCommand,
+  demoDataCommand,
+  modelCommand,
+  distillCommand,
+  compareCommand,
+  helpCommand,
+];
