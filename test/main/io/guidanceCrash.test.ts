@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuidanceRepository } from '../../../src/main/io/GuidanceRepository';
 import { isProcessAlive } from '../../../src/main/io/isProcessAlive';
+import { parseTempName } from '../../../src/main/io/tempFiles';
 import { createRng } from '../../../src/shared/random';
 import { CRASH_MISSION, crashInitialState, crashStateContent } from '../../fixtures/guidanceCrashStates';
 import { makeGuidanceTestDir } from './guidanceTestDir';
@@ -128,7 +129,7 @@ async function runLane(lane: number, kills: number): Promise<LaneStats> {
     const left = await leftovers();
     stats.maxLeftovers = Math.max(stats.maxLeftovers, left.length);
     for (const name of left) {
-      const owner = name === 'guidance.json.lock' ? JSON.parse(await fsp.readFile(path.join(dir, name), 'utf8')).pid : Number(name.match(/\.(\d+)\./)?.[1]);
+      const owner = name === 'guidance.json.lock' ? JSON.parse(await fsp.readFile(path.join(dir, name), 'utf8')).pid : (parseTempName(path.basename(name))?.pid ?? Number(name.match(/\.(\d+)\./)?.[1]));
       expect(killed.has(owner), `${name} belongs to a killed writer`).toBe(true);
       expect(isProcessAlive(owner)).toBe(false);
       if (name === 'guidance.json.lock') stats.staleLocks++;

@@ -36,7 +36,7 @@ function lineOfKey(text: string, key: string): number | undefined {
 export function validateGuidanceEdit(experiences: Record<string, string>, server: GuidanceState | null, rawText?: string): EditIssue[] {
   const issues: EditIssue[] = [];
   const where = (key: string) => (rawText ? lineOfKey(rawText, key) : undefined);
-  const parsed = GuidanceStateSchema.safeParse({ step: server?.step ?? 0, updated_at: server?.updated_at ?? 'now', experiences, metadata: server?.metadata ?? {} });
+  const parsed = GuidanceStateSchema.safeParse({ step: server?.step ?? 0, updated_at: server?.updated_at ?? new Date().toISOString(), experiences, metadata: server?.metadata ?? {} });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const key = issue.path[0] === 'experiences' && typeof issue.path[1] === 'string' ? issue.path[1] : null;
