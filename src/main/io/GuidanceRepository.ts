@@ -2,7 +2,6 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { StageBError } from '../../shared/errors';
 import {
-  ExperienceKeySchema,
   GuidanceFileSchema,
   GuidanceStateSchema,
   GuidanceWriteBySchema,
@@ -20,8 +19,8 @@ import { applyOperations, type OperationProvenance } from '../../shared/guidance
 import { compactExperiences } from '../../shared/guidance/compactExperiences';
 import { guidanceContentHash } from '../../shared/guidance/guidanceContentHash';
 import { planFingerprint } from '../../shared/guidance/planFingerprint';
-import { isInvariantKey, sortExperienceKeys } from '../../shared/guidance/sortExperienceKeys';
-import { validateExperienceText } from '../../shared/guidance/validateExperienceText';
+import { sortExperienceKeys } from '../../shared/guidance/sortExperienceKeys';
+import { guidanceEditIssues } from '../../shared/guidance/guidanceEditRules';
 import { acquireFileLock, type FileLockOptions } from './fileLock';
 import { holdTempPath, removeLeftoverTempFiles, tempPathFor } from './tempFiles';
 import { describeZodIssue } from './zodIssuePath';
@@ -334,28 +333,10 @@ export class GuidanceRepository implements GuidanceStore {
 
   private nextState(current: GuidanceState, request: CommitRequest): GuidanceState {
     const experiences = { ...request.next.experiences };
-    const reject = (field: string, message: string): never => {
-      throw new StageBError('GUIDANCE_REJECTED_OPERATION', message, { file: this.path, field: `${this.mission}.${field}` });
-    };
-    const keys = Object.keys(experiences);
-    if (keys.length === 0) {
-      throw new StageBError('GUIDANCE_EMPTY_EXPERIENCES', 'guidance must keep at least one experience', { file: this.path, field: `${this.mission}.experiences` });
-    }
-    for (const key of keys) {
-      if (!ExperienceKeySchema.safeParse(key).success) reject(`experiences.${key}`, `${JSON.stringify(key)} is not an experience key (G0, G12, S1)`);
-      if (typeof experiences[key] !== 'string') reject(`experiences.${key}`, `experience ${key} must be text`);
-    }
-    if (!('G0' in experiences)) reject('experiences.G0', 'G0 is the mission checklist and cannot be removed');
-    if (!request.verbatim) {
-      const invariantKeys = new Set([...Object.keys(current.experiences), ...keys].filter(isInvariantKey));
-      for (const key of sortExperienceKeys([...invariantKeys])) {
-        if (current.experiences[key] !== experiences[key]) reject(`experiences.${key}`, `${key} is a read-only invariant and cannot be added, changed or removed`);
-      }
-      for (const key of sortExperienceKeys(keys)) {
-        if (isInvariantKey(key) || current.experiences[key] === experiences[key]) continue;
-        const reason = validateExperienceText(key, experiences[key]);
-        if (reason) reject(`experiences.${key}`, reason);
-      }
+    const issues = guidanceEditIssues(experiences, current.experiences, { verbatim: request.verbatim });
+    if (issues.length > 0) {
+      const [first] = issues;
+      throw new StageBError(first.code, first.message, { file: this.path, field: `${this.mission}.${first.field}` }, { issues });
     }
     const updatedAt = this.clock().toISOString();
     const by = GuidanceWriteBySchema.parse(request.by);
