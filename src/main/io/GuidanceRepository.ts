@@ -13,12 +13,8 @@ import {
   type StoredGuidanceState,
 } from '../../shared/schemas/guidance';
 import { carryRuleMetadata, type RuleStamp } from '../../shared/guidance/carryRuleMetadata';
-import type { ReflectionOperation } from '../../shared/schemas/records';
 import type { GuidanceStore } from '../engine/ports/ArtifactStore';
-import { applyOperations, type OperationProvenance } from '../../shared/guidance/applyOperations';
-import { compactExperiences } from '../../shared/guidance/compactExperiences';
 import { guidanceContentHash } from '../../shared/guidance/guidanceContentHash';
-import { planFingerprint } from '../../shared/guidance/planFingerprint';
 import { sortExperienceKeys } from '../../shared/guidance/sortExperienceKeys';
 import { guidanceEditIssues } from '../../shared/guidance/guidanceEditRules';
 import { acquireFileLock, type FileLockOptions } from './fileLock';
@@ -64,13 +60,6 @@ function stampOf(by: GuidanceWriteBy, updatedAt: string): RuleStamp {
   };
 }
 
-export type GuidancePlanResult = GuidanceWithHash & {
-  /** False when this plan had already been applied and nothing was written. */
-  applied: boolean;
-  /** Keys of the pre-plan guidance → keys after compaction (for provenance in logs). */
-  keyMap: Record<string, string>;
-};
-
 export type GuidanceSnapshotInfo = { name: string; step: number; updated_at: string; size: number };
 
 /** The filesystem calls the writer makes; tests inject real errno failures (ENOSPC, EROFS) here. */
@@ -92,8 +81,6 @@ export type GuidanceRepositoryOptions = {
   io?: Partial<GuidanceFsIo>;
 };
 
-/** How many applied plan fingerprints the state remembers. */
-const APPLIED_PLANS_KEPT = 256;
 const WRITE_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE', 'EBUSY', 'EFBIG']);
 
 type CurrentFile = {
@@ -112,7 +99,6 @@ type CommitRequest = {
   baseStep: number;
   expectedHash?: string;
   by: GuidanceWriteBy;
-  fingerprint?: string;
   /** Rollbacks restore a snapshot verbatim, invariants included. */
   verbatim?: boolean;
 };
@@ -215,28 +201,6 @@ export class GuidanceRepository implements GuidanceStore {
   }
 
   /**
-   * Applies a reflection plan (operations → compaction) as one write based on `baseStep`.
-   * A plan already applied (same operations, same reflection_id) is a no-op that
-   * returns the current state with `applied: false`.
-   */
-  async applyPlan(operations: readonly ReflectionOperation[], baseStep: number, provenance: OperationProvenance, by?: GuidanceWriteBy): Promise<GuidancePlanResult> {
-    const fingerprint = planFingerprint(operations, provenance.reflection_id ?? '');
-    const current = await this.read();
-    if (current.applied_plans?.includes(fingerprint)) return { ...current, applied: false, keyMap: identityKeyMap(current.experiences) };
-    if (current.step !== baseStep) throw this.conflict(baseStep, current, 'the plan was made for another step');
-    const applied = applyOperations(current, operations, provenance);
-    const compacted = compactExperiences(applied);
-    const result = await this.commit({
-      next: { experiences: compacted.experiences, metadata: compacted.metadata },
-      baseStep,
-      expectedHash: current.hash,
-      fingerprint,
-      by: by ?? { kind: provenance.approved_by ? 'approval' : provenance.origin === 'annotator' ? 'save' : 'reflection', author: provenance.approved_by ?? provenance.author ?? null, reflection_id: provenance.reflection_id },
-    });
-    return { ...result.state, applied: result.changed, keyMap: result.changed ? compacted.keyMap : identityKeyMap(result.state.experiences) };
-  }
-
-  /**
    * A rollback is a new step whose content equals the snapshot's (rule ids included); nothing
    * is deleted. written_by records who rolled back and which snapshot (and step) was restored.
    */
@@ -312,10 +276,6 @@ export class GuidanceRepository implements GuidanceStore {
     return this.locked(async () => {
       const current = await this.readCurrent();
       const currentWithHash: GuidanceWithHash = { ...current.state, hash: current.hash };
-      if (request.fingerprint && current.state.applied_plans?.includes(request.fingerprint)) {
-        this.remember(current);
-        return { state: currentWithHash, changed: false };
-      }
       if (current.state.step !== request.baseStep) throw this.conflict(request.baseStep, currentWithHash, 'another writer saved first');
       const expectedHash = request.expectedHash ?? (this.lastSeen?.step === request.baseStep ? this.lastSeen.hash : undefined);
       if (expectedHash !== undefined && expectedHash !== current.hash) {
@@ -343,8 +303,8 @@ export class GuidanceRepository implements GuidanceStore {
     const metadata: Record<string, StoredExperienceMeta> = request.verbatim
       ? { ...(request.next.metadata ?? {}) }
       : carryRuleMetadata(current, request.next, stampOf(by, updatedAt));
-    let appliedPlans = current.applied_plans ?? [];
-    if (request.fingerprint) appliedPlans = [...appliedPlans, request.fingerprint].slice(-APPLIED_PLANS_KEPT);
+    // Files written before reflection applied through the compare-and-swap alone keep their list.
+    const appliedPlans = current.applied_plans ?? [];
     const candidate = {
       step: current.step + 1,
       updated_at: updatedAt,
@@ -513,10 +473,6 @@ export class GuidanceRepository implements GuidanceStore {
     await removeLeftoverTempFiles(path.dirname(this.path), { targets: (target) => target === live });
     await removeLeftoverTempFiles(this.snapshotDir, { targets: (target) => target === this.snapshotTmpBase });
   }
-}
-
-function identityKeyMap(experiences: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.keys(experiences).map((key) => [key, key]));
 }
 
 /** Makes a rename durable; directories cannot be fsynced on every platform, which is then accepted. */
