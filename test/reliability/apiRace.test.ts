@@ -17,7 +17,7 @@ import { spawnChild } from './crashRunSupport';
 /**
  * Concurrency (issue §5 "Reliability and security" §2): an annotator saving through the
  * workbench API (guidanceSave, in this process) and the engine applying reflection plans
- * (GuidanceRepository.applyPlan, in a child process) on one guidance file, at least 1000
+ * (the product's apply path, buildBatchUpdate + writeReflectionPlan, in a child process) on one guidance file, at least 1000
  * writes interleaved. No update may be lost — the history of the file (every snapshot
  * plus the live file, retention unlimited) is one chain in which every step changes
  * exactly one side's experience to that side's next edit, every edit of both sides

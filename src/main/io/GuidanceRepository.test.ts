@@ -180,41 +180,6 @@ describe('GuidanceRepository', () => {
     expect(await store.listSnapshots()).toEqual([]);
   });
 
-  it('applies a plan with compaction once; the same plan again is a no-op', async () => {
-    const store = repo();
-    await store.initialize({ ...initial, experiences: { ...initial.experiences, G5: 'old rule', G9: 'other rule' } });
-    const operations = [
-      { op: 'remove' as const, key: 'G5', evidence: [] },
-      { op: 'add' as const, key: 'NEW', text: '  接地排锈蚀需整改。 ', evidence: ['g1::fail'], rationale: 'r' },
-    ];
-    const provenance = { reflection_id: 'refl-1', updated_at: '2025-01-02T00:00:00.000Z' };
-    const first = await store.applyPlan(operations, 0, provenance);
-    expect(first.applied).toBe(true);
-    expect(first.step).toBe(1);
-    expect(first.experiences).toEqual({ G0: initial.experiences.G0, G1: initial.experiences.G1, G2: 'other rule', G3: '接地排锈蚀需整改。', S1: initial.experiences.S1 });
-    expect(first.metadata.G3).toMatchObject({ reflection_id: 'refl-1', sources: ['g1::fail'], origin: 'reflection' });
-    expect(first.keyMap).toMatchObject({ G9: 'G2', G10: 'G3' });
-    const second = await store.applyPlan(operations, 0, provenance);
-    expect(second.applied).toBe(false);
-    expect(second.step).toBe(1);
-    expect((await store.listSnapshots()).length).toBe(1);
-    // A different reflection proposing other edits on an old step is a conflict.
-    const stale = await caught(store.applyPlan([{ op: 'remove', key: 'G1', evidence: [] }], 0, { ...provenance, reflection_id: 'refl-2' }));
-    expect(stale.code).toBe('GUIDANCE_STEP_CONFLICT');
-    const rejected = await caught(store.applyPlan([{ op: 'remove', key: 'G0', evidence: [] }], 1, { ...provenance, reflection_id: 'refl-3' }));
-    expect(rejected.code).toBe('GUIDANCE_REJECTED_OPERATION');
-    expect((await store.read()).step).toBe(1);
-  });
-
-  it('applies a plan without rewriting a hand-formatted G0 checklist', async () => {
-    const store = repo();
-    const checklist = '检查项：\n  1. 接地线连接\n\n  2. 标签/铭牌清晰';
-    await store.initialize({ ...initial, experiences: { ...initial.experiences, G0: checklist } });
-    const result = await store.applyPlan([{ op: 'add', key: 'NEW', text: '接地排锈蚀需整改。', evidence: [] }], 0, { reflection_id: 'r', updated_at: '2025-01-01T00:00:00.000Z' });
-    expect(result.experiences.G0).toBe(checklist);
-    expect(result.experiences.G2).toBe('接地排锈蚀需整改。');
-  });
-
   it('rolls back as a new step with the snapshot content; nothing is deleted', async () => {
     const store = repo();
     await store.initialize(initial);

@@ -2,7 +2,6 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { StageBError } from '../../shared/errors';
 import {
-  ExperienceKeySchema,
   GuidanceFileSchema,
   GuidanceStateSchema,
   GuidanceWriteBySchema,
@@ -14,14 +13,10 @@ import {
   type StoredGuidanceState,
 } from '../../shared/schemas/guidance';
 import { carryRuleMetadata, type RuleStamp } from '../../shared/guidance/carryRuleMetadata';
-import type { ReflectionOperation } from '../../shared/schemas/records';
 import type { GuidanceStore } from '../engine/ports/ArtifactStore';
-import { applyOperations, type OperationProvenance } from '../../shared/guidance/applyOperations';
-import { compactExperiences } from '../../shared/guidance/compactExperiences';
 import { guidanceContentHash } from '../../shared/guidance/guidanceContentHash';
-import { planFingerprint } from '../../shared/guidance/planFingerprint';
-import { isInvariantKey, sortExperienceKeys } from '../../shared/guidance/sortExperienceKeys';
-import { validateExperienceText } from '../../shared/guidance/validateExperienceText';
+import { sortExperienceKeys } from '../../shared/guidance/sortExperienceKeys';
+import { guidanceEditIssues } from '../../shared/guidance/guidanceEditRules';
 import { acquireFileLock, type FileLockOptions } from './fileLock';
 import { holdTempPath, removeLeftoverTempFiles, tempPathFor } from './tempFiles';
 import { describeZodIssue } from './zodIssuePath';
@@ -65,13 +60,6 @@ function stampOf(by: GuidanceWriteBy, updatedAt: string): RuleStamp {
   };
 }
 
-export type GuidancePlanResult = GuidanceWithHash & {
-  /** False when this plan had already been applied and nothing was written. */
-  applied: boolean;
-  /** Keys of the pre-plan guidance → keys after compaction (for provenance in logs). */
-  keyMap: Record<string, string>;
-};
-
 export type GuidanceSnapshotInfo = { name: string; step: number; updated_at: string; size: number };
 
 /** The filesystem calls the writer makes; tests inject real errno failures (ENOSPC, EROFS) here. */
@@ -93,8 +81,6 @@ export type GuidanceRepositoryOptions = {
   io?: Partial<GuidanceFsIo>;
 };
 
-/** How many applied plan fingerprints the state remembers. */
-const APPLIED_PLANS_KEPT = 256;
 const WRITE_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE', 'EBUSY', 'EFBIG']);
 
 type CurrentFile = {
@@ -113,7 +99,6 @@ type CommitRequest = {
   baseStep: number;
   expectedHash?: string;
   by: GuidanceWriteBy;
-  fingerprint?: string;
   /** Rollbacks restore a snapshot verbatim, invariants included. */
   verbatim?: boolean;
 };
@@ -216,28 +201,6 @@ export class GuidanceRepository implements GuidanceStore {
   }
 
   /**
-   * Applies a reflection plan (operations → compaction) as one write based on `baseStep`.
-   * A plan already applied (same operations, same reflection_id) is a no-op that
-   * returns the current state with `applied: false`.
-   */
-  async applyPlan(operations: readonly ReflectionOperation[], baseStep: number, provenance: OperationProvenance, by?: GuidanceWriteBy): Promise<GuidancePlanResult> {
-    const fingerprint = planFingerprint(operations, provenance.reflection_id ?? '');
-    const current = await this.read();
-    if (current.applied_plans?.includes(fingerprint)) return { ...current, applied: false, keyMap: identityKeyMap(current.experiences) };
-    if (current.step !== baseStep) throw this.conflict(baseStep, current, 'the plan was made for another step');
-    const applied = applyOperations(current, operations, provenance);
-    const compacted = compactExperiences(applied);
-    const result = await this.commit({
-      next: { experiences: compacted.experiences, metadata: compacted.metadata },
-      baseStep,
-      expectedHash: current.hash,
-      fingerprint,
-      by: by ?? { kind: provenance.approved_by ? 'approval' : provenance.origin === 'annotator' ? 'save' : 'reflection', author: provenance.approved_by ?? provenance.author ?? null, reflection_id: provenance.reflection_id },
-    });
-    return { ...result.state, applied: result.changed, keyMap: result.changed ? compacted.keyMap : identityKeyMap(result.state.experiences) };
-  }
-
-  /**
    * A rollback is a new step whose content equals the snapshot's (rule ids included); nothing
    * is deleted. written_by records who rolled back and which snapshot (and step) was restored.
    */
@@ -313,10 +276,6 @@ export class GuidanceRepository implements GuidanceStore {
     return this.locked(async () => {
       const current = await this.readCurrent();
       const currentWithHash: GuidanceWithHash = { ...current.state, hash: current.hash };
-      if (request.fingerprint && current.state.applied_plans?.includes(request.fingerprint)) {
-        this.remember(current);
-        return { state: currentWithHash, changed: false };
-      }
       if (current.state.step !== request.baseStep) throw this.conflict(request.baseStep, currentWithHash, 'another writer saved first');
       const expectedHash = request.expectedHash ?? (this.lastSeen?.step === request.baseStep ? this.lastSeen.hash : undefined);
       if (expectedHash !== undefined && expectedHash !== current.hash) {
@@ -334,36 +293,18 @@ export class GuidanceRepository implements GuidanceStore {
 
   private nextState(current: GuidanceState, request: CommitRequest): GuidanceState {
     const experiences = { ...request.next.experiences };
-    const reject = (field: string, message: string): never => {
-      throw new StageBError('GUIDANCE_REJECTED_OPERATION', message, { file: this.path, field: `${this.mission}.${field}` });
-    };
-    const keys = Object.keys(experiences);
-    if (keys.length === 0) {
-      throw new StageBError('GUIDANCE_EMPTY_EXPERIENCES', 'guidance must keep at least one experience', { file: this.path, field: `${this.mission}.experiences` });
-    }
-    for (const key of keys) {
-      if (!ExperienceKeySchema.safeParse(key).success) reject(`experiences.${key}`, `${JSON.stringify(key)} is not an experience key (G0, G12, S1)`);
-      if (typeof experiences[key] !== 'string') reject(`experiences.${key}`, `experience ${key} must be text`);
-    }
-    if (!('G0' in experiences)) reject('experiences.G0', 'G0 is the mission checklist and cannot be removed');
-    if (!request.verbatim) {
-      const invariantKeys = new Set([...Object.keys(current.experiences), ...keys].filter(isInvariantKey));
-      for (const key of sortExperienceKeys([...invariantKeys])) {
-        if (current.experiences[key] !== experiences[key]) reject(`experiences.${key}`, `${key} is a read-only invariant and cannot be added, changed or removed`);
-      }
-      for (const key of sortExperienceKeys(keys)) {
-        if (isInvariantKey(key) || current.experiences[key] === experiences[key]) continue;
-        const reason = validateExperienceText(key, experiences[key]);
-        if (reason) reject(`experiences.${key}`, reason);
-      }
+    const issues = guidanceEditIssues(experiences, current.experiences, { verbatim: request.verbatim });
+    if (issues.length > 0) {
+      const [first] = issues;
+      throw new StageBError(first.code, first.message, { file: this.path, field: `${this.mission}.${first.field}` }, { issues });
     }
     const updatedAt = this.clock().toISOString();
     const by = GuidanceWriteBySchema.parse(request.by);
     const metadata: Record<string, StoredExperienceMeta> = request.verbatim
       ? { ...(request.next.metadata ?? {}) }
       : carryRuleMetadata(current, request.next, stampOf(by, updatedAt));
-    let appliedPlans = current.applied_plans ?? [];
-    if (request.fingerprint) appliedPlans = [...appliedPlans, request.fingerprint].slice(-APPLIED_PLANS_KEPT);
+    // Files written before reflection applied through the compare-and-swap alone keep their list.
+    const appliedPlans = current.applied_plans ?? [];
     const candidate = {
       step: current.step + 1,
       updated_at: updatedAt,
@@ -532,10 +473,6 @@ export class GuidanceRepository implements GuidanceStore {
     await removeLeftoverTempFiles(path.dirname(this.path), { targets: (target) => target === live });
     await removeLeftoverTempFiles(this.snapshotDir, { targets: (target) => target === this.snapshotTmpBase });
   }
-}
-
-function identityKeyMap(experiences: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.keys(experiences).map((key) => [key, key]));
 }
 
 /** Makes a rename durable; directories cannot be fsynced on every platform, which is then accepted. */

@@ -3,6 +3,7 @@ import type { ExperienceMeta, StoredExperienceMeta } from '../schemas/guidance';
 import type { ReflectionOperation } from '../schemas/records';
 import { isInvariantKey, learnedKeyIndex, sortExperienceKeys } from './sortExperienceKeys';
 import { validateExperienceText } from './validateExperienceText';
+import { GUIDANCE_RULE_TEXT, guidanceEditIssues } from './guidanceEditRules';
 import { ruleIdFrom, ruleIdSeed } from './ruleId';
 import { withRuleIds } from './withRuleIds';
 
@@ -80,7 +81,7 @@ export function applyOperations(
   };
 
   const requireExisting = (index: number, key: string, field: string, verb: string): void => {
-    if (isInvariantKey(key)) reject(index, field, `${key} is a read-only invariant and cannot be ${verb}`);
+    if (isInvariantKey(key)) reject(index, field, GUIDANCE_RULE_TEXT.invariant(key, verb));
     if (!(key in experiences)) reject(index, field, `${key} does not exist in the guidance, so it cannot be ${verb}`);
   };
 
@@ -88,7 +89,7 @@ export function applyOperations(
     const key = operation.key;
     switch (operation.op) {
       case 'add': {
-        if (isInvariantKey(key)) reject(index, 'key', `${key} is a read-only invariant and cannot be written`);
+        if (isInvariantKey(key)) reject(index, 'key', GUIDANCE_RULE_TEXT.invariant(key, 'written'));
         const highest = Math.max(0, ...Object.keys(experiences).map((k) => learnedKeyIndex(k) ?? 0));
         const newKey = `G${highest + 1}`;
         experiences[newKey] = requireText(index, operation, newKey);
@@ -110,7 +111,7 @@ export function applyOperations(
         from.forEach((source, sourceIndex) => {
           const field = `merge_from[${sourceIndex}]`;
           if (source === key) reject(index, field, `${key} cannot be merged into itself`);
-          if (source === 'G0') reject(index, field, 'G0 is the mission checklist and cannot be merged away');
+          if (source === 'G0') reject(index, field, GUIDANCE_RULE_TEXT.g0MergedAway);
           requireExisting(index, source, field, 'merged');
         });
         const text = requireText(index, operation, key);
@@ -126,7 +127,7 @@ export function applyOperations(
         break;
       }
       case 'remove': {
-        if (key === 'G0') reject(index, 'key', 'G0 is the mission checklist and cannot be removed');
+        if (key === 'G0') reject(index, 'key', GUIDANCE_RULE_TEXT.g0Removed);
         requireExisting(index, key, 'key', 'removed');
         delete experiences[key];
         delete metadata[key];
@@ -138,6 +139,9 @@ export function applyOperations(
   });
 
   if (Object.keys(experiences).length === 0) fail('operations', 'the plan would leave the experiences empty');
+  // The result obeys the rules every write does (the repository checks them again when it is written).
+  const [broken] = guidanceEditIssues(experiences, state.experiences);
+  if (broken) fail(broken.field, broken.message);
 
   const ordered: Record<string, string> = {};
   for (const key of sortExperienceKeys(Object.keys(experiences))) ordered[key] = experiences[key];

@@ -8,7 +8,7 @@ import { makeGuidanceTestDir } from './guidanceTestDir';
 import { prepareChildScript } from './childScript';
 
 /**
- * An engine process (applyPlan) and an annotator process (write with a base read
+ * An engine process (buildBatchUpdate + writeReflectionPlan, the product's apply path) and an annotator process (write with a base read
  * earlier, merge and retry on conflict) race on one guidance file through the real
  * lock file. Every successful write must own exactly one step, be based on the step
  * before it, and be exactly what the next writer saw (checked against the snapshots);

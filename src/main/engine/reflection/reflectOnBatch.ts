@@ -13,6 +13,7 @@ import type {
 } from '../../../shared/schemas/records';
 import type { RunConfig } from '../../../shared/schemas/runConfig';
 import type { Ticket } from '../../../shared/schemas/stageARecord';
+import { writeReflectionPlan } from './writeReflectionPlan';
 import { guidanceContentHashWithoutTimes } from '../../../shared/guidance/guidanceContentHash';
 import { renderExperiences } from '../../../shared/guidance/renderExperiences';
 import { operationTargets } from '../../../shared/guidance/protectedRules';
@@ -454,24 +455,11 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     record: intended.record,
     sample_summaries: sampleSummaries,
   });
-  try {
-    const written = await ctx.guidance.write(
-      { experiences: update.preview_guidance.experiences, metadata: update.preview_guidance.metadata },
-      stepBefore,
-      { by: { kind: 'reflection', author: null, reflection_id: reflectionId, epoch: ctx.epoch, batch_index: ctx.batchIndex } },
-    );
-    return finish({ reason: null, applied: true, gate, guidance: written, detail: gate.why + queuedNote, ...plan });
-  } catch (error) {
-    if (error instanceof StageBError && error.code === 'GUIDANCE_STEP_CONFLICT') {
-      debug.error = { stage: 'apply', message: error.format() };
-      return finish({ reason: 'step_conflict', gate, guidance: await ctx.guidance.read(), ...plan });
-    }
-    if (error instanceof StageBError && error.code === 'GUIDANCE_REJECTED_OPERATION') {
-      debug.error = { stage: 'apply', message: error.format() };
-      return finish({ reason: 'rejected_operation', gate, ...plan });
-    }
-    throw error;
-  }
+  const write = await writeReflectionPlan(ctx.guidance, update.preview_guidance, stepBefore, { reflection_id: reflectionId, epoch: ctx.epoch, batch_index: ctx.batchIndex });
+  if (write.status === 'applied') return finish({ reason: null, applied: true, gate, guidance: write.guidance, detail: gate.why + queuedNote, ...plan });
+  debug.error = { stage: 'apply', message: write.error.format() };
+  if (write.status === 'step_conflict') return finish({ reason: 'step_conflict', gate, guidance: await ctx.guidance.read(), ...plan });
+  return finish({ reason: 'rejected_operation', gate, ...plan });
 }
 
 /**

@@ -1,5 +1,5 @@
-import { ExperienceKeySchema, GuidanceStateSchema, type GuidanceState } from '../../../shared/schemas/guidance';
-import { validateExperienceText } from '../../../shared/guidance/validateExperienceText';
+import type { GuidanceState } from '../../../shared/schemas/guidance';
+import { guidanceEditIssues } from '../../../shared/guidance/guidanceEditRules';
 
 export type EditIssue = { key: string | null; message: string; line?: number };
 
@@ -29,31 +29,17 @@ function lineOfKey(text: string, key: string): number | undefined {
 }
 
 /**
- * Checks an edit before it is sent: the zod GuidanceStateSchema (keys, non-empty),
- * G0 present, S-invariants unchanged, and validateExperienceText (no empty rule, no
- * copied Stage-A summary) on every rule.
+ * Checks an edit before it is sent, by the rules the repository applies to every write
+ * (guidanceEditIssues: keys, G0 present, S-invariants unchanged, every changed text a rule),
+ * with the line of each key in the raw view.
  */
 export function validateGuidanceEdit(experiences: Record<string, string>, server: GuidanceState | null, rawText?: string): EditIssue[] {
-  const issues: EditIssue[] = [];
   const where = (key: string) => (rawText ? lineOfKey(rawText, key) : undefined);
-  const parsed = GuidanceStateSchema.safeParse({ step: server?.step ?? 0, updated_at: server?.updated_at ?? new Date().toISOString(), experiences, metadata: server?.metadata ?? {} });
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const key = issue.path[0] === 'experiences' && typeof issue.path[1] === 'string' ? issue.path[1] : null;
-      issues.push({ key, message: `${issue.path.join('.') || 'guidance'}: ${issue.message}`, line: key ? where(key) : undefined });
-    }
-  }
-  for (const key of Object.keys(experiences)) {
-    if (!ExperienceKeySchema.safeParse(key).success) continue;
-    if (key.startsWith('S') && server?.experiences[key] === experiences[key]) continue;
-    const problem = validateExperienceText(key, experiences[key]);
-    if (problem) issues.push({ key, message: experiences[key].trim() === '' ? `${problem}; remove it instead` : problem, line: where(key) });
-  }
-  if (!('G0' in experiences)) issues.push({ key: 'G0', message: 'G0 is the mission checklist and cannot be removed' });
-  for (const [key, text] of Object.entries(server?.experiences ?? {})) {
-    if (!key.startsWith('S')) continue;
-    if (experiences[key] !== text) issues.push({ key, message: `${key} is a read-only invariant and cannot be changed`, line: where(key) });
-  }
+  const issues: EditIssue[] = guidanceEditIssues(experiences, server?.experiences ?? null).map((issue) => ({
+    key: issue.key,
+    message: issue.key !== null && experiences[issue.key]?.trim() === '' ? `${issue.message}; remove it instead` : issue.message,
+    line: issue.key !== null ? where(issue.key) : undefined,
+  }));
   const seen = new Set<string>();
   return issues.filter((issue) => {
     const id = `${issue.key}|${issue.message}`;
