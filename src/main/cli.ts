@@ -21,6 +21,10 @@ Usage:
                                                Stage-B run (e.g. a teacher config), then split its corpus
   stageb distill split --input <file> [--out-dir data/stage_b] [--val-fraction 0.1] [--seed 17] [--drop-conflicts]
   stageb compare --runs <runDirA> <runDirB> [--json]
+  stageb attribute (--config <file> | --run <runDir>) [--force] [--json] [--events-json]
+                                               measure each rule of the current guidance on the holdout
+  stageb preview (--config <file> | --run <runDir>) --guidance <draft.json> [--id <name>] [--json] [--events-json]
+                                               evaluate a draft guidance against the current one on the holdout
 
 Errors print as "CODE file:line field: message" and exit non-zero.
 `;
@@ -158,6 +162,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         if (rest[0] === 'run') return await commandDistillRun(rest.slice(1), io);
         throw new StageBError('CONFIG_INVALID', `unknown distill subcommand ${JSON.stringify(rest[0])}\n\n${USAGE}`, { field: 'distill' });
       }
+      case 'attribute':
+        return await (await import('./cli/attributeCommand')).runAttributeCommand(rest, io);
+      case 'preview':
+        return await (await import('./cli/previewCommand')).runPreviewCommand(rest, io);
       case 'compare': {
         const { runCompare } = await import('./distill/index');
         return await runCompare(rest, io);
