@@ -4,6 +4,7 @@ import type { RunEvent } from '../shared/schemas/telemetry';
 import { runStageB, validateRun, exportRun } from './runStageB';
 import { ProgressRenderer } from './cli/ProgressRenderer';
 import { processIo, type CliIo } from './cli/CliIo';
+import { cancelOnSignals } from './cli/cancelOnSignals';
 
 export const USAGE = `stageb — Stage-B training-free verdict loop
 
@@ -48,9 +49,7 @@ async function commandRun(argv: string[], io: CliIo, configPathDefault?: string)
   const eventsJson = argv.includes('--events-json');
   const progress = new ProgressRenderer(io.stderr);
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = cancelOnSignals(controller);
   try {
     const result = await runStageB({
       configPath,
@@ -73,8 +72,7 @@ async function commandRun(argv: string[], io: CliIo, configPathDefault?: string)
     (eventsJson ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
     progress.finish();
   }
 }

@@ -1,5 +1,8 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
@@ -128,6 +131,25 @@ describe('stageb attribute on the tiny model', () => {
       }),
     ).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(await readFile(file, 'utf8')).toBe(before);
+  }, 600_000);
+
+  it('the CLI cancels on SIGINT mid-evaluation and exits 130', async () => {
+    const bin = fileURLToPath(new URL('../../bin/stageb.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'attribute', '--config', configPath, '--force', '--events-json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const lines = createInterface({ input: child.stdout });
+    let signalled = false;
+    lines.on('line', (line) => {
+      if (!signalled && line.includes('"progress"')) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
+    expect(signalled).toBe(true);
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/CANCELLED/);
   }, 600_000);
 
   it('leaving a rule out renumbers the learned keys as a removal would', () => {

@@ -6,6 +6,7 @@ import type { HoldoutStudyTarget } from '../composeHoldoutStudy';
 import { readFlag } from '../cli';
 import type { CliIo } from './CliIo';
 import { ProgressRenderer } from './ProgressRenderer';
+import { cancelOnSignals } from './cancelOnSignals';
 
 /** `--config <file>` (a run config) or `--run <dir>` (a run directory: its run.json holds the config). */
 export function readStudyTarget(argv: string[], usage: string): HoldoutStudyTarget {
@@ -26,9 +27,7 @@ export async function runCancellable<T>(argv: string[], io: CliIo, body: (option
   const eventsJson = argv.includes('--events-json');
   const progress = new ProgressRenderer(io.stderr);
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = cancelOnSignals(controller);
   try {
     return await body({
       signal: controller.signal,
@@ -38,8 +37,7 @@ export async function runCancellable<T>(argv: string[], io: CliIo, body: (option
       },
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
     progress.finish();
   }
 }
