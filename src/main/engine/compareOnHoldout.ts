@@ -13,6 +13,39 @@ function difference(baseline: boolean[], candidate: boolean[], samples: number, 
   return { difference: { estimate: b.estimate, lower: b.lower, upper: b.upper, n: b.n }, probability: b.n === 0 ? null : b.probabilityPositive };
 }
 
+export type PairedHoldout = {
+  /** Per paired ticket, in baseline order: verdict equals label (a null verdict never matches). */
+  baselineMatch: boolean[];
+  candidateMatch: boolean[];
+  /** Per paired fail ticket: released (verdict 'pass'). */
+  baselineRelease: boolean[];
+  candidateRelease: boolean[];
+  changed: VerdictChange[];
+  /** Baseline tickets without a candidate row (left out of every array). */
+  unpaired: number;
+};
+
+/** Pairs two holdout evaluations by ticket_key (baseline order): the one pairing the gate, attribution and preview share. */
+export function pairHoldoutRows(baselineRows: readonly HoldoutVerdict[], candidateRows: readonly HoldoutVerdict[]): PairedHoldout {
+  const candidateByKey = new Map(candidateRows.map((row) => [row.ticket_key, row]));
+  const paired: PairedHoldout = { baselineMatch: [], candidateMatch: [], baselineRelease: [], candidateRelease: [], changed: [], unpaired: 0 };
+  for (const row of baselineRows) {
+    const other = candidateByKey.get(row.ticket_key);
+    if (!other) {
+      paired.unpaired++;
+      continue;
+    }
+    paired.baselineMatch.push(row.verdict !== null && row.verdict === row.label);
+    paired.candidateMatch.push(other.verdict !== null && other.verdict === other.label);
+    if (row.label === 'fail') {
+      paired.baselineRelease.push(row.verdict === 'pass');
+      paired.candidateRelease.push(other.verdict === 'pass');
+    }
+    if (row.verdict !== other.verdict) paired.changed.push({ ticket_key: row.ticket_key, label: row.label, before: row.verdict, after: other.verdict });
+  }
+  return paired;
+}
+
 /**
  * Candidate vs baseline guidance on the same holdout tickets, paired by ticket_key:
  * both rates (src/shared/metrics/rates.ts), candidate - baseline for label_match (over
@@ -26,34 +59,19 @@ export function compareOnHoldout(
   candidateRows: readonly HoldoutVerdict[],
   bootstrap: { samples: number; seed: number },
 ): HoldoutComparison {
-  const candidateByKey = new Map(candidateRows.map((row) => [row.ticket_key, row]));
-  if (candidateByKey.size !== baselineRows.length || baselineRows.some((row) => !candidateByKey.has(row.ticket_key))) {
+  const paired = pairHoldoutRows(baselineRows, candidateRows);
+  if (paired.unpaired > 0 || candidateRows.length !== baselineRows.length) {
     throw new StageBError('INTERNAL', `a holdout comparison needs the same tickets on both sides (${baselineRows.length} baseline, ${candidateRows.length} candidate rows)`);
   }
-  const matchBase: boolean[] = [];
-  const matchCand: boolean[] = [];
-  const releaseBase: boolean[] = [];
-  const releaseCand: boolean[] = [];
-  const changed: VerdictChange[] = [];
-  for (const row of baselineRows) {
-    const other = candidateByKey.get(row.ticket_key)!;
-    matchBase.push(row.verdict !== null && row.verdict === row.label);
-    matchCand.push(other.verdict !== null && other.verdict === other.label);
-    if (row.label === 'fail') {
-      releaseBase.push(row.verdict === 'pass');
-      releaseCand.push(other.verdict === 'pass');
-    }
-    if (row.verdict !== other.verdict) changed.push({ ticket_key: row.ticket_key, label: row.label, before: row.verdict, after: other.verdict });
-  }
-  const labelMatch = difference(matchBase, matchCand, bootstrap.samples, bootstrap.seed);
-  const falseRelease = difference(releaseBase, releaseCand, bootstrap.samples, bootstrap.seed);
+  const labelMatch = difference(paired.baselineMatch, paired.candidateMatch, bootstrap.samples, bootstrap.seed);
+  const falseRelease = difference(paired.baselineRelease, paired.candidateRelease, bootstrap.samples, bootstrap.seed);
   return {
     baseline: holdoutRates(baselineRows),
     candidate: holdoutRates(candidateRows),
     label_match_difference: labelMatch.difference,
     false_release_difference: falseRelease.difference,
     uplift_probability: labelMatch.probability,
-    changed_tickets: changed,
+    changed_tickets: paired.changed,
     bootstrap,
   };
 }
