@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, readdir, rm, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetReadObjects } from 'hyparquet';
 import { ensureTinyModelForTests } from '../helpers/tinyModel';
@@ -248,6 +249,42 @@ describe('full Stage-B run on the tiny model', () => {
     // run_name differs between the two runs; everything else must match.
     const normalise = (record: Record<string, string>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v.replaceAll('"resumed"', '"full"')]));
     expect(normalise(actual)).toEqual(normalise(expected));
+  }, 900_000);
+});
+
+describe('the demo config (configs/demo.yaml)', () => {
+  it('reaches the holdout gate, and its decisions are of more than one kind', async () => {
+    // The demo's own config, its paths pointed at a fresh copy of the default demo mission; the
+    // run stops once its reflections show two kinds of decision (the rest of the run repeats them).
+    const demoDir = join(dir, 'demo-default');
+    const mission = await ensureDemoMission(demoDir);
+    const text = (await readFile(fileURLToPath(new URL('../../configs/demo.yaml', import.meta.url)), 'utf8'))
+      .replace('../resources/demo/demo_mission.stage_a.jsonl', mission.stageA)
+      .replace('../resources/demo/demo_guidance.json', mission.guidance)
+      .replace('../resources/models/tiny.gguf', modelPath)
+      .replace('root: ../runs', `root: ${join(dir, 'runs-demo')}`);
+    const configPath = join(dir, 'demo.yaml');
+    await writeFile(configPath, text);
+    const controller = new AbortController();
+    const kinds = new Set<string>();
+    const run = runStageB({
+      configPath,
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type !== 'reflection') return;
+        kinds.add(event.applied ? 'applied' : String(event.ineligible_reason));
+        if (kinds.size > 1) controller.abort();
+      },
+    });
+    await run.catch((error) => expect(error).toMatchObject({ code: 'CANCELLED' }));
+    const reflections = (await readLines(join(dir, 'runs-demo', 'demo', 'RRU接地与防水检查', 'reflection.jsonl'))).map((row) => ReflectionLogRecordSchema.parse(row));
+    // Every decision was made by the gate, on a holdout with both labels.
+    for (const row of reflections) {
+      expect(row.reflection.pre_uplift, row.reflection.decision_detail ?? '').not.toBeNull();
+      expect(row.reflection.decision_detail).toMatch(/label_match .* verdicts changed, P\(uplift > 0\)/);
+    }
+    const decided = new Set(reflections.map((row) => (row.reflection.applied ? 'applied' : row.reflection.ineligible_reason)));
+    expect(decided.size, `decisions: ${[...decided].join(', ')}`).toBeGreaterThan(1);
   }, 900_000);
 });
 

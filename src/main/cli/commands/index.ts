@@ -1,4 +1,5 @@
 import type { AnyCommand } from '../Command';
+import { attributeCommand } from './attribute';
 import { compareCommand } from './compare';
 import { demoCommand } from './demo';
 import { demoDataCommand } from './demoData';
@@ -6,6 +7,7 @@ import { distillCommand } from './distill';
 import { exportCommand } from './export';
 import { helpCommand } from './help';
 import { modelCommand } from './model';
+import { previewCommand } from './preview';
 import { runCommand } from './run';
 import { validateCommand } from './validate';
 
@@ -23,5 +25,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   modelCommand,
   distillCommand,
   compareCommand,
+  attributeCommand,
+  previewCommand,
   helpCommand,
 ];

@@ -3,6 +3,8 @@ import type { RunConfig } from '../../../shared/schemas/runConfig';
 import { rates } from '../../../shared/metrics/rates';
 import { pairedBootstrapUpliftProbability } from '../../../shared/metrics/pairedBootstrapUpliftProbability';
 import type { HoldoutRow } from './reflectionArtifacts';
+import type { VerdictChange } from '../../../shared/schemas/holdoutComparison';
+import { pairHoldoutRows } from '../compareOnHoldout';
 
 /** Float noise (0.6 - 0.5 = 0.0999…) must not decide a gate. */
 const EPSILON = 1e-9;
@@ -12,7 +14,7 @@ export type GateConfig = Pick<
   'apply_if_delta' | 'max_false_release_increase' | 'bootstrap_samples' | 'min_uplift_probability' | 'apply_unchanged_verdicts' | 'allow_holdout_without_fail'
 >;
 
-export type VerdictChange = { ticket_key: string; label: HoldoutRow['label']; before: HoldoutRow['verdict']; after: HoldoutRow['verdict'] };
+export type { VerdictChange } from '../../../shared/schemas/holdoutComparison';
 
 export type GateDecision = {
   apply: boolean;
@@ -71,27 +73,18 @@ export function refuseHoldout(baselineRows: readonly HoldoutRow[], config: Pick<
 export function decideGate(input: { baselineRows: readonly HoldoutRow[]; previewRows: readonly HoldoutRow[]; config: GateConfig; seed: number }): GateDecision {
   const pre = toUplift(input.baselineRows);
   const post = toUplift(input.previewRows);
-  const previewByKey = new Map(input.previewRows.map((r) => [r.ticket_key, r]));
-  const baselineCorrect: boolean[] = [];
-  const previewCorrect: boolean[] = [];
-  const changed: VerdictChange[] = [];
-  for (const row of input.baselineRows) {
-    const other = previewByKey.get(row.ticket_key);
-    if (!other) continue;
-    baselineCorrect.push(row.verdict === row.label);
-    previewCorrect.push(other.verdict === other.label);
-    if (row.verdict !== other.verdict) changed.push({ ticket_key: row.ticket_key, label: row.label, before: row.verdict, after: other.verdict });
-  }
+  const paired = pairHoldoutRows(input.baselineRows, input.previewRows);
+  const changed = paired.changed;
   const failTickets = input.baselineRows.filter((row) => row.label === 'fail').length;
-  const base = { paired_items: baselineCorrect.length, fail_tickets: failTickets, changed_verdicts: changed.length, changed_tickets: changed };
+  const base = { paired_items: paired.baselineMatch.length, fail_tickets: failTickets, changed_verdicts: changed.length, changed_tickets: changed };
   const refused = refuseHoldout(input.baselineRows, input.config) ?? (post === null ? { reason: 'no_holdout' as const, why: 'the preview produced no labelled holdout row' } : null);
   if (refused || pre === null || post === null) {
     return { apply: false, reason: refused?.reason ?? 'no_holdout', why: refused?.why ?? 'no holdout', pre, post, uplift_probability: null, checks: { label_match_delta: null, false_release_delta: null, ...base } };
   }
-  const uplift_probability = pairedBootstrapUpliftProbability(baselineCorrect, previewCorrect, input.config.bootstrap_samples, input.seed);
+  const uplift_probability = pairedBootstrapUpliftProbability(paired.baselineMatch, paired.candidateMatch, input.config.bootstrap_samples, input.seed);
   const label_match_delta = post.label_match_rate - pre.label_match_rate;
   const false_release_delta = post.false_release_rate - pre.false_release_rate;
-  const seen = `label_match ${pct(pre.label_match_rate)} → ${pct(post.label_match_rate)} (${signed(label_match_delta)}), false release ${pct(pre.false_release_rate)} → ${pct(post.false_release_rate)}, ${changed.length} of ${baselineCorrect.length} verdicts changed, P(uplift > 0) = ${uplift_probability.toFixed(3)}`;
+  const seen = `label_match ${pct(pre.label_match_rate)} → ${pct(post.label_match_rate)} (${signed(label_match_delta)}), false release ${pct(pre.false_release_rate)} → ${pct(post.false_release_rate)}, ${changed.length} of ${paired.baselineMatch.length} verdicts changed, P(uplift > 0) = ${uplift_probability.toFixed(3)}`;
   let reason: IneligibleReason | null = null;
   let why = `applied: ${seen}`;
   if (false_release_delta > input.config.max_false_release_increase + EPSILON) {
