@@ -19,7 +19,7 @@ function scriptedEngine() {
 }
 
 const progress = (done: number, total: number) =>
-  JSON.stringify({ type: 'progress', ts: 't', epoch: 0, epochs: 1, batch_index: 0, batches: 3, groups_done: done, groups_total: total, tokens_per_second: 1, eta_ms: null });
+  JSON.stringify({ type: 'progress', ts: 't', epoch: 0, epochs: 1, batch_index: 0, batches: 3, groups_done: done, groups_total: total, epoch_groups_done: done, epoch_groups_total: total, tokens_per_second: 1, eta_ms: null });
 
 describe('JobRunner with attribution and preview jobs', () => {
   it('launches an attribution job on a run directory, forwards its progress and remembers the run', () => {
