@@ -6,18 +6,24 @@ import { time } from '../../shared/format';
 import { CodeEditor } from '../../shared/monaco/CodeEditor';
 import { ErrorBox } from '../../shared/ui/ErrorBox';
 import { MergeView } from './MergeView';
+import { GuidanceNoticeView } from './GuidanceNoticeView';
+import type { ReviewQueueStore } from '../review/store';
 import { RulesEditor } from './RulesEditor';
 import type { GuidanceEditorStore } from './store';
 
 const POLL_MS = 2000;
 
-export function GuidanceScreen({ store }: { store: GuidanceEditorStore }) {
+export function GuidanceScreen({ store, review }: { store: GuidanceEditorStore; review?: ReviewQueueStore }) {
   const run = useStore(navStore, (s) => s.run);
   const s = useStore(store);
   useEffect(() => {
     if (!run) return;
     void store.getState().load(run);
-    const timer = setInterval(() => void store.getState().poll(), POLL_MS);
+    if (review) void review.getState().load(run);
+    const timer = setInterval(() => {
+      void store.getState().poll();
+      if (review) void review.getState().refresh();
+    }, POLL_MS);
     const off = getApiClient().onEvent((event) => {
       if (event.type === 'run_event' && event.event.type === 'guidance') void store.getState().poll();
     });
@@ -25,7 +31,7 @@ export function GuidanceScreen({ store }: { store: GuidanceEditorStore }) {
       clearInterval(timer);
       off();
     };
-  }, [run, store]);
+  }, [run, store, review]);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if ((event.ctrlKey || event.metaKey) && event.key === 's') {
@@ -49,7 +55,9 @@ export function GuidanceScreen({ store }: { store: GuidanceEditorStore }) {
       </header>
       {s.loading && !s.server && <p className="muted" role="status">Loading…</p>}
       <ErrorBox error={s.loadError} />
-      {s.remoteStep !== null && !s.conflict && (
+      <GuidanceNoticeView store={store} />
+      {review && <PendingReviews review={review} />}
+      {s.remoteStep !== null && !s.conflict && !s.notice && (
         <div className="banner warn" role="alert" data-testid="guidance-moved">
           The guidance changed under you: it is now at step {s.remoteStep}; your edit is based on step {s.baseStep}. Your text is kept; saving opens the merge.
         </div>
@@ -58,7 +66,7 @@ export function GuidanceScreen({ store }: { store: GuidanceEditorStore }) {
         <div className="banner" role="status" data-testid="draft-restored">Restored your unsaved draft (based on step {s.restoredDraftStep}).
           <button onClick={() => store.getState().discardEdits()}>Discard it</button></div>
       )}
-      {s.lastSavedStep !== null && !s.dirty && <div className="banner ok" role="status" data-testid="guidance-saved">Saved as step {s.lastSavedStep}.</div>}
+      {s.lastSavedStep !== null && !s.dirty && !s.notice && <div className="banner ok" role="status" data-testid="guidance-saved">Saved as step {s.lastSavedStep}.</div>}
       <MergeView store={store} />
       {s.server && !s.conflict && (
         <>
@@ -84,5 +92,17 @@ export function GuidanceScreen({ store }: { store: GuidanceEditorStore }) {
         </>
       )}
     </section>
+  );
+}
+
+/** Reflection's proposals on protected rules wait in the review queue; the editor says how many. */
+function PendingReviews({ review }: { review: ReviewQueueStore }) {
+  const pending = useStore(review, (s) => s.pending);
+  if (pending === 0) return null;
+  return (
+    <div className="banner" role="status" data-testid="guidance-pending-reviews">
+      {pending} proposal{pending === 1 ? '' : 's'} by reflection on protected rules wait{pending === 1 ? 's' : ''} for a person's decision.
+      <button onClick={() => navStore.getState().go('review')}><kbd>9</kbd> Open the review queue</button>
+    </div>
   );
 }

@@ -7,6 +7,7 @@ import { toSerializedError } from '../../shared/asyncState';
 import { clearDrafts, latestDraft, saveDraft, type DraftStorage } from './draftPersistence';
 import { buildMergeRows, pickRule, resolveMerge, type MergeRow, type RuleSide } from './threeWayMerge';
 import { nextRuleKey, parseRawExperiences, validateGuidanceEdit, type EditIssue } from './validateGuidanceEdit';
+import { noticeFor, type GuidanceNotice } from './guidanceNotice';
 
 export type GuidanceConflict = {
   base: GuidanceState | null;
@@ -35,6 +36,10 @@ export type GuidanceEditorState = {
   saveError: SerializedError | null;
   lastSavedStep: number | null;
   conflict: GuidanceConflict | null;
+  /** The newest state seen on disk (server is what the annotator's text is based on). */
+  remote: GuidanceState | null;
+  /** Set when the guidance moved under the open editor, draft or not, until acknowledged. */
+  notice: GuidanceNotice | null;
   load(ref: RunRef): Promise<void>;
   poll(): Promise<void>;
   setRule(key: string, text: string): void;
@@ -46,6 +51,13 @@ export type GuidanceEditorState = {
   pickMerge(key: string, side: RuleSide, custom?: string): void;
   saveMerge(): Promise<void>;
   discardEdits(): void;
+  acknowledgeNotice(): void;
+};
+
+export type GuidanceStoreOptions = {
+  now?: () => string;
+  /** The reviewer's name for a write (reviewerStore.requireName); null when none was given. */
+  author?: () => Promise<string | null>;
 };
 
 const pretty = (experiences: Record<string, string>) => JSON.stringify(experiences, null, 2);
@@ -55,7 +67,9 @@ const pretty = (experiences: Record<string, string>) => JSON.stringify(experienc
  * draft keyed by run/mission/baseStep), a save names its base step, and a lost
  * race opens a per-rule merge of base / theirs / mine.
  */
-export function createGuidanceStore(client: () => ApiClient, storage: DraftStorage, now: () => string = () => new Date().toISOString()) {
+export function createGuidanceStore(client: () => ApiClient, storage: DraftStorage, options: GuidanceStoreOptions = {}) {
+  const now = options.now ?? (() => new Date().toISOString());
+  const author = options.author ?? (async () => null);
   return createStore<GuidanceEditorState>()((set, get) => {
     function persist() {
       const { ref, baseStep, rawText } = get();
@@ -68,7 +82,7 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
     }
 
     function adopt(state: GuidanceState) {
-      set({ server: state, baseStep: state.step, experiences: { ...state.experiences }, rawText: pretty(state.experiences), dirty: false, remoteStep: null, issues: [], restoredDraftStep: null });
+      set({ server: state, remote: state, baseStep: state.step, experiences: { ...state.experiences }, rawText: pretty(state.experiences), dirty: false, remoteStep: null, issues: [], restoredDraftStep: null });
     }
 
     async function handleWrite(result: GuidanceWriteResult, mine: Record<string, string>) {
@@ -76,10 +90,19 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
       if (result.status === 'ok') {
         if (ref) clearDrafts(storage, ref.runId, ref.mission);
         adopt(result.state);
-        set({ conflict: null, lastSavedStep: result.state.step });
+        // Saving (a merge included) is done with the moved guidance in view: the notice has served.
+        set({ conflict: null, lastSavedStep: result.state.step, notice: null });
         return;
       }
-      set({ conflict: { base: result.base, theirs: result.theirs, mine, rows: buildMergeRows(result.base?.experiences ?? {}, result.theirs.experiences, mine), error: result.error }, remoteStep: result.theirs.step });
+      const { remote, notice } = get();
+      const moved = remote && result.theirs.step > remote.step ? noticeFor(notice, remote, result.theirs) : notice;
+      set({
+        conflict: { base: result.base, theirs: result.theirs, mine, rows: buildMergeRows(result.base?.experiences ?? {}, result.theirs.experiences, mine), error: result.error },
+        remoteStep: result.theirs.step,
+        remote: remote && result.theirs.step > remote.step ? result.theirs : remote,
+        notice: moved,
+        lastSavedStep: null,
+      });
     }
 
     return {
@@ -99,8 +122,10 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
       saveError: null,
       lastSavedStep: null,
       conflict: null,
+      remote: null,
+      notice: null,
       async load(ref) {
-        set({ ref, loading: true, loadError: null, conflict: null, saveError: null });
+        set({ ref, loading: true, loadError: null, conflict: null, saveError: null, notice: null, lastSavedStep: null });
         try {
           const { state } = await client().guidanceRead(ref);
           adopt(state);
@@ -130,10 +155,13 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
         if (!ref || get().saving) return;
         try {
           const { state } = await client().guidanceRead(ref);
-          const { baseStep, dirty } = get();
-          if (state.step === baseStep) return;
+          const { remote, dirty, notice } = get();
+          // Steps only grow (a rollback is a new step too): an older answer is a poll that raced a save.
+          if (get().ref !== ref || !remote || state.step <= remote.step) return;
+          const next = noticeFor(notice, remote, state);
           if (!dirty) adopt(state);
-          else set({ remoteStep: state.step });
+          else set({ remote: state, remoteStep: state.step });
+          set({ notice: next, lastSavedStep: null });
         } catch {
           // A failed poll is retried on the next tick; the editor keeps working.
         }
@@ -175,7 +203,8 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
         set({ saving: true, saveError: null });
         try {
           const mine = parsed.ok ? parsed.experiences : experiences;
-          await handleWrite(await client().guidanceSave({ ...ref, baseStep, experiences: mine }), mine);
+          const name = await author();
+          await handleWrite(await client().guidanceSave({ ...ref, baseStep, experiences: mine, author: name, kind: 'save' }), mine);
         } catch (error) {
           set({ saveError: toSerializedError(error) });
         } finally {
@@ -200,7 +229,8 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
         set({ baseStep: conflict.theirs.step, server: conflict.theirs, experiences: merged, rawText: pretty(merged), dirty: true, saving: true, saveError: null });
         persist();
         try {
-          await handleWrite(await client().guidanceSave({ ...ref, baseStep: conflict.theirs.step, experiences: merged }), merged);
+          const name = await author();
+          await handleWrite(await client().guidanceSave({ ...ref, baseStep: conflict.theirs.step, experiences: merged, author: name, kind: 'merge' }), merged);
         } catch (error) {
           set({ saveError: toSerializedError(error) });
         } finally {
@@ -213,6 +243,9 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
         clearDrafts(storage, ref.runId, ref.mission);
         set({ conflict: null, dirty: false });
         void get().load(ref);
+      },
+      acknowledgeNotice() {
+        set({ notice: null });
       },
     };
   });
