@@ -33,7 +33,8 @@ export function RuleIdDiffTable({ before, after, showUnchanged = false, testId =
         +{counts.added} added · −{counts.removed} removed · ~{counts.modified} modified · ↔{counts.renamed} renamed{counts.merged ? ` · ⇢${counts.merged} merged` : ''}
       </p>
       {shown.length === 0 ? <p className="muted">No rule changed.</p> : (
-        <table>
+        <table className="rule-id-diff">
+          <colgroup><col className="c-rule" /><col className="c-change" /><col /><col /><col className="c-who" /></colgroup>
           <thead><tr><th>Rule</th><th>Change</th><th>Before</th><th>After</th><th>Written by</th></tr></thead>
           <tbody>
             {shown.map((c) => {

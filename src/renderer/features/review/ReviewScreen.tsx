@@ -101,6 +101,7 @@ function ReviewDetail({ item, store }: { item: ReviewQueueItem; store: ReviewQue
       <p className="muted">Proposed by reflection <strong>{item.reflection_id}</strong> · epoch {item.epoch} · batch {item.batch_index} · on guidance step {item.guidance_step} · {time(item.created_at)}</p>
       {item.operation.rationale && <p><strong>Why:</strong> {item.operation.rationale}</p>}
       <table className="review-table" data-testid="review-rows">
+        <colgroup><col className="c-rule" /><col /><col /><col className="c-why" /></colgroup>
         <thead><tr><th>Rule</th><th>What it says now</th><th>Proposed</th><th>Protected because</th></tr></thead>
         <tbody>
           {rows.map((r) => (
@@ -114,7 +115,7 @@ function ReviewDetail({ item, store }: { item: ReviewQueueItem; store: ReviewQue
                 {r.keyNow === null && r.effect !== 'add' ? <em className="warn-text">no longer in the guidance</em> : show(r.textNow)}
                 {r.textThen !== null && r.textNow !== null && r.textThen !== r.textNow && <div className="muted small">changed since the proposal (it then said: {r.textThen})</div>}
               </td>
-              <td className="proposed">{r.effect === 'merge_from' ? <em className="muted">folded into {item.operation.key}</em> : show(r.proposed, '(removed)')}</td>
+              <td className={`proposed effect-${r.effect}`}>{r.effect === 'merge_from' ? <em className="muted">folded into {item.operation.key}</em> : show(r.proposed, '(removed)')}</td>
               <td className="small">{r.reason ?? '—'}</td>
             </tr>
           ))}
