@@ -4,6 +4,7 @@ import type { RunEvent } from '../shared/schemas/telemetry';
 import { runStageB, validateRun, exportRun } from './runStageB';
 import { ProgressRenderer } from './cli/ProgressRenderer';
 import { processIo, type CliIo } from './cli/CliIo';
+import { cancelOnSignals } from './cli/cancelOnSignals';
 
 export const USAGE = `stageb — Stage-B training-free verdict loop
 
@@ -21,6 +22,10 @@ Usage:
                                                Stage-B run (e.g. a teacher config), then split its corpus
   stageb distill split --input <file> [--out-dir data/stage_b] [--val-fraction 0.1] [--seed 17] [--drop-conflicts]
   stageb compare --runs <runDirA> <runDirB> [--json]
+  stageb attribute (--config <file> | --run <runDir>) [--force] [--json] [--events-json]
+                                               measure each rule of the current guidance on the holdout
+  stageb preview (--config <file> | --run <runDir>) --guidance <draft.json> [--id <name>] [--json] [--events-json]
+                                               evaluate a draft guidance against the current one on the holdout
 
 Errors print as "CODE file:line field: message" and exit non-zero.
 `;
@@ -44,9 +49,7 @@ async function commandRun(argv: string[], io: CliIo, configPathDefault?: string)
   const eventsJson = argv.includes('--events-json');
   const progress = new ProgressRenderer(io.stderr);
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = cancelOnSignals(controller);
   try {
     const result = await runStageB({
       configPath,
@@ -69,8 +72,7 @@ async function commandRun(argv: string[], io: CliIo, configPathDefault?: string)
     (eventsJson ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
     progress.finish();
   }
 }
@@ -158,6 +160,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         if (rest[0] === 'run') return await commandDistillRun(rest.slice(1), io);
         throw new StageBError('CONFIG_INVALID', `unknown distill subcommand ${JSON.stringify(rest[0])}\n\n${USAGE}`, { field: 'distill' });
       }
+      case 'attribute':
+        return await (await import('./cli/attributeCommand')).runAttributeCommand(rest, io);
+      case 'preview':
+        return await (await import('./cli/previewCommand')).runPreviewCommand(rest, io);
       case 'compare': {
         const { runCompare } = await import('./distill/index');
         return await runCompare(rest, io);

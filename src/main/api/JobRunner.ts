@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StageBError, type SerializedError } from '../../shared/errors';
-import type { JobInfo, JobStatus } from '../../shared/api/contract';
+import type { JobInfo, JobKind, JobStatus, RunRef } from '../../shared/api/contract';
 import { RunEventSchema } from '../../shared/schemas/telemetry';
 import type { EventHub } from './EventHub';
 
@@ -13,7 +13,20 @@ export type EngineProcess = {
   kill(signal: 'SIGTERM' | 'SIGKILL'): void;
 };
 
-export type EngineLaunch = { jobId: string; kind: 'stage_b' | 'distill'; configPath: string };
+/**
+ * What an engine host is started for. configPath is the config file of a stage_b /
+ * distill job and the run directory an attribution / preview job measures; extraArgs
+ * are appended to the engine's argv (engineArgs).
+ */
+export type EngineLaunch = { jobId: string; kind: JobKind; configPath: string; extraArgs?: string[] };
+
+export type JobStartOptions = {
+  /** attribution / preview: the run measured, shown in listJobs. */
+  run?: RunRef;
+  extraArgs?: string[];
+  /** A caller-chosen id (a preview names its files after its job); a fresh UUID otherwise. */
+  jobId?: string;
+};
 export type EngineLauncher = (launch: EngineLaunch) => EngineProcess;
 
 const MAX_LOG_LINE = 2000;
@@ -36,8 +49,9 @@ export class JobRunner {
     private readonly graceMs = 5000,
   ) {}
 
-  start(kind: 'stage_b' | 'distill', configPath: string): string {
-    const jobId = randomUUID();
+  start(kind: JobKind, configPath: string, options: JobStartOptions = {}): string {
+    const jobId = options.jobId ?? randomUUID();
+    if (this.jobs.has(jobId)) throw new StageBError('API_INVALID_REQUEST', `job ${jobId} exists already`, { field: 'jobId' });
     const info: JobInfo = {
       jobId,
       kind,
@@ -48,10 +62,11 @@ export class JobRunner {
       exit_code: null,
       error: null,
       last_event: null,
+      ...(options.run ? { run: options.run } : {}),
     };
     let process: EngineProcess;
     try {
-      process = this.launcher({ jobId, kind, configPath });
+      process = this.launcher({ jobId, kind, configPath, ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}) });
     } catch (error) {
       throw new StageBError('INTERNAL', `could not start the engine: ${(error as Error).message}`, { file: configPath });
     }
@@ -115,6 +130,11 @@ export class JobRunner {
 
   list(): JobInfo[] {
     return [...this.jobs.values()].map((job) => ({ ...job.info }));
+  }
+
+  get(jobId: string): JobInfo | null {
+    const job = this.jobs.get(jobId);
+    return job ? { ...job.info } : null;
   }
 
   /** Stops every running engine (app quit). */

@@ -8,6 +8,7 @@ import * as configMethods from './configMethods';
 import * as guidanceMethods from './guidanceMethods';
 import * as runMethods from './runMethods';
 import * as reviewQueueMethods from './reviewQueueMethods';
+import * as holdoutJobMethods from './holdoutJobMethods';
 
 export type ApiHandlers = { [M in ApiMethod]: (input: ApiParsedInput<M>) => Promise<ApiOutput<M>> };
 
@@ -64,6 +65,10 @@ export function createWorkbenchApi(options: WorkbenchApiOptions): WorkbenchApi {
     startRun: (input) => configMethods.startRun(ctx, input),
     cancelRun: (input) => configMethods.cancelRun(ctx, input),
     listJobs: () => configMethods.listJobs(ctx),
+    attributionStart: (input) => holdoutJobMethods.attributionStart(ctx, input),
+    attributionResult: (input) => holdoutJobMethods.attributionResult(ctx, input),
+    previewStart: (input) => holdoutJobMethods.previewStart(ctx, input),
+    previewResult: (input) => holdoutJobMethods.previewResult(ctx, input),
   };
   return { handlers, events, jobs, context: ctx };
 }

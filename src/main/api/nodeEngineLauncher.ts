@@ -1,14 +1,25 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { JobKind } from '../../shared/api/contract';
 import type { EngineLauncher, EngineProcess } from './JobRunner';
 
 /**
  * The argv of the engine CLI for a job; the Electron utilityProcess uses the same.
  * A distillation job is `stageb distill run`: the Stage-B run of a config with
- * stage_b_distillation enabled, then the train/val split of its corpus.
+ * stage_b_distillation enabled, then the train/val split of its corpus. Attribution
+ * and preview measure the run in directory `configPath` (`--run`).
  */
-export function engineArgs(kind: 'stage_b' | 'distill', configPath: string): string[] {
-  return kind === 'distill' ? ['distill', 'run', '--config', configPath, '--events-json'] : ['run', '--config', configPath, '--events-json'];
+export function engineArgs(kind: JobKind, configPath: string, extraArgs: readonly string[] = []): string[] {
+  switch (kind) {
+    case 'distill':
+      return ['distill', 'run', '--config', configPath, '--events-json', ...extraArgs];
+    case 'attribution':
+      return ['attribute', '--run', configPath, '--events-json', ...extraArgs];
+    case 'preview':
+      return ['preview', '--run', configPath, '--events-json', ...extraArgs];
+    case 'stage_b':
+      return ['run', '--config', configPath, '--events-json', ...extraArgs];
+  }
 }
 
 /**
@@ -16,8 +27,8 @@ export function engineArgs(kind: 'stage_b' | 'distill', configPath: string): str
  * in a child process (own process group, so a cancel reaches its children too).
  */
 export function createNodeEngineLauncher(options: { stagebBin: string; nodePath?: string; cwd?: string; env?: NodeJS.ProcessEnv }): EngineLauncher {
-  return ({ kind, configPath }) => {
-    const child = spawn(options.nodePath ?? process.execPath, [options.stagebBin, ...engineArgs(kind, configPath)], {
+  return ({ kind, configPath, extraArgs }) => {
+    const child = spawn(options.nodePath ?? process.execPath, [options.stagebBin, ...engineArgs(kind, configPath, extraArgs)], {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],

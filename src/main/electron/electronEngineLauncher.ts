@@ -8,8 +8,8 @@ import { engineArgs } from '../api/nodeEngineLauncher';
  * window does not share), speaking the same `--events-json` protocol as the CLI.
  */
 export function createElectronEngineLauncher(engineHostPath: string): EngineLauncher {
-  return ({ kind, configPath, jobId }) => {
-    const child = utilityProcess.fork(engineHostPath, engineArgs(kind, configPath), { stdio: 'pipe', serviceName: `stageb-engine-${jobId.slice(0, 8)}` });
+  return ({ kind, configPath, jobId, extraArgs }) => {
+    const child = utilityProcess.fork(engineHostPath, engineArgs(kind, configPath, extraArgs), { stdio: 'pipe', serviceName: `stageb-engine-${jobId.slice(0, 8)}` });
     const exitListeners: ((exit: { code: number | null; signal: string | null; error?: Error }) => void)[] = [];
     let exited = false;
     let stdoutClosed: Promise<void> = Promise.resolve();

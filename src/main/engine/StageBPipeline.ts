@@ -14,6 +14,7 @@ import type { RunEvent, Telemetry, RunStatus } from '../../shared/schemas/teleme
 import { StageBError, toStageBError } from '../../shared/errors';
 import { planEpoch } from './epochPlan';
 import { rolloutGroup, type GroupRollout } from './rolloutGroup';
+import { evaluateHoldout } from './evaluateHoldout';
 import { buildRolloutPrompt, promptToMessages } from './promptBuilder';
 import { buildTelemetry, type TelemetryTimings } from './buildTelemetry';
 import { buildExportRows } from './buildExportRows';
@@ -166,7 +167,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
             tickets: batches[batchIndex],
             config: config.reflection,
             seed: config.seed,
-            evaluateHoldout: input.holdout.length > 0 ? (experiences) => evaluateHoldout(input, experiences) : null,
+            evaluateHoldout: input.holdout.length > 0 ? (experiences) => evaluatePipelineHoldout(input, experiences) : null,
             needReviewKeys,
             guidanceMaxTokens: config.guidance.max_tokens,
             sampleSummaries: batchSummaries,
@@ -395,29 +396,9 @@ async function rolloutBatch(
   return { trajectories, selections, warnings, summaries: summaryByTicket };
 }
 
-/** Holdout preview: the same seeds for every guidance, so baseline and preview are paired. */
-async function evaluateHoldout(input: PipelineInput, experiences: Record<string, string>) {
-  const results = await Promise.all(
-    input.holdout.map((ticket) =>
-      rolloutGroup({
-        backend: input.backend,
-        ticket,
-        mission: input.config.mission,
-        experiences,
-        sampler: input.config.sampler,
-        seed: input.config.seed,
-        epoch: 0,
-        purpose: 'holdout',
-        promptBudget: input.promptBudget,
-        signal: input.signal,
-      }),
-    ),
-  );
-  return results.map((group) => ({
-    ticket_key: group.ticket.ticket_key,
-    label: group.ticket.label!,
-    verdict: group.status === 'ok' ? group.selection.verdict : null,
-  }));
+/** Holdout preview: the same seeds for every guidance, so baseline and preview are paired (evaluateHoldout). */
+function evaluatePipelineHoldout(input: PipelineInput, experiences: Record<string, string>) {
+  return evaluateHoldout({ backend: input.backend, config: input.config, tickets: input.holdout, promptBudget: input.promptBudget, signal: input.signal }, experiences);
 }
 
 async function exportDistill(

@@ -11,6 +11,7 @@ import {
 } from '../schemas/records';
 import { ReviewItemSchema } from '../schemas/reviewQueue';
 import { RunStatusSchema, BatchTelemetrySchema, EpochTelemetrySchema, TelemetrySchema, RunEventSchema } from '../schemas/telemetry';
+import { AttributionResultSchema, PreviewResultSchema } from '../schemas/holdoutComparison';
 
 /**
  * The workbench API: one table, every method an input and an output schema.
@@ -323,7 +324,11 @@ export const ConfigValidationSchema = z.discriminatedUnion('ok', [
 ]);
 export type ConfigValidation = z.infer<typeof ConfigValidationSchema>;
 
-export const JobKindSchema = z.enum(['stage_b', 'distill']);
+/** stage_b / distill run a config; attribution / preview measure guidance on a finished run's holdout. */
+export const JobKindSchema = z.enum(['stage_b', 'distill', 'attribution', 'preview']);
+export type JobKind = z.infer<typeof JobKindSchema>;
+/** The kinds startRun launches from a config file (attribution and preview have their own methods). */
+export const RunJobKindSchema = z.enum(['stage_b', 'distill']);
 export const JobStatusSchema = z.enum(['starting', 'running', 'completed', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
@@ -338,6 +343,8 @@ export const JobInfoSchema = z.object({
   error: SerializedErrorSchema.nullable(),
   /** The last RunEvent seen, for a progress bar after a reload. */
   last_event: RunEventSchema.nullable(),
+  /** attribution / preview jobs: the run they measure (configPath is then its run directory). */
+  run: RunRefSchema.optional(),
 });
 export type JobInfo = z.infer<typeof JobInfoSchema>;
 
@@ -413,9 +420,34 @@ export const api = {
     input: z.object({ path: RelativePathSchema, text: z.string().max(1_000_000), force: z.boolean().default(false) }),
     output: z.object({ path: z.string(), validation: ConfigValidationSchema }),
   },
-  startRun: { input: z.object({ configPath: RelativePathSchema, kind: JobKindSchema.default('stage_b') }), output: z.object({ jobId: z.string() }) },
+  startRun: { input: z.object({ configPath: RelativePathSchema, kind: RunJobKindSchema.default('stage_b') }), output: z.object({ jobId: z.string() }) },
   cancelRun: { input: z.object({ jobId: z.string().min(1).max(100) }), output: z.object({ cancelled: z.boolean() }) },
   listJobs: { input: Empty, output: z.object({ jobs: z.array(JobInfoSchema) }) },
+  /**
+   * Starts a job measuring every rule of the run's current guidance on its holdout (left
+   * out vs kept). Progress comes as run_event (progress) events of jobId; cancel with
+   * cancelRun. With force false a result cached for the current step is reused (the job
+   * then finishes at once).
+   */
+  attributionStart: { input: RunRefSchema.extend({ force: z.boolean().default(false) }), output: z.object({ jobId: z.string() }) },
+  /**
+   * The cached attribution of a step (default: the current one), null when none was
+   * measured; `stale` when the guidance of that step changed since (hand edit), `steps`
+   * every step with a result, newest last.
+   */
+  attributionResult: {
+    input: RunRefSchema.extend({ step: z.number().int().nonnegative().optional() }),
+    output: z.object({
+      current_step: z.number().int().nonnegative(),
+      steps: z.array(z.number().int().nonnegative()),
+      result: AttributionResultSchema.nullable(),
+      stale: z.boolean(),
+    }),
+  },
+  /** Starts a job evaluating a draft guidance against the current guidance on the run's holdout. */
+  previewStart: { input: RunRefSchema.extend({ draft: GuidanceEditSchema }), output: z.object({ jobId: z.string() }) },
+  /** The preview of job jobId: null while the job runs (or when it failed or was cancelled: see listJobs). */
+  previewResult: { input: RunRefSchema.extend({ jobId: z.string().min(1).max(100) }), output: z.object({ result: PreviewResultSchema.nullable() }) },
 } as const;
 
 export type Api = typeof api;

@@ -29,6 +29,10 @@ const METHOD_FLAGS = {
   startRun: true,
   cancelRun: true,
   listJobs: true,
+  attributionStart: true,
+  attributionResult: true,
+  previewStart: true,
+  previewResult: true,
 } as const satisfies Record<ApiMethod, true>;
 
 export const API_METHOD_NAMES = Object.keys(METHOD_FLAGS) as ApiMethod[];

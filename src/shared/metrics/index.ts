@@ -2,3 +2,4 @@ export * from './rates';
 export * from './pairedBootstrapUpliftProbability';
 export * from './wilsonInterval';
 export * from './differenceInterval';
+export * from './pairedBootstrap';

@@ -3,6 +3,7 @@ import { rates } from './rates';
 import { pairedBootstrapUpliftProbability } from './pairedBootstrapUpliftProbability';
 import { wilsonInterval } from './wilsonInterval';
 import { differenceInterval } from './differenceInterval';
+import { pairedBootstrap } from './pairedBootstrap';
 
 describe('rates', () => {
   it('computes label match and false release by hand-counted rows', () => {
@@ -84,5 +85,29 @@ describe('pairedBootstrapUpliftProbability', () => {
   });
   it('rejects unpaired inputs', () => {
     expect(() => pairedBootstrapUpliftProbability([true], [true, false], 10, 1)).toThrow(RangeError);
+  });
+});
+
+describe('pairedBootstrap', () => {
+  it('gives the observed difference, a percentile interval around it and the gate probability', () => {
+    const base = [false, false, true, true, false, true, false, false];
+    const cand = [true, true, true, false, true, true, false, true];
+    const b = pairedBootstrap(base, cand, 4000, 9);
+    // 4 fixed, 1 broken of 8: +3/8.
+    expect(b.estimate).toBeCloseTo(3 / 8, 12);
+    expect(b.n).toBe(8);
+    expect(b.lower!).toBeLessThanOrEqual(b.estimate!);
+    expect(b.upper!).toBeGreaterThanOrEqual(b.estimate!);
+    expect(b.lower!).toBeGreaterThan(-1);
+    expect(b.upper!).toBeLessThanOrEqual(1);
+    expect(b.probabilityPositive).toBe(pairedBootstrapUpliftProbability(base, cand, 4000, 9));
+  });
+  it('collapses to the point when nothing changes and is empty without items', () => {
+    expect(pairedBootstrap([true, false], [true, false], 100, 1)).toEqual({ estimate: 0, lower: 0, upper: 0, probabilityPositive: 0, n: 2 });
+    expect(pairedBootstrap([], [], 100, 1)).toEqual({ estimate: null, lower: null, upper: null, probabilityPositive: 0, n: 0 });
+  });
+  it('puts an all-improving change at +1 with no doubt', () => {
+    const b = pairedBootstrap([false, false, false], [true, true, true], 200, 2);
+    expect(b).toEqual({ estimate: 1, lower: 1, upper: 1, probabilityPositive: 1, n: 3 });
   });
 });

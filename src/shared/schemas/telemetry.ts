@@ -90,7 +90,7 @@ export type Telemetry = z.infer<typeof TelemetrySchema>;
 
 /** events.jsonl and the live progress stream share this union. */
 export const RunEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('phase'), ts: z.string(), phase: z.enum(['validate', 'ingest', 'model_load', 'rollout', 'reflection', 'export', 'distill', 'done']), message: z.string() }),
+  z.object({ type: z.literal('phase'), ts: z.string(), phase: z.enum(['validate', 'ingest', 'model_load', 'rollout', 'reflection', 'export', 'distill', 'attribution', 'preview', 'done']), message: z.string() }),
   z.object({
     type: z.literal('progress'),
     ts: z.string(),

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiEvent } from '../../shared/api/contract';
+import { EventHub } from './EventHub';
+import { JobRunner, type EngineLaunch, type EngineProcess } from './JobRunner';
+import { engineArgs } from './nodeEngineLauncher';
+
+/** An engine process the test drives by hand: lines in, exit out, kills recorded. */
+function scriptedEngine() {
+  const stdout: ((line: string) => void)[] = [];
+  const exits: ((exit: { code: number | null; signal: string | null }) => void)[] = [];
+  const kills: string[] = [];
+  const engine: EngineProcess = {
+    onStdoutLine: (listener) => stdout.push(listener),
+    onStderrLine: () => undefined,
+    onExit: (listener) => exits.push(listener),
+    kill: (signal) => kills.push(signal),
+  };
+  return { engine, kills, line: (text: string) => stdout.forEach((l) => l(text)), exit: (code: number | null, signal: string | null = null) => exits.forEach((l) => l({ code, signal })) };
+}
+
+const progress = (done: number, total: number) =>
+  JSON.stringify({ type: 'progress', ts: 't', epoch: 0, epochs: 1, batch_index: 0, batches: 3, groups_done: done, groups_total: total, tokens_per_second: 1, eta_ms: null });
+
+describe('JobRunner with attribution and preview jobs', () => {
+  it('launches an attribution job on a run directory, forwards its progress and remembers the run', () => {
+    const events = new EventHub();
+    const seen: ApiEvent[] = [];
+    events.subscribe((e) => seen.push(e));
+    const launches: EngineLaunch[] = [];
+    const script = scriptedEngine();
+    const runner = new JobRunner((launch) => (launches.push(launch), script.engine), events, 1000);
+    const jobId = runner.start('attribution', '/runs/r/m', { run: { runId: 'r', mission: 'm' }, extraArgs: ['--force'] });
+    expect(launches).toEqual([{ jobId, kind: 'attribution', configPath: '/runs/r/m', extraArgs: ['--force'] }]);
+    script.line(progress(2, 12));
+    expect(runner.get(jobId)).toMatchObject({ kind: 'attribution', status: 'running', run: { runId: 'r', mission: 'm' }, last_event: { type: 'progress', groups_done: 2, groups_total: 12 } });
+    expect(seen.filter((e) => e.type === 'run_event')).toHaveLength(1);
+    script.line(JSON.stringify({ type: 'done', ts: 't', status: 'completed', message: 'ok' }));
+    script.exit(0);
+    expect(runner.get(jobId)).toMatchObject({ status: 'completed', exit_code: 0 });
+  });
+
+  it('cancels a preview job: SIGTERM, then SIGKILL after the grace period, status cancelled', async () => {
+    const events = new EventHub();
+    const script = scriptedEngine();
+    const runner = new JobRunner(() => script.engine, events, 20);
+    const jobId = runner.start('preview', '/runs/r/m', { jobId: 'preview-1', run: { runId: 'r', mission: 'm' } });
+    expect(jobId).toBe('preview-1');
+    expect(() => runner.start('preview', '/runs/r/m', { jobId: 'preview-1' })).toThrow(/exists already/);
+    script.line(progress(1, 8));
+    expect(runner.cancel(jobId)).toBe(true);
+    expect(script.kills).toEqual(['SIGTERM']);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(script.kills).toEqual(['SIGTERM', 'SIGKILL']);
+    script.exit(130);
+    expect(runner.get(jobId)).toMatchObject({ status: 'cancelled', exit_code: 130 });
+    expect(runner.cancel(jobId)).toBe(false);
+  });
+
+  it('builds the engine argv of every kind', () => {
+    expect(engineArgs('stage_b', 'c.yaml')).toEqual(['run', '--config', 'c.yaml', '--events-json']);
+    expect(engineArgs('distill', 'c.yaml')).toEqual(['distill', 'run', '--config', 'c.yaml', '--events-json']);
+    expect(engineArgs('attribution', '/d', ['--force'])).toEqual(['attribute', '--run', '/d', '--events-json', '--force']);
+    expect(engineArgs('preview', '/d', ['--guidance', 'g.json', '--id', 'x'])).toEqual(['preview', '--run', '/d', '--events-json', '--guidance', 'g.json', '--id', 'x']);
+  });
+});
