@@ -24,7 +24,7 @@ function ScreenView({ screen, stores }: { screen: Screen; stores: AppStores }) {
     case 'rows': return <TrajectoriesScreen store={stores.rows} />;
     case 'group': return <GroupScreen store={stores.group} />;
     case 'reflection': return <ReflectionScreen stores={stores.reflection} />;
-    case 'guidance': return <GuidanceScreen store={stores.guidance} review={stores.review} />;
+    case 'guidance': return <GuidanceScreen store={stores.guidance} review={stores.review} holdout={stores.holdout} />;
     case 'snapshots': return <SnapshotsScreen store={stores.snapshots} />;
     case 'qa': return <QaScreen store={stores.qa} />;
     case 'charts': return <ChartsScreen store={stores.charts} />;

@@ -10,6 +10,7 @@ import { createQaStore } from '../features/qa/store';
 import { createLauncherStore } from '../features/launcher/store';
 import { createChartsStore } from '../features/charts/store';
 import { createReviewQueueStore } from '../features/review/store';
+import { createHoldoutStore } from '../features/guidance/holdoutStore';
 import { createReviewerStore, memoryReviewerStorage, type ReviewerStorage } from '../shared/reviewer/reviewerStore';
 
 function draftStorage(): DraftStorage {
@@ -47,6 +48,7 @@ export function createAppStores() {
     snapshots: createSnapshotsStore(getApiClient, author),
     qa: createQaStore(getApiClient, author),
     review: createReviewQueueStore(getApiClient, author),
+    holdout: createHoldoutStore(getApiClient),
     launcher: createLauncherStore(getApiClient),
     charts: createChartsStore(getApiClient),
   };
