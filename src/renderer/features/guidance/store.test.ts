@@ -83,7 +83,7 @@ describe('guidance editor store', () => {
     expect(conflict.rows.find((r) => r.key === 'G1')).toMatchObject({ base: '旧', theirs: '引擎的', mine: '我的', conflict: true });
     expect(store.getState().experiences.G1).toBe('我的');
     expect(latestDraft(storage, ref.runId, ref.mission)?.text).toContain('我的');
-    store.getState().pickMerge('G1', 'custom', '合并的');
+    store.getState().pickMerge(conflict.rows.find((r) => r.key === 'G1')!.id, 'custom', '合并的');
     await store.getState().saveMerge();
     expect(server.current()).toMatchObject({ step: 2, experiences: { G0: '清单', G1: '合并的', G2: '引擎新增' } });
     expect(store.getState()).toMatchObject({ conflict: null, baseStep: 2, dirty: false });
@@ -169,6 +169,21 @@ describe('guidance editor notice when the guidance moves under it', () => {
     await store.getState().poll();
     client.guidanceRead = real;
     expect(store.getState()).toMatchObject({ notice: null, lastSavedStep: 1, baseStep: 1 });
+  });
+
+  it('merges an edit of a rule that reflection renumbered meanwhile into that rule, not into the key', async () => {
+    const server = fakeGuidanceServer({ G0: '清单', G1: '一', G2: '二', G3: '三' });
+    const store = createGuidanceStore(() => server.client, memoryStorage());
+    const ruleThree = server.current().metadata.G3.rule_id;
+    await store.getState().load(ref);
+    store.getState().setRule('G3', '三（Alice 改）');
+    server.write({ G0: '清单', G1: '二', G2: '三' });
+    await store.getState().save();
+    const row = store.getState().conflict!.rows.find((r) => r.mine === '三（Alice 改）')!;
+    expect(row).toMatchObject({ key: 'G2', mineKey: 'G3', theirs: '三', conflict: false, pick: 'mine' });
+    await store.getState().saveMerge();
+    expect(server.current().experiences).toEqual({ G0: '清单', G1: '二', G2: '三（Alice 改）' });
+    expect(server.current().metadata.G2.rule_id).toBe(ruleThree);
   });
 
   it('records a merge as kind merge with the author, and the notice of the conflicting write is cleared by saving', async () => {

@@ -48,7 +48,8 @@ export type GuidanceEditorState = {
   setRaw(text: string): void;
   setMode(mode: 'rules' | 'raw'): void;
   save(): Promise<void>;
-  pickMerge(key: string, side: RuleSide, custom?: string): void;
+  /** Picks a side for the merge row `id` (MergeRow.id: the rule_id). */
+  pickMerge(id: string, side: RuleSide, custom?: string): void;
   saveMerge(): Promise<void>;
   discardEdits(): void;
   acknowledgeNotice(): void;
@@ -94,10 +95,12 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
         set({ conflict: null, lastSavedStep: result.state.step, notice: null });
         return;
       }
-      const { remote, notice } = get();
+      const { remote, notice, server, baseStep } = get();
+      const basedOn = server && server.step === baseStep ? server : result.base;
       const moved = remote && result.theirs.step > remote.step ? noticeFor(notice, remote, result.theirs) : notice;
       set({
-        conflict: { base: result.base, theirs: result.theirs, mine, rows: buildMergeRows(result.base?.experiences ?? {}, result.theirs.experiences, mine), error: result.error },
+        // The editor's keys name the rules of the state its text is based on: that state's rule ids pair them with theirs.
+        conflict: { base: result.base, theirs: result.theirs, mine, rows: buildMergeRows(basedOn ?? { experiences: {}, metadata: {} }, result.theirs, mine), error: result.error },
         remoteStep: result.theirs.step,
         remote: remote && result.theirs.step > remote.step ? result.theirs : remote,
         notice: moved,
@@ -211,10 +214,10 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
           set({ saving: false });
         }
       },
-      pickMerge(key, side, custom) {
+      pickMerge(id, side, custom) {
         const { conflict } = get();
         if (!conflict) return;
-        set({ conflict: { ...conflict, rows: pickRule(conflict.rows, key, side, custom) } });
+        set({ conflict: { ...conflict, rows: pickRule(conflict.rows, id, side, custom) } });
       },
       async saveMerge() {
         const { ref, conflict } = get();
