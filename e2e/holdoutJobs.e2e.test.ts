@@ -99,4 +99,15 @@ describe.skipIf(Boolean(missing))('holdout jobs in the guidance editor (tiny mod
     await page.getByTestId('preview-outdated').waitFor();
     expect(errors).toEqual([]);
   }, 900_000);
+
+  it('cancels a running attribution from the editor', async () => {
+    await expect(page.getByTestId('attribute-rules').textContent()).resolves.toBe('Measure again');
+    await page.getByTestId('attribute-rules').click();
+    await page.getByTestId('attribution-job-cancel').click();
+    await page.getByTestId('attribution-job-status').filter({ hasText: 'cancelled' }).waitFor({ timeout: 120_000 });
+    // The result measured before stays on screen.
+    await page.getByTestId('attribution-table').waitFor();
+    await expect(page.getByTestId('attribute-rules').isEnabled()).resolves.toBe(true);
+    expect(errors).toEqual([]);
+  }, 300_000);
 });

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useStore } from 'zustand';
 import type { ReflectionLogOutput } from '../../../shared/api/contract';
+import type { GuidanceState } from '../../../shared/schemas/guidance';
 import { navStore } from '../../app/navStore';
 import { groupIdOfTicketKey, num, pct, time } from '../../shared/format';
 import { KeyList } from '../../shared/ui/KeyList';
@@ -141,7 +142,13 @@ function DecisionChanges({ row }: { row: Row }) {
   return (
     <>
       <h3>Proposed change {proposed ? `(on step ${r.guidance_step_before})` : ''}</h3>
-      {proposed && base ? (
+      {proposed && base && !sharesRuleIds(base, proposed) ? (
+        <>
+          <p className="muted small">The rule ids of step {r.guidance_step_before} were not kept (only its text survives), so this diff compares by key.</p>
+          <RuleDiffTable before={base.experiences} after={proposed.experiences} />
+          {!r.applied && <TextDiff original={renderExperiences(base.experiences)} modified={renderExperiences(proposed.experiences)} />}
+        </>
+      ) : proposed && base ? (
         <>
           <RuleIdDiffTable before={base} after={proposed} testId="proposed-diff" />
           {!r.applied && <TextDiff original={renderExperiences(base.experiences)} modified={renderExperiences(proposed.experiences)} />}
@@ -173,4 +180,10 @@ function DecisionChanges({ row }: { row: Row }) {
       )}
     </>
   );
+}
+
+/** Whether two states name any rule alike: a state rebuilt from guidance_history has text-derived ids only. */
+function sharesRuleIds(a: GuidanceState, b: GuidanceState): boolean {
+  const ids = new Set(Object.values(a.metadata).map((m) => m.rule_id));
+  return Object.values(b.metadata).some((m) => ids.has(m.rule_id));
 }
