@@ -145,6 +145,7 @@ describe.skipIf(Boolean(missing))('guidance that people and the engine share (is
     await page.keyboard.press('Enter');
     await page.getByText('Enter a name, or continue without one.').waitFor();
     await page.keyboard.type('Alice');
+    await shoot(page, '16-reviewer-dialog');
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'detached' });
     await page.getByTestId('guidance-saved').filter({ hasText: 'step 3' }).waitFor();

@@ -45,7 +45,10 @@ export function ReviewerDialog({ store }: { store: ReviewerStore }) {
         <h2 id="reviewer-title">{known ? 'Change your reviewer name' : 'Who is reviewing?'}</h2>
         <p id="reviewer-why" className="muted">Your name is recorded with every guidance save, merge, rollback, review-queue decision and QA review. It is kept on this computer only.</p>
         <label className="field">Your name
-          <input ref={inputRef} value={text} onChange={(e) => setText(e.target.value)} maxLength={200} autoComplete="name" aria-invalid={error !== null}
+          <input ref={inputRef} value={text} onChange={(e) => {
+            setText(e.target.value);
+            store.getState().clearError();
+          }} maxLength={200} autoComplete="name" aria-invalid={error !== null}
             aria-describedby={error ? 'reviewer-error' : undefined} data-testid="reviewer-name" />
         </label>
         {error && <div id="reviewer-error" className="field-error" role="alert">{error}</div>}

@@ -29,6 +29,8 @@ describe('reviewerStore', () => {
     expect(store.getState().submit('   ')).toBe(false);
     expect(store.getState()).toMatchObject({ prompting: true, name: null });
     expect(store.getState().error).toMatch(/Enter a name/);
+    store.getState().clearError();
+    expect(store.getState().error).toBeNull();
     expect(store.getState().submit('x'.repeat(201))).toBe(false);
   });
 

@@ -23,6 +23,8 @@ export type ReviewerState = {
   /** Opens the dialog to set or change the name, without a write waiting. */
   change(): void;
   submit(name: string): boolean;
+  /** The person is typing again: the last refusal no longer applies. */
+  clearError(): void;
   /** Goes on without a name: writes carry author null, and the dialog is not shown again. */
   decline(): void;
 };
@@ -81,6 +83,9 @@ export function createReviewerStore(storage: ReviewerStorage) {
       set({ name: parsed.data, prompting: false, error: null });
       answer(parsed.data);
       return true;
+    },
+    clearError() {
+      if (get().error !== null) set({ error: null });
     },
     decline() {
       const { name } = get();
