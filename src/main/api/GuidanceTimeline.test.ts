@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReflectionLogRecordSchema, type ReflectionLogRecord } from '../../shared/schemas/records';
 import { readProposedGuidance } from './GuidanceTimeline';
 
-const meta = (rule_id: string) => ({ rule_id, origin: 'reflection', reflection_id: 'refl-a', sources: [], rationale: null, updated_at: 't', author: null, approved_by: null, merged_rule_ids: [] });
+const meta = (rule_id: string) => ({ rule_id, origin: 'reflection', reflection_id: 'refl-a', sources: [], rationale: null, updated_at: '2025-01-01T00:00:00.000Z', author: null, approved_by: null, merged_rule_ids: [] });
 
 function record(reflectionId: string, artifacts: string[]): ReflectionLogRecord {
   return ReflectionLogRecordSchema.parse({

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { GuidanceStateSchema } from '../../../shared/schemas/guidance';
 import { describeChange, describeWriter, noticeFor } from './guidanceNotice';
 
-const meta = (rule_id: string, extra: Record<string, unknown> = {}) => ({ rule_id, updated_at: 't', ...extra });
+const meta = (rule_id: string, extra: Record<string, unknown> = {}) => ({ rule_id, updated_at: '2026-01-01T00:00:00.000Z', ...extra });
+const at = (step: number) => new Date(Date.UTC(2026, 0, 1, 0, step)).toISOString();
 const state = (step: number, experiences: Record<string, string>, metadata: Record<string, ReturnType<typeof meta>>, written_by?: Record<string, unknown>) =>
-  GuidanceStateSchema.parse({ step, updated_at: `t${step}`, experiences, metadata, ...(written_by ? { written_by: { step, at: `t${step}`, ...written_by } } : {}) });
+  GuidanceStateSchema.parse({ step, updated_at: at(step), experiences, metadata, ...(written_by ? { written_by: { step, at: at(step), ...written_by } } : {}) });
 
 describe('describeWriter', () => {
   it('names the annotator, the reflection with its batch, an approval and a rollback', () => {

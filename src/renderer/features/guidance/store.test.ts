@@ -9,13 +9,13 @@ const ref = { runId: 'demo', mission: 'BBU接地线检查' };
 
 /** A compare-and-swap guidance file in memory, like the GuidanceRepository behind the API. */
 function fakeGuidanceServer(initial: Record<string, string>) {
-  const history: GuidanceState[] = [GuidanceStateSchema.parse({ step: 0, updated_at: 't0', experiences: initial, metadata: {} })];
+  const history: GuidanceState[] = [GuidanceStateSchema.parse({ step: 0, updated_at: '2026-01-01T00:00:00.000Z', experiences: initial, metadata: {} })];
   const saves: Array<{ author: string | null; kind: string }> = [];
   const current = () => history[history.length - 1];
   /** Writes the way GuidanceRepository does: rule ids carried by carryRuleMetadata, written_by recorded. */
   const write = (experiences: Record<string, string>, by: GuidanceWriteBy = { kind: 'reflection', author: null, reflection_id: 'refl-e0-c3-abcd', epoch: 0, batch_index: 3 }) => {
     const before = current();
-    const updated_at = `t${history.length}`;
+    const updated_at = new Date(Date.UTC(2026, 0, 1, 0, 0, history.length)).toISOString();
     const engine = by.kind === 'reflection' || by.kind === 'approval';
     const metadata = carryRuleMetadata(before, { experiences }, { origin: engine ? 'reflection' : 'annotator', author: engine ? null : (by.author ?? null), reflection_id: by.reflection_id ?? null, updated_at });
     const step = before.step + 1;
