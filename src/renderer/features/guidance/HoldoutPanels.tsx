@@ -23,7 +23,7 @@ function JobBar({ job, what, onCancel, testId }: { job: JobProgress; what: strin
       <p className="muted small" data-testid={`${testId}-status`}>
         <span className={`status status-${job.status}`}>{job.status}</span>
         {job.batches ? ` · guidance variant ${Math.min((job.batchIndex ?? 0) + 1, job.batches)} of ${job.batches}` : ''}
-        {job.groupsTotal ? ` · ${job.groupsDone}/${job.groupsTotal} holdout tickets` : ''}
+        {job.groupsTotal ? ` · ${job.groupsDone}/${job.groupsTotal} ticket evaluations` : ''}
         {job.message ? ` · ${job.message}` : ''}
         {running && <button onClick={onCancel} data-testid={`${testId}-cancel`}>Cancel</button>}
       </p>

@@ -23,15 +23,15 @@ export function effectsByRuleId(result: AttributionResult | null): Map<string, R
 }
 
 /**
- * 0..1 of a holdout job: the engine reports the guidance variant as batch_index of
- * batches (attribution: one variant per rule plus the whole guidance; preview: current
- * and draft) and the holdout tickets done within it as groups_done of groups_total.
+ * 0..1 of a holdout job. The engine (composeHoldoutStudy) counts ticket evaluations over
+ * all guidance variants in groups_done of groups_total (attribution: the whole guidance
+ * and one variant per rule; preview: current and draft); batch_index of batches names
+ * the variant being evaluated.
  */
 export function holdoutJobFraction(p: JobProgress): number | null {
   if (p.status === 'completed') return 1;
-  if (p.batchIndex === null || !p.batches) return null;
-  const within = p.groupsTotal > 0 ? p.groupsDone / p.groupsTotal : 0;
-  return Math.min(1, (p.batchIndex + within) / p.batches);
+  if (p.groupsTotal <= 0) return null;
+  return Math.min(1, p.groupsDone / p.groupsTotal);
 }
 
 export function isRunning(p: JobProgress | null): boolean {

@@ -54,9 +54,10 @@ describe('holdout store: attribution', () => {
     expect(store.getState()).toMatchObject({ currentStep: 3, attribution: { guidance_step: 1 } });
     await store.getState().startAttribution();
     expect(jobs.started).toEqual([{ method: 'attributionStart', input: { ...ref, force: false } }]);
-    store.getState().onEvent(progress('job-a', 1, 2, 2, 4));
+    store.getState().onEvent(progress('job-a', 1, 2, 6, 8));
     store.getState().onEvent(progress('other-job', 1, 2, 4, 4));
     expect(holdoutJobFraction(store.getState().attributionJob!)).toBeCloseTo(0.75);
+    expect(store.getState().attributionJob).toMatchObject({ status: 'running', batchIndex: 1, batches: 2 });
     jobs.results[3] = attribution(3);
     store.getState().onEvent(status('job-a', 'completed'));
     await new Promise((resolve) => setTimeout(resolve, 0));
