@@ -1,7 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { GuidanceHistoryEntrySchema, GuidanceStateSchema, type GuidanceState } from '../../shared/schemas/guidance';
 import type { SnapshotInfo } from '../../shared/api/contract';
+import type { ReflectionLogRecord } from '../../shared/schemas/records';
 import { readJsonlTolerant } from './readJsonlTolerant';
 import { RUN_FILES } from './runDirectory';
 
@@ -72,4 +74,50 @@ export async function loadGuidanceTimeline(missionDir: string, mission: string):
   const current = await readGuidanceDocument(path.join(missionDir, RUN_FILES.guidance), mission);
   if (current) timeline.set(current.step, current);
   return timeline;
+}
+
+/**
+ * The part of a batch_update artifact (owner: engine/reflection/reflectionArtifacts.ts)
+ * the timeline shows, read leniently: an artifact of an older version still shows what
+ * it can instead of hiding the proposal.
+ */
+const ProposalPartsSchema = z.object({
+  created_at: z.string().optional(),
+  plan: z.object({ reflection_id: z.string() }).partial().optional(),
+  proposed_guidance: z.unknown().optional(),
+  preview_guidance: z.unknown().optional(),
+});
+
+/**
+ * The guidance a reflection decision proposed, applied or not: the batch_update
+ * artifact's proposed_guidance (queued operations on protected rules included), else its
+ * preview_guidance. null when the decision never reached the batch update (no
+ * operations, a generation error) or its artifact is gone. `step` is the step the
+ * proposal was made on; its rule ids are the engine's, so it diffs by rule_id against
+ * the guidance of that step.
+ */
+export async function readProposedGuidance(missionDir: string, record: ReflectionLogRecord): Promise<GuidanceState | null> {
+  for (const name of record.reflection.cache_artifacts) {
+    if (!path.basename(name).includes('batch_update')) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(await readFile(path.join(missionDir, RUN_FILES.reflectionCache, path.basename(name)), 'utf8'));
+    } catch {
+      continue;
+    }
+    const parts = ProposalPartsSchema.safeParse(value);
+    if (!parts.success) continue;
+    // An artifact rewritten by a later reflection under the same name is not this decision's.
+    if (parts.data.plan?.reflection_id && parts.data.plan.reflection_id !== record.reflection.reflection_id) continue;
+    for (const candidate of [parts.data.proposed_guidance, parts.data.preview_guidance]) {
+      if (!candidate || typeof candidate !== 'object') continue;
+      const state = GuidanceStateSchema.safeParse({
+        step: record.reflection.guidance_step_before,
+        updated_at: parts.data.created_at ?? record.created_at,
+        ...(candidate as object),
+      });
+      if (state.success) return state.data;
+    }
+  }
+  return null;
 }

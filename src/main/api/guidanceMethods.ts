@@ -5,7 +5,7 @@ import type { ApiOutput, ApiParsedInput, GuidanceWriteResult } from '../../share
 import { ReflectionLogRecordSchema, type ReflectionLogRecord } from '../../shared/schemas/records';
 import type { GuidanceState, StoredExperienceMeta } from '../../shared/schemas/guidance';
 import type { ApiContext, GuidanceWriter } from './ApiContext';
-import { guidanceStateFromDocument, listSnapshotInfos, loadGuidanceTimeline, readGuidanceDocument } from './GuidanceTimeline';
+import { guidanceStateFromDocument, listSnapshotInfos, loadGuidanceTimeline, readGuidanceDocument, readProposedGuidance } from './GuidanceTimeline';
 import { readJsonlTolerant } from './readJsonlTolerant';
 import { RUN_FILES, resolveMissionDir, resolveMissionFile } from './runDirectory';
 
@@ -126,13 +126,16 @@ export async function reflectionLog(ctx: ApiContext, input: ApiParsedInput<'refl
   const log = await readJsonlTolerant(path.join(missionDir, RUN_FILES.reflections), ReflectionLogRecordSchema);
   const selected = input.appliedOnly ? log.rows.filter((row) => row.record.reflection.applied) : log.rows;
   const page = selected.slice(input.offset, input.offset + input.limit);
-  const timeline = page.some((row) => row.record.reflection.applied) ? await loadGuidanceTimeline(missionDir, input.mission) : new Map<number, GuidanceState>();
+  const timeline = page.length > 0 ? await loadGuidanceTimeline(missionDir, input.mission) : new Map<number, GuidanceState>();
   const rows = await Promise.all(
     page.map(async ({ line, record }) => {
-      if (!record.reflection.applied) return { line, record, guidance_before: null, guidance_after: null };
+      // Every decision, applied or not, shows what it proposed against the step it was proposed on.
+      const proposed_guidance = await readProposedGuidance(missionDir, record);
+      const proposed_base = proposed_guidance ? (timeline.get(record.reflection.guidance_step_before) ?? null) : null;
+      if (!record.reflection.applied) return { line, record, guidance_before: null, guidance_after: null, proposed_guidance, proposed_base };
       const before = timeline.get(record.reflection.guidance_step_before) ?? null;
       const after = timeline.get(record.reflection.guidance_step_after) ?? (await previewFromCache(missionDir, record, input.mission));
-      return { line, record, guidance_before: before, guidance_after: after };
+      return { line, record, guidance_before: before, guidance_after: after, proposed_guidance, proposed_base };
     }),
   );
   return { total: selected.length, offset: input.offset, invalid: log.invalid, rows };

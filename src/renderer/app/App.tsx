@@ -7,6 +7,7 @@ import { TrajectoriesScreen } from '../features/trajectories/TrajectoriesScreen'
 import { GroupScreen } from '../features/group/GroupScreen';
 import { QaScreen } from '../features/qa/QaScreen';
 import { ChartsScreen } from '../features/charts/ChartsScreen';
+import { ReviewerBadge, ReviewerDialog } from '../shared/reviewer/ReviewerDialog';
 import { navStore, SCREENS, type Screen } from './navStore';
 import type { AppStores } from './stores';
 
@@ -14,6 +15,7 @@ import type { AppStores } from './stores';
 const ReflectionScreen = lazy(() => import('../features/reflection/ReflectionScreen').then((m) => ({ default: m.ReflectionScreen })));
 const GuidanceScreen = lazy(() => import('../features/guidance/GuidanceScreen').then((m) => ({ default: m.GuidanceScreen })));
 const SnapshotsScreen = lazy(() => import('../features/snapshots/SnapshotsScreen').then((m) => ({ default: m.SnapshotsScreen })));
+const ReviewScreen = lazy(() => import('../features/review/ReviewScreen').then((m) => ({ default: m.ReviewScreen })));
 const LauncherScreen = lazy(() => import('../features/launcher/LauncherScreen').then((m) => ({ default: m.LauncherScreen })));
 
 function ScreenView({ screen, stores }: { screen: Screen; stores: AppStores }) {
@@ -22,11 +24,12 @@ function ScreenView({ screen, stores }: { screen: Screen; stores: AppStores }) {
     case 'rows': return <TrajectoriesScreen store={stores.rows} />;
     case 'group': return <GroupScreen store={stores.group} />;
     case 'reflection': return <ReflectionScreen stores={stores.reflection} />;
-    case 'guidance': return <GuidanceScreen store={stores.guidance} />;
+    case 'guidance': return <GuidanceScreen store={stores.guidance} review={stores.review} holdout={stores.holdout} />;
     case 'snapshots': return <SnapshotsScreen store={stores.snapshots} />;
     case 'qa': return <QaScreen store={stores.qa} />;
     case 'charts': return <ChartsScreen store={stores.charts} />;
     case 'launcher': return <LauncherScreen store={stores.launcher} />;
+    case 'review': return <ReviewScreen store={stores.review} />;
   }
 }
 
@@ -85,6 +88,7 @@ export function App({ stores }: { stores: AppStores }) {
             </li>
           ))}
         </ul>
+        <ReviewerBadge store={stores.reviewer} />
         <button className="help-button" onClick={() => navStore.getState().setHelp(true)}><kbd>?</kbd> Shortcuts</button>
       </nav>
       <main className="content">
@@ -93,6 +97,7 @@ export function App({ stores }: { stores: AppStores }) {
         </Suspense>
       </main>
       {helpOpen && <ShortcutsOverlay onClose={() => navStore.getState().setHelp(false)} />}
+      <ReviewerDialog store={stores.reviewer} />
     </div>
   );
 }

@@ -10,6 +10,7 @@ export const SCREENS = [
   { id: 'qa', title: 'QA queue', key: '6' },
   { id: 'charts', title: 'Charts', key: '7' },
   { id: 'launcher', title: 'Launcher', key: '8' },
+  { id: 'review', title: 'Review queue', key: '9' },
 ] as const;
 
 export type Screen = (typeof SCREENS)[number]['id'] | 'group';

@@ -218,6 +218,14 @@ export const ReflectionLogOutputSchema = z.object({
       /** For applied rows: guidance at guidance_step_before / _after (snapshots, current file, or the cached batch_update preview). */
       guidance_before: GuidanceStateSchema.nullable(),
       guidance_after: GuidanceStateSchema.nullable(),
+      /**
+       * Every decision that reached the batch update, applied or not: the guidance its whole
+       * proposal would give (queued operations on protected rules included), from the
+       * batch_update artifact; `step` is the step it was proposed on. null when there is none.
+       */
+      proposed_guidance: GuidanceStateSchema.nullable().default(null),
+      /** The guidance at guidance_step_before, to diff the proposal against (by rule_id); null when no longer recoverable. */
+      proposed_base: GuidanceStateSchema.nullable().default(null),
     }),
   ),
 });

@@ -6,26 +6,44 @@ import { time } from '../../shared/format';
 import { CodeEditor } from '../../shared/monaco/CodeEditor';
 import { ErrorBox } from '../../shared/ui/ErrorBox';
 import { MergeView } from './MergeView';
+import { GuidanceNoticeView } from './GuidanceNoticeView';
+import type { ReviewQueueStore } from '../review/store';
+import { AttributionPanel, PreviewPanel } from './HoldoutPanels';
+import { isRunning } from './holdoutEffects';
+import type { HoldoutStore } from './holdoutStore';
 import { RulesEditor } from './RulesEditor';
 import type { GuidanceEditorStore } from './store';
 
 const POLL_MS = 2000;
 
-export function GuidanceScreen({ store }: { store: GuidanceEditorStore }) {
+export function GuidanceScreen({ store, review, holdout }: { store: GuidanceEditorStore; review: ReviewQueueStore; holdout: HoldoutStore }) {
   const run = useStore(navStore, (s) => s.run);
   const s = useStore(store);
   useEffect(() => {
     if (!run) return;
     void store.getState().load(run);
-    const timer = setInterval(() => void store.getState().poll(), POLL_MS);
+    void review.getState().load(run);
+    void holdout.getState().load(run);
+    const timer = setInterval(() => {
+      void store.getState().poll();
+      void review.getState().refresh();
+      void holdout.getState().poll();
+    }, POLL_MS);
     const off = getApiClient().onEvent((event) => {
       if (event.type === 'run_event' && event.event.type === 'guidance') void store.getState().poll();
+      holdout.getState().onEvent(event);
     });
     return () => {
       clearInterval(timer);
       off();
     };
-  }, [run, store]);
+  }, [run, store, review, holdout]);
+  const serverStep = s.server?.step ?? null;
+  useEffect(() => {
+    // The measured effects are per step: a new step may have its own (or make the shown one older).
+    if (serverStep !== null) void holdout.getState().loadAttribution();
+  }, [holdout, serverStep]);
+  const previewRunning = useStore(holdout, (x) => isRunning(x.previewJob));
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if ((event.ctrlKey || event.metaKey) && event.key === 's') {
@@ -49,7 +67,9 @@ export function GuidanceScreen({ store }: { store: GuidanceEditorStore }) {
       </header>
       {s.loading && !s.server && <p className="muted" role="status">Loading…</p>}
       <ErrorBox error={s.loadError} />
-      {s.remoteStep !== null && !s.conflict && (
+      <GuidanceNoticeView store={store} />
+      <PendingReviews review={review} />
+      {s.remoteStep !== null && !s.conflict && !s.notice && (
         <div className="banner warn" role="alert" data-testid="guidance-moved">
           The guidance changed under you: it is now at step {s.remoteStep}; your edit is based on step {s.baseStep}. Your text is kept; saving opens the merge.
         </div>
@@ -58,7 +78,7 @@ export function GuidanceScreen({ store }: { store: GuidanceEditorStore }) {
         <div className="banner" role="status" data-testid="draft-restored">Restored your unsaved draft (based on step {s.restoredDraftStep}).
           <button onClick={() => store.getState().discardEdits()}>Discard it</button></div>
       )}
-      {s.lastSavedStep !== null && !s.dirty && <div className="banner ok" role="status" data-testid="guidance-saved">Saved as step {s.lastSavedStep}.</div>}
+      {s.lastSavedStep !== null && !s.dirty && !s.notice && <div className="banner ok" role="status" data-testid="guidance-saved">Saved as step {s.lastSavedStep}.</div>}
       <MergeView store={store} />
       {s.server && !s.conflict && (
         <>
@@ -66,7 +86,7 @@ export function GuidanceScreen({ store }: { store: GuidanceEditorStore }) {
             <button role="tab" aria-selected={s.mode === 'rules'} onClick={() => store.getState().setMode('rules')} data-testid="mode-rules">Rules</button>
             <button role="tab" aria-selected={s.mode === 'raw'} onClick={() => store.getState().setMode('raw')} data-testid="mode-raw">Raw JSON</button>
           </div>
-          {s.mode === 'rules' ? <RulesEditor store={store} /> : (
+          {s.mode === 'rules' ? <RulesEditor store={store} holdout={holdout} /> : (
             <CodeEditor value={s.rawText} onChange={(t) => store.getState().setRaw(t)} language="json" markers={markers} testId="guidance-raw" />
           )}
           {s.issues.length > 0 && (
@@ -80,9 +100,27 @@ export function GuidanceScreen({ store }: { store: GuidanceEditorStore }) {
               {s.saving ? 'Saving…' : 'Save (Ctrl+S)'}
             </button>
             <button disabled={!s.dirty} onClick={() => store.getState().discardEdits()}>Discard edits</button>
+            <button disabled={!s.dirty || s.issues.length > 0 || previewRunning} onClick={() => void holdout.getState().startPreview(s.experiences)} data-testid="evaluate-holdout"
+              title="Runs your draft against the current guidance on this run's holdout, as a job in the engine process; nothing is saved">
+              {previewRunning ? 'Evaluating…' : 'Evaluate on holdout'}
+            </button>
           </div>
+          <PreviewPanel holdout={holdout} experiences={s.experiences} />
+          <AttributionPanel holdout={holdout} />
         </>
       )}
     </section>
+  );
+}
+
+/** Reflection's proposals on protected rules wait in the review queue; the editor says how many. */
+function PendingReviews({ review }: { review: ReviewQueueStore }) {
+  const pending = useStore(review, (s) => s.pending);
+  if (pending === 0) return null;
+  return (
+    <div className="banner" role="status" data-testid="guidance-pending-reviews">
+      {pending} proposal{pending === 1 ? '' : 's'} by reflection on protected rules wait{pending === 1 ? 's' : ''} for a person's decision.
+      <button onClick={() => navStore.getState().go('review')}><kbd>9</kbd> Open the review queue</button>
+    </div>
   );
 }

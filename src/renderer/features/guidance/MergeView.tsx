@@ -21,7 +21,7 @@ export function MergeView({ store }: { store: GuidanceEditorStore }) {
       <table className="merge-table">
         <thead><tr><th>Rule</th><th>Base (step {conflict.base?.step ?? '?'})</th><th>Theirs (step {conflict.theirs.step})</th><th>Mine</th><th>Use</th></tr></thead>
         <tbody>
-          {conflict.rows.map((row) => <MergeRowView key={row.key} row={row} store={store} />)}
+          {conflict.rows.map((row) => <MergeRowView key={row.id} row={row} store={store} />)}
         </tbody>
       </table>
       <h3>Theirs vs merged result</h3>
@@ -37,20 +37,23 @@ export function MergeView({ store }: { store: GuidanceEditorStore }) {
 }
 
 function MergeRowView({ row, store }: { row: MergeRow; store: GuidanceEditorStore }) {
-  const name = `pick-${row.key}`;
+  const name = `pick-${row.id}`;
+  // A rule only the annotator has may share its key with another rule on disk: its test ids say so.
+  const isNew = row.id.startsWith('new:');
+  const tid = isNew ? `new-${row.key}` : row.key;
   const changed = row.mine !== row.theirs;
   return (
-    <tr className={row.conflict ? 'conflict' : changed ? 'changed' : undefined} data-testid={`merge-row-${row.key}`}>
-      <td><code>{row.key}</code>{row.conflict && <span className="tag warn">both changed</span>}</td>
+    <tr className={row.conflict ? 'conflict' : changed ? 'changed' : undefined} data-testid={`merge-row-${tid}`}>
+      <td><code>{row.key}</code>{isNew && <span className="tag">your new rule</span>}{row.mineKey && <div className="muted small">{row.mineKey} in your text (renumbered)</div>}{row.conflict && <span className="tag warn">both changed</span>}</td>
       <td>{show(row.base)}</td>
       <td>{show(row.theirs)}</td>
       <td>{show(row.mine)}</td>
       <td className="merge-pick">
-        <label><input type="radio" name={name} checked={row.pick === 'mine'} onChange={() => store.getState().pickMerge(row.key, 'mine')} data-testid={`pick-mine-${row.key}`} /> mine</label>
-        <label><input type="radio" name={name} checked={row.pick === 'theirs'} onChange={() => store.getState().pickMerge(row.key, 'theirs')} data-testid={`pick-theirs-${row.key}`} /> theirs</label>
-        <label><input type="radio" name={name} checked={row.pick === 'custom'} onChange={() => store.getState().pickMerge(row.key, 'custom')} data-testid={`pick-custom-${row.key}`} /> edit</label>
+        <label><input type="radio" name={name} checked={row.pick === 'mine'} onChange={() => store.getState().pickMerge(row.id, 'mine')} data-testid={`pick-mine-${tid}`} /> mine</label>
+        <label><input type="radio" name={name} checked={row.pick === 'theirs'} onChange={() => store.getState().pickMerge(row.id, 'theirs')} data-testid={`pick-theirs-${tid}`} /> theirs</label>
+        <label><input type="radio" name={name} checked={row.pick === 'custom'} onChange={() => store.getState().pickMerge(row.id, 'custom')} data-testid={`pick-custom-${tid}`} /> edit</label>
         {row.pick === 'custom' && (
-          <textarea value={row.custom ?? ''} onChange={(e) => store.getState().pickMerge(row.key, 'custom', e.target.value)} aria-label={`Merged text of ${row.key}`} data-testid={`custom-${row.key}`} />
+          <textarea value={row.custom ?? ''} onChange={(e) => store.getState().pickMerge(row.id, 'custom', e.target.value)} aria-label={`Merged text of ${row.key}`} data-testid={`custom-${tid}`} />
         )}
       </td>
     </tr>

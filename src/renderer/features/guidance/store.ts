@@ -7,6 +7,7 @@ import { toSerializedError } from '../../shared/asyncState';
 import { clearDrafts, latestDraft, saveDraft, type DraftStorage } from './draftPersistence';
 import { buildMergeRows, pickRule, resolveMerge, type MergeRow, type RuleSide } from './threeWayMerge';
 import { nextRuleKey, parseRawExperiences, validateGuidanceEdit, type EditIssue } from './validateGuidanceEdit';
+import { noticeFor, type GuidanceNotice } from './guidanceNotice';
 
 export type GuidanceConflict = {
   base: GuidanceState | null;
@@ -35,6 +36,10 @@ export type GuidanceEditorState = {
   saveError: SerializedError | null;
   lastSavedStep: number | null;
   conflict: GuidanceConflict | null;
+  /** The newest state seen on disk (server is what the annotator's text is based on). */
+  remote: GuidanceState | null;
+  /** Set when the guidance moved under the open editor, draft or not, until acknowledged. */
+  notice: GuidanceNotice | null;
   load(ref: RunRef): Promise<void>;
   poll(): Promise<void>;
   setRule(key: string, text: string): void;
@@ -43,9 +48,17 @@ export type GuidanceEditorState = {
   setRaw(text: string): void;
   setMode(mode: 'rules' | 'raw'): void;
   save(): Promise<void>;
-  pickMerge(key: string, side: RuleSide, custom?: string): void;
+  /** Picks a side for the merge row `id` (MergeRow.id: the rule_id). */
+  pickMerge(id: string, side: RuleSide, custom?: string): void;
   saveMerge(): Promise<void>;
   discardEdits(): void;
+  acknowledgeNotice(): void;
+};
+
+export type GuidanceStoreOptions = {
+  now?: () => string;
+  /** The reviewer's name for a write (reviewerStore.requireName); null when none was given. */
+  author?: () => Promise<string | null>;
 };
 
 const pretty = (experiences: Record<string, string>) => JSON.stringify(experiences, null, 2);
@@ -55,7 +68,9 @@ const pretty = (experiences: Record<string, string>) => JSON.stringify(experienc
  * draft keyed by run/mission/baseStep), a save names its base step, and a lost
  * race opens a per-rule merge of base / theirs / mine.
  */
-export function createGuidanceStore(client: () => ApiClient, storage: DraftStorage, now: () => string = () => new Date().toISOString()) {
+export function createGuidanceStore(client: () => ApiClient, storage: DraftStorage, options: GuidanceStoreOptions = {}) {
+  const now = options.now ?? (() => new Date().toISOString());
+  const author = options.author ?? (async () => null);
   return createStore<GuidanceEditorState>()((set, get) => {
     function persist() {
       const { ref, baseStep, rawText } = get();
@@ -68,7 +83,7 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
     }
 
     function adopt(state: GuidanceState) {
-      set({ server: state, baseStep: state.step, experiences: { ...state.experiences }, rawText: pretty(state.experiences), dirty: false, remoteStep: null, issues: [], restoredDraftStep: null });
+      set({ server: state, remote: state, baseStep: state.step, experiences: { ...state.experiences }, rawText: pretty(state.experiences), dirty: false, remoteStep: null, issues: [], restoredDraftStep: null });
     }
 
     async function handleWrite(result: GuidanceWriteResult, mine: Record<string, string>) {
@@ -76,10 +91,21 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
       if (result.status === 'ok') {
         if (ref) clearDrafts(storage, ref.runId, ref.mission);
         adopt(result.state);
-        set({ conflict: null, lastSavedStep: result.state.step });
+        // Saving (a merge included) is done with the moved guidance in view: the notice has served.
+        set({ conflict: null, lastSavedStep: result.state.step, notice: null });
         return;
       }
-      set({ conflict: { base: result.base, theirs: result.theirs, mine, rows: buildMergeRows(result.base?.experiences ?? {}, result.theirs.experiences, mine), error: result.error }, remoteStep: result.theirs.step });
+      const { remote, notice, server, baseStep } = get();
+      const basedOn = server && server.step === baseStep ? server : result.base;
+      const moved = remote && result.theirs.step > remote.step ? noticeFor(notice, remote, result.theirs) : notice;
+      set({
+        // The editor's keys name the rules of the state its text is based on: that state's rule ids pair them with theirs.
+        conflict: { base: result.base, theirs: result.theirs, mine, rows: buildMergeRows(basedOn ?? { experiences: {}, metadata: {} }, result.theirs, mine), error: result.error },
+        remoteStep: result.theirs.step,
+        remote: remote && result.theirs.step > remote.step ? result.theirs : remote,
+        notice: moved,
+        lastSavedStep: null,
+      });
     }
 
     return {
@@ -99,8 +125,10 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
       saveError: null,
       lastSavedStep: null,
       conflict: null,
+      remote: null,
+      notice: null,
       async load(ref) {
-        set({ ref, loading: true, loadError: null, conflict: null, saveError: null });
+        set({ ref, loading: true, loadError: null, conflict: null, saveError: null, notice: null, lastSavedStep: null });
         try {
           const { state } = await client().guidanceRead(ref);
           adopt(state);
@@ -130,10 +158,13 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
         if (!ref || get().saving) return;
         try {
           const { state } = await client().guidanceRead(ref);
-          const { baseStep, dirty } = get();
-          if (state.step === baseStep) return;
+          const { remote, dirty, notice } = get();
+          // Steps only grow (a rollback is a new step too): an older answer is a poll that raced a save.
+          if (get().ref !== ref || !remote || state.step <= remote.step) return;
+          const next = noticeFor(notice, remote, state);
           if (!dirty) adopt(state);
-          else set({ remoteStep: state.step });
+          else set({ remote: state, remoteStep: state.step });
+          set({ notice: next, lastSavedStep: null });
         } catch {
           // A failed poll is retried on the next tick; the editor keeps working.
         }
@@ -175,17 +206,18 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
         set({ saving: true, saveError: null });
         try {
           const mine = parsed.ok ? parsed.experiences : experiences;
-          await handleWrite(await client().guidanceSave({ ...ref, baseStep, experiences: mine }), mine);
+          const name = await author();
+          await handleWrite(await client().guidanceSave({ ...ref, baseStep, experiences: mine, author: name, kind: 'save' }), mine);
         } catch (error) {
           set({ saveError: toSerializedError(error) });
         } finally {
           set({ saving: false });
         }
       },
-      pickMerge(key, side, custom) {
+      pickMerge(id, side, custom) {
         const { conflict } = get();
         if (!conflict) return;
-        set({ conflict: { ...conflict, rows: pickRule(conflict.rows, key, side, custom) } });
+        set({ conflict: { ...conflict, rows: pickRule(conflict.rows, id, side, custom) } });
       },
       async saveMerge() {
         const { ref, conflict } = get();
@@ -200,7 +232,8 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
         set({ baseStep: conflict.theirs.step, server: conflict.theirs, experiences: merged, rawText: pretty(merged), dirty: true, saving: true, saveError: null });
         persist();
         try {
-          await handleWrite(await client().guidanceSave({ ...ref, baseStep: conflict.theirs.step, experiences: merged }), merged);
+          const name = await author();
+          await handleWrite(await client().guidanceSave({ ...ref, baseStep: conflict.theirs.step, experiences: merged, author: name, kind: 'merge' }), merged);
         } catch (error) {
           set({ saveError: toSerializedError(error) });
         } finally {
@@ -213,6 +246,9 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
         clearDrafts(storage, ref.runId, ref.mission);
         set({ conflict: null, dirty: false });
         void get().load(ref);
+      },
+      acknowledgeNotice() {
+        set({ notice: null });
       },
     };
   });

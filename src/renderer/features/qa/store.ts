@@ -22,7 +22,7 @@ export type QaState = {
   markReviewed(item: QaItem, status: QaStatus, note?: string): Promise<void>;
 };
 
-export function createQaStore(client: () => ApiClient) {
+export function createQaStore(client: () => ApiClient, reviewer: () => Promise<string | null> = async () => null) {
   let generation = 0;
   return createStore<QaState>()((set, get) => ({
     ref: null,
@@ -64,7 +64,8 @@ export function createQaStore(client: () => ApiClient) {
       const { ref } = get();
       if (!ref) return;
       try {
-        const { review } = await client().markReviewed({ ...ref, groupId: item.group_id, ticketKey: item.ticket_key, epoch: item.epoch, status, note });
+        const name = await reviewer();
+        const { review } = await client().markReviewed({ ...ref, groupId: item.group_id, ticketKey: item.ticket_key, epoch: item.epoch, status, note, reviewer: name });
         set({ items: get().items.map((x) => (x === item ? { ...x, review } : x)), error: null });
       } catch (error) {
         set({ error: toSerializedError(error) });

@@ -1,12 +1,15 @@
 import { useEffect, useState } from 'react';
 import { useStore } from 'zustand';
 import type { ReflectionLogOutput } from '../../../shared/api/contract';
+import type { GuidanceState } from '../../../shared/schemas/guidance';
 import { navStore } from '../../app/navStore';
 import { groupIdOfTicketKey, num, pct, time } from '../../shared/format';
 import { KeyList } from '../../shared/ui/KeyList';
 import { StatusLine } from '../../shared/ui/StatusLine';
 import { TextDiff } from '../../shared/monaco/TextDiff';
 import { RuleDiffTable } from './RuleDiffTable';
+import { RuleIdDiffTable } from './RuleIdDiffTable';
+import { sortedExperienceKeys } from '../../shared/experienceKeys';
 import { renderExperiences } from './ruleDiff';
 import type { ReflectionStores } from './store';
 
@@ -62,15 +65,23 @@ export function ReflectionScreen({ stores }: { stores: ReflectionStores }) {
 
 function ReflectionDetail({ row }: { row: Row }) {
   const r = row.record.reflection;
-  const before = row.guidance_before?.experiences ?? null;
-  const after = row.guidance_after?.experiences ?? null;
   return (
     <div className="split-detail" id="reflection-detail" tabIndex={-1} data-testid="reflection-detail">
       <h2>{r.reflection_id}</h2>
       <p>
         epoch {row.record.epoch} · batch {r.batch_index} · cycle {r.cycle} · {time(row.record.created_at)} · action <strong>{r.proposal.action}</strong> ·{' '}
-        {r.eligible ? 'eligible' : <span className="warn-text">ineligible: {r.ineligible_reason}</span>} · <strong>{r.applied ? 'applied' : 'not applied'}</strong>
+        {r.eligible ? 'eligible' : <span className="warn-text">ineligible</span>} · <strong>{r.applied ? 'applied' : 'not applied'}</strong>
+        {r.ineligible_reason && <span className="tag warn" data-testid="decision-reason">{r.ineligible_reason}</span>}
       </p>
+      {(r.decision_detail || (!r.applied && r.ineligible_reason)) && (
+        <p className={r.applied ? 'decision-detail' : 'decision-detail warn'} data-testid="decision-detail">
+          <strong>{r.applied ? 'Gate:' : 'Why it was not applied:'}</strong> {r.decision_detail ?? REASON_TEXT[r.ineligible_reason ?? ''] ?? r.ineligible_reason}
+        </p>
+      )}
+      {r.review_items.length > 0 && (
+        <p data-testid="decision-queued">{r.review_items.length} operation{r.review_items.length === 1 ? '' : 's'} on protected rules went to the review queue.{' '}
+          <button className="link" onClick={() => navStore.getState().go('review')}>Open the review queue</button></p>
+      )}
       <table className="uplift">
         <thead><tr><th></th><th>label_match</th><th>false-release</th><th>n</th></tr></thead>
         <tbody>
@@ -99,13 +110,80 @@ function ReflectionDetail({ row }: { row: Row }) {
       {r.proposal.evidence_group_ids.length > 0 && (
         <p>Evidence groups: {r.proposal.evidence_group_ids.map((g) => <button key={g} className="link" onClick={() => navStore.getState().openGroup(groupIdOfTicketKey(g))}>{g}</button>)}</p>
       )}
-      <h3>Guidance step {r.guidance_step_before} → {r.guidance_step_after}</h3>
-      {before || after ? (
-        <>
-          <RuleDiffTable before={before} after={after} />
-          <TextDiff original={renderExperiences(before)} modified={renderExperiences(after)} />
-        </>
-      ) : <p className="muted">The guidance of these steps is no longer available.</p>}
+      <DecisionChanges row={row} />
     </div>
   );
+}
+
+/** Short words for reasons of older records that carry no decision_detail. */
+const REASON_TEXT: Record<string, string> = {
+  holdout_no_uplift: 'the holdout label_match did not improve by apply_if_delta',
+  holdout_false_release_increase: 'the holdout false-release rate rose',
+  uncertain_rejected: 'the proposal carried an uncertainty note and reflection.allow_uncertain is false',
+  non_conflict_bundle: 'the batch had no conflict to learn from',
+  no_operations: 'the model proposed no operation',
+  generation_error: 'the model output could not be parsed',
+  rejected_operation: 'an operation was invalid (unknown key, G0 removal, invariant change…)',
+  step_conflict: 'the guidance moved while the holdout ran (compare-and-swap lost)',
+  queued_for_review: 'every operation touched a protected rule; all went to the review queue',
+};
+
+/**
+ * What a decision proposed (from its batch_update artifact), applied or not, diffed by
+ * rule_id against the step it was proposed on; and for an applied one, what was written.
+ */
+function DecisionChanges({ row }: { row: Row }) {
+  const r = row.record.reflection;
+  const proposed = row.proposed_guidance;
+  const base = row.proposed_base;
+  const before = row.guidance_before;
+  const after = row.guidance_after;
+  const appliedAsProposed = Boolean(r.applied && proposed && after && renderExperiences(proposed.experiences) === renderExperiences(after.experiences));
+  return (
+    <>
+      <h3>Proposed change {proposed ? `(on step ${r.guidance_step_before})` : ''}</h3>
+      {proposed && base && !sharesRuleIds(base, proposed) ? (
+        <>
+          <p className="muted small">The rule ids of step {r.guidance_step_before} were not kept (only its text survives), so this diff compares by key.</p>
+          <RuleDiffTable before={base.experiences} after={proposed.experiences} />
+          {!r.applied && <TextDiff original={renderExperiences(base.experiences)} modified={renderExperiences(proposed.experiences)} />}
+        </>
+      ) : proposed && base ? (
+        <>
+          <RuleIdDiffTable before={base} after={proposed} testId="proposed-diff" />
+          {!r.applied && <TextDiff original={renderExperiences(base.experiences)} modified={renderExperiences(proposed.experiences)} />}
+        </>
+      ) : proposed ? (
+        <>
+          <p className="muted">The guidance of step {r.guidance_step_before} is no longer available; the proposed guidance in full:</p>
+          <ol className="rules" data-testid="proposed-rules">{sortedExperienceKeys(proposed.experiences).map((k) => <li key={k}><code>{k}</code> {proposed.experiences[k]}</li>)}</ol>
+        </>
+      ) : (
+        <p className="muted" data-testid="no-proposal">{r.proposal.operations.length === 0 ? 'Nothing was proposed.' : 'No batch-update artifact records the guidance this proposal would give (the decision stopped before the batch update, or its reflection_cache is gone); its operations are listed above.'}</p>
+      )}
+      {r.applied && (
+        <>
+          <h3>Applied: guidance step {r.guidance_step_before} → {r.guidance_step_after}{appliedAsProposed ? ' (as proposed)' : ''}</h3>
+          {before && after ? (
+            <>
+              {!appliedAsProposed && <RuleIdDiffTable before={before} after={after} testId="rule-diff" />}
+              {appliedAsProposed && <div data-testid="rule-diff" className="muted">The applied change equals the proposal above.</div>}
+              <TextDiff original={renderExperiences(before.experiences)} modified={renderExperiences(after.experiences)} />
+            </>
+          ) : before || after ? (
+            <>
+              <RuleDiffTable before={before?.experiences} after={after?.experiences} />
+              <TextDiff original={renderExperiences(before?.experiences)} modified={renderExperiences(after?.experiences)} />
+            </>
+          ) : <p className="muted">The guidance of these steps is no longer available.</p>}
+        </>
+      )}
+    </>
+  );
+}
+
+/** Whether two states name any rule alike: a state rebuilt from guidance_history has text-derived ids only. */
+function sharesRuleIds(a: GuidanceState, b: GuidanceState): boolean {
+  const ids = new Set(Object.values(a.metadata).map((m) => m.rule_id));
+  return Object.values(b.metadata).some((m) => ids.has(m.rule_id));
 }

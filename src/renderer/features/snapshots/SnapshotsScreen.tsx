@@ -8,7 +8,7 @@ import { TextDiff } from '../../shared/monaco/TextDiff';
 import { ConfirmDialog } from '../../shared/ui/ConfirmDialog';
 import { ErrorBox } from '../../shared/ui/ErrorBox';
 import { KeyList } from '../../shared/ui/KeyList';
-import { RuleDiffTable } from '../reflection/RuleDiffTable';
+import { RuleIdDiffTable } from '../reflection/RuleIdDiffTable';
 import { renderExperiences } from '../reflection/ruleDiff';
 import type { SnapshotsStore } from './store';
 
@@ -47,7 +47,7 @@ export function SnapshotsScreen({ store }: { store: SnapshotsStore }) {
               <div data-testid="snapshot-preview">
                 <h2>{s.preview.name}: step {s.preview.state.step} vs current step {s.current.step}</h2>
                 <button className="primary" onClick={() => store.getState().askRollback()} data-testid="rollback">Roll back to this snapshot…</button>
-                <RuleDiffTable before={s.current.experiences} after={s.preview.state.experiences} />
+                <RuleIdDiffTable before={s.current} after={s.preview.state} />
                 <TextDiff original={renderExperiences(s.current.experiences)} modified={renderExperiences(s.preview.state.experiences)} />
               </div>
             )}

@@ -26,7 +26,7 @@ export type SnapshotsState = {
 };
 
 /** Snapshot history; a rollback is a new step based on the current one (never a deletion). */
-export function createSnapshotsStore(client: () => ApiClient) {
+export function createSnapshotsStore(client: () => ApiClient, author: () => Promise<string | null> = async () => null) {
   return createStore<SnapshotsState>()((set, get) => ({
     ref: null,
     snapshots: [],
@@ -77,7 +77,8 @@ export function createSnapshotsStore(client: () => ApiClient) {
       if (!ref || !preview || !current) return;
       set({ rollingBack: true });
       try {
-        const result = await client().guidanceRollback({ ...ref, snapshot: preview.name, baseStep: current.step });
+        const name = await author();
+        const result = await client().guidanceRollback({ ...ref, snapshot: preview.name, baseStep: current.step, author: name });
         set({ result, confirming: false });
         await get().load(ref);
       } catch (error) {

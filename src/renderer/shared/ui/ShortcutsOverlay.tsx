@@ -11,6 +11,7 @@ const LIST_KEYS: Array<[string, string]> = [
   ['?', 'show or hide these shortcuts'],
   ['/', 'focus the search or filter field'],
   ['r', 'QA queue: mark the selected group reviewed'],
+  ['a / d', 'review queue: accept / dismiss the selected proposal (with a note)'],
   ['Ctrl+S', 'guidance editor: save'],
 ];
 
