@@ -41,7 +41,7 @@ function fakeJobs() {
 
 const progress = (jobId: string, batch_index: number, batches: number, done: number, total: number): ApiEvent => ({
   type: 'run_event', jobId,
-  event: { type: 'progress', ts: 't', epoch: 0, epochs: 1, batch_index, batches, groups_done: done, groups_total: total, tokens_per_second: 10, eta_ms: null },
+  event: { type: 'progress', ts: 't', epoch: 0, epochs: 1, batch_index, batches, groups_done: done, groups_total: total, epoch_groups_done: done, epoch_groups_total: total, tokens_per_second: 10, eta_ms: null },
 });
 const status = (jobId: string, s: 'completed' | 'failed' | 'cancelled'): ApiEvent => ({ type: 'job_status', jobId, status: s, exit_code: s === 'completed' ? 0 : 1, error: null });
 
