@@ -1,7 +1,7 @@
 /**
  * bench:rollout — prefix sharing and batched decode against the naive path.
  *
- *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0 --overlap auto --flash-attention auto --batch-decode auto --rate-tolerance 0.25 --max-disturbed 0.5]
+ *   npm run bench:rollout [-- --models tiny,bench-27m --tiny-tickets 100 --bench-tickets 24 --threads 0 --overlap auto --flash-attention auto --batch-decode auto --rate-tolerance 0.25 --max-disturbed 0.5 --max-threads 0]
  *
  * The floor measurement comes first and picks each path's settings from the same rates, per model: each path runs
  * at its own best (pathSettings.ts). The optimized path prompts on the thread count with the best prompt rate and
@@ -12,6 +12,7 @@
  * count with the best prompt rate and decodes on the count with the best one-sequence rate. Both are printed.
  * --overlap on|off forces the mode; --threads N forces both paths onto N threads (no overlap). --flash-attention
  * sets model.flash_attention for the floor and both paths (auto: off on this CPU-only bench, so batched decode is exact).
+ * --max-threads N measures (and so lets the paths choose) thread counts up to N only (0, the default: the physical cores).
  *
  * Workload: real bbu_line tickets (../shared/datasets/bbu-qc-2025), K=4
  * candidates per group, batches of 8 groups, a ~1k-token experiences block,
@@ -83,6 +84,8 @@ type Args = {
   rateTolerance: number;
   /** The largest fraction of a model's batches that may be disturbed before the run has no result. */
   maxDisturbed: number;
+  /** The largest thread count the rates are measured at (0: the physical cores). */
+  maxThreads: number;
 };
 
 function parseArgs(argv: string[]): Args {
@@ -96,6 +99,7 @@ function parseArgs(argv: string[]): Args {
     batchDecode: 'auto',
     rateTolerance: DEFAULT_RATE_TOLERANCE,
     maxDisturbed: 0.5,
+    maxThreads: 0,
   };
   const toSwitch = (value: string): Switch => (value === 'on' || value === 'off' ? value : 'auto');
   const fraction = (name: string, value: string): number => {
@@ -114,6 +118,7 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--batch-decode') args.batchDecode = toSwitch(value);
     else if (argv[i] === '--rate-tolerance') args.rateTolerance = fraction('rate-tolerance', value);
     else if (argv[i] === '--max-disturbed') args.maxDisturbed = fraction('max-disturbed', value);
+    else if (argv[i] === '--max-threads') args.maxThreads = Number(value);
     else continue;
     i++;
   }
@@ -184,12 +189,15 @@ async function benchModel(shape: string, tickets: Ticket[], args: Args): Promise
   // The floor's own model and context stay open for the whole bench of this model: the rates are measured here for
   // every thread count (they pick the settings), then again right before and right after every optimized batch.
   const floorModel = await (await getLlamaRuntime(false, physicalCoreCount())).loadModel({ modelPath: path, gpuLayers: 0 });
-  const floorMeter = await ThroughputMeter.open(floorModel, { decodePrompts: firstBatchPrompts, soloIndices, contextSize, batchSize: 512, flashAttention, maxThreads: physicalCoreCount() });
+  // --max-threads caps the counts measured (and so chosen): on a loaded host 2 ggml threads on 2 cores can run
+  // 30 times slower than 1 (docs/performance.md, "Threads and batch size"), and the measurement alone then takes tens of minutes.
+  const sweep = args.maxThreads > 0 ? Math.min(args.maxThreads, physicalCoreCount()) : physicalCoreCount();
+  const floorMeter = await ThroughputMeter.open(floorModel, { decodePrompts: firstBatchPrompts, soloIndices, contextSize, batchSize: 512, flashAttention, maxThreads: sweep });
   // Decode as long as a rollout may (max_new_tokens), over the first batch's own prompts.
   const measureRates = (threadCounts: number[], repeats: number, order?: readonly RateKind[]) =>
     floorMeter.measure({ prompt: typical, decodeTokens: SAMPLER.max_new_tokens, threadCounts, repeats, promptRepeats: 2, order });
   try {
-    const samples = await measureRates(Array.from({ length: physicalCoreCount() }, (_, i) => i + 1), 2);
+    const samples = await measureRates(Array.from({ length: sweep }, (_, i) => i + 1), 2);
     for (const s of samples) {
       console.log(
         `  threads ${s.threads}: prompt processing ${fmt(s.promptTokensPerSecond, 0)} tok/s, batched decode (${BATCH_GROUPS * K} sequences) ${fmt(s.batchedDecodeTokensPerSecond, 0)} tok/s, one sequence ${fmt(s.singleDecodeTokensPerSecond, 0)} tok/s`,
@@ -351,7 +359,9 @@ async function benchModel(shape: string, tickets: Ticket[], args: Args): Promise
     const kept = judgements.filter((j) => !j.disturbed).map((j) => j.index);
     console.log(
       `disturbed batches: ${summary.disturbed.length} of ${summary.total}` +
-        (summary.disturbed.length > 0 ? ` (${summary.disturbed.map((j) => j.label).join(', ')}), left out; the figures below are over batches ${kept.map((i) => i + 1).join(', ') || 'none'}` : ''),
+        (summary.disturbed.length > 0
+          ? ` (${summary.disturbed.map((j) => j.label).join(', ')}), left out` + (kept.length > 0 ? `; the timing figures below are over batches ${kept.map((i) => i + 1).join(', ')}` : '; no batch is left')
+          : ''),
     );
     const evaluatedVsUnique = meter.promptEvaluated / meter.promptUnique;
     const identical = passes.map((pass) => pass.texts.filter((text, i) => text === naive.texts[i]).length);
