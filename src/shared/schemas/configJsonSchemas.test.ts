@@ -33,6 +33,19 @@ describe('published config schemas', () => {
     expect(run.properties.seed.description).toMatch(/seed/i);
   });
 
+  it.each(kinds)('%s: nullable keys are anyOf [T, null], never type [T, "null"] (which breaks yaml-language-server completion)', (kind) => {
+    const typeArrays: unknown[] = [];
+    const walk = (node: unknown): void => {
+      if (!node || typeof node !== 'object') return;
+      if (Array.isArray((node as { type?: unknown }).type)) typeArrays.push(node);
+      Object.values(node).forEach(walk);
+    };
+    walk(configJsonSchema(kind));
+    expect(typeArrays).toEqual([]);
+    const outputPath = (configJsonSchema('run') as any).properties.stage_b_distillation.properties.output_path;
+    expect(outputPath).toEqual({ default: null, description: expect.any(String), anyOf: [{ type: 'string' }, { type: 'null' }] });
+  });
+
   const files = configFiles(path.join(root, 'configs'));
   it('finds the repository configs', () => expect(files.length).toBeGreaterThanOrEqual(5));
 

@@ -25,8 +25,32 @@ export const CONFIG_SCHEMA_DIR = 'schema';
 export function configJsonSchema(kind: ConfigSchemaKind): Record<string, unknown> {
   const { schema, title } = CONFIG_SCHEMA_KINDS[kind];
   const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
-  const { $schema, ...rest } = json;
+  const { $schema, ...rest } = nullableAsAnyOf(json) as Record<string, unknown>;
   return { $schema, title, ...rest };
+}
+
+const ANNOTATIONS = new Set(['description', 'default', 'title', 'examples', 'deprecated']);
+
+/**
+ * Rewrites `{type: [T, "null"], ...}` (how zod emits a nullable) as
+ * `{anyOf: [{type: T, ...}, {type: "null"}]}`, which means the same. yaml-language-server's
+ * completion crashes on the first form when the default is null (it quotes the default as
+ * a T), so editors would offer no completions in objects holding such a key.
+ */
+function nullableAsAnyOf(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullableAsAnyOf);
+  if (!node || typeof node !== 'object') return node;
+  const entries = Object.entries(node as Record<string, unknown>).map(([key, value]) => [key, nullableAsAnyOf(value)] as const);
+  const object = Object.fromEntries(entries) as Record<string, unknown>;
+  const type = object.type;
+  if (!Array.isArray(type) || !type.includes('null') || type.length !== 2) return object;
+  const annotations: Record<string, unknown> = {};
+  const constraints: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (key === 'type') continue;
+    (ANNOTATIONS.has(key) ? annotations : constraints)[key] = value;
+  }
+  return { ...annotations, anyOf: [{ type: type.find((t) => t !== 'null'), ...constraints }, { type: 'null' }] };
 }
 
 /** The exact text of schema/<file>: stable key order, two-space indent, final newline. */

@@ -31,6 +31,7 @@ import 'monaco-editor/languages/definitions/yaml/register';
 import 'monaco-editor/languages/features/json/register';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import JsonWorker from 'monaco-editor/language/json/json.worker?worker';
+import { createWebWorker as createLabelledWebWorker } from 'monaco-editor/internal/common/workers';
 import { configureMonacoYaml, type JSONSchema } from 'monaco-yaml';
 import YamlWorker from './yaml.worker?worker';
 import runConfigSchema from '../../../../schema/run-config.schema.json';
@@ -72,7 +73,11 @@ export function setupMonaco(): void {
       return new EditorWorker();
     },
   };
-  configureMonacoYaml(monaco, {
+  // monaco-yaml 5 (through monaco-worker-manager) creates its worker with the pre-0.55
+  // editor.createWebWorker({ label, moduleId, createData }); monaco-editor 0.57 takes a Worker
+  // there instead. Its internal helper still takes the old options: hand monaco-yaml that.
+  const monacoForYaml = { ...monaco, editor: { ...monaco.editor, createWebWorker: createLabelledWebWorker } } as typeof monaco;
+  configureMonacoYaml(monacoForYaml, {
     enableSchemaRequest: false,
     completion: true,
     hover: true,
