@@ -82,7 +82,7 @@ export function setupMonaco(): void {
     completion: true,
     hover: true,
     validate: true,
-    format: true,
+    format: { enable: true },
     schemas: SCHEMAS.map(({ file, schema, fileMatch }) => ({ uri: `file:///schema/${file}`, fileMatch, schema: schema as JSONSchema })),
   });
   loader.config({ monaco });
