@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
-import react from '@vitejs/plugin-react';
+import { rendererViteConfig } from './vite.renderer.config';
 
 // Three builds: the main process (+ the engine host that runs in a utilityProcess),
 // the sandboxed preload (CommonJS, as sandboxed preloads must be), and the React renderer.
@@ -30,12 +30,6 @@ export default defineConfig({
       },
     },
   },
-  renderer: {
-    root: resolve(__dirname, 'src/renderer'),
-    plugins: [react()],
-    build: {
-      outDir: resolve(__dirname, 'out/renderer'),
-      rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
-    },
-  },
+  // The same renderer build as e2e/renderer.vite.config.ts: minified, Monaco's lean entry.
+  renderer: rendererViteConfig(__dirname),
 });

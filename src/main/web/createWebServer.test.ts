@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultWorkbenchApi } from '../api/createDefaultWorkbenchApi';
 import type { WorkbenchApi } from '../api/createWorkbenchApi';
@@ -14,6 +15,7 @@ import { startWorkbenchWeb } from './webCli';
 
 const MISSION = 'BBU接地线检查';
 const TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuv';
+const HASHED_JS = Array.from({ length: 400 }, (_, i) => `export const v${i} = ${i};`).join('\n');
 
 let base: string;
 let server: Server;
@@ -21,7 +23,7 @@ let port: number;
 let api: WorkbenchApi;
 const logLines: string[] = [];
 
-type Reply = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
+type Reply = { status: number; headers: Record<string, string | string[] | undefined>; body: string; raw: Buffer };
 
 function send(options: { method?: string; path: string; host?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -30,7 +32,10 @@ function send(options: { method?: string; path: string; host?: string; headers?:
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: raw.toString('utf8'), raw });
+        });
       },
     );
     req.on('error', reject);
@@ -49,6 +54,7 @@ beforeAll(async () => {
   await mkdir(path.join(base, 'static', 'assets'), { recursive: true });
   await writeFile(path.join(base, 'static', 'index.html'), '<!doctype html><div id="root"></div>');
   await writeFile(path.join(base, 'static', 'assets', 'app.js'), 'console.log(1)');
+  await writeFile(path.join(base, 'static', 'assets', 'index-Ab3_x-9Z.js'), HASHED_JS);
   await writeFile(path.join(base, 'secret.txt'), 'TOP-SECRET');
   api = createDefaultWorkbenchApi({ runsRoot: path.join(base, 'runs') });
   server = createWebServer({ api, token: TOKEN, staticDir: path.join(base, 'static'), log: (line) => logLines.push(line), maxBodyBytes: 64 * 1024 });
@@ -166,6 +172,41 @@ describe('static files', () => {
     expect((await send({ path: '/assets/app.js' })).headers['content-type']).toMatch(/javascript/);
     expect((await send({ path: '/runs/run-a' })).body).toContain('id="root"');
     expect((await send({ path: '/assets/missing.js' })).status).toBe(404);
+  });
+
+  it('caches hashed assets for a year as immutable, and never the index, its fallback or the API', async () => {
+    const asset = await send({ path: '/assets/index-Ab3_x-9Z.js' });
+    expect(asset.status).toBe(200);
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(asset.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    for (const requestPath of ['/', '/index.html', '/runs/run-a']) expect((await send({ path: requestPath })).headers['cache-control']).toBe('no-store');
+    expect((await post('listRuns', {})).headers['cache-control']).toBe('no-store');
+    expect((await send({ path: '/assets/missing-Ab3_x-9Z.js' })).headers['cache-control']).toBe('no-store');
+    // An unhashed asset name may change content: cached but revalidated.
+    expect((await send({ path: '/assets/app.js' })).headers['cache-control']).toBe('no-cache');
+  });
+
+  it.each([
+    ['br', 'gzip, deflate, br', (b: Buffer) => brotliDecompressSync(b)],
+    ['gzip', 'gzip, deflate', (b: Buffer) => gunzipSync(b)],
+    ['gzip', 'br;q=0, gzip', (b: Buffer) => gunzipSync(b)],
+  ])('sends %s for Accept-Encoding "%s", smaller and decoding to the file', async (encoding, accept, decode) => {
+    const reply = await send({ path: '/assets/index-Ab3_x-9Z.js', headers: { 'accept-encoding': accept } });
+    expect(reply.headers['content-encoding']).toBe(encoding);
+    expect(reply.headers.vary).toMatch(/accept-encoding/i);
+    expect(Number(reply.headers['content-length'])).toBe(reply.raw.length);
+    expect(reply.raw.length).toBeLessThan(Buffer.byteLength(HASHED_JS) / 2);
+    expect(decode(reply.raw).toString('utf8')).toBe(HASHED_JS);
+  });
+
+  it('sends the file as is without an Accept-Encoding, and answers HEAD with the same headers and no body', async () => {
+    const plain = await send({ path: '/assets/index-Ab3_x-9Z.js' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe(HASHED_JS);
+    const head = await send({ method: 'HEAD', path: '/assets/index-Ab3_x-9Z.js', headers: { 'accept-encoding': 'br' } });
+    expect(head.headers['content-encoding']).toBe('br');
+    expect(head.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(head.raw.length).toBe(0);
   });
 
   it.each([['/../secret.txt'], ['/%2e%2e/secret.txt'], ['/..%2fsecret.txt'], ['/assets/..%2f..%2fsecret.txt'], ['/%2e%2e%2fsecret.txt'], ['/assets/%00.js']])('never serves %s', async (requestPath) => {

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { StageBError, type ErrorCode, type SerializedError } from '../../shared/errors';
 import type { ApiEnvelope } from '../../shared/api/contract';
@@ -10,6 +10,7 @@ import { resolveInsideRoots } from '../security/resolveInsideRoots';
 import { dispatchApiCall } from '../api/dispatchApiCall';
 import type { WorkbenchApi } from '../api/createWorkbenchApi';
 import { isApiMethod } from '../../shared/api/contract';
+import { CompressedFileCache, cacheControlFor, pickEncoding, type StaticBody } from './staticAssets';
 
 /**
  * The request log names API calls by method only; any other /api path and any
@@ -95,7 +96,9 @@ export function createWebServer(options: WebServerOptions): Server {
   const maxBody = options.maxBodyBytes ?? 2 * 1024 * 1024;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const log = options.log ?? (() => undefined);
+  // API responses and errors keep securityHeaders' no-store; static files get their own cache policy.
   const headers = securityHeaders(buildCsp());
+  const files = new CompressedFileCache();
   let port = 0;
 
   const send = (response: ServerResponse, status: number, body: string | Buffer, contentType: string, extra: Record<string, string> = {}) => {
@@ -158,14 +161,18 @@ export function createWebServer(options: WebServerOptions): Server {
       if (path.extname(relative)) throw httpError(404, 'API_NOT_FOUND', 'not found');
       file = path.join(await resolveInsideRoots([options.staticDir], '.'), 'index.html');
     }
-    let body: Buffer;
+    let served: StaticBody;
     try {
-      body = await readFile(file);
+      served = await files.read(file, pickEncoding(request.headers['accept-encoding']));
     } catch {
       throw httpError(404, 'API_NOT_FOUND', 'not found');
     }
     const type = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-    send(response, 200, request.method === 'HEAD' ? Buffer.alloc(0) : body, type);
+    const servedRelative = info?.isFile() ? relative : 'index.html';
+    const extra: Record<string, string> = { 'cache-control': cacheControlFor(servedRelative), vary: 'accept-encoding' };
+    if (served.encoding) extra['content-encoding'] = served.encoding;
+    response.writeHead(200, { ...headers, 'content-type': type, 'content-length': String(served.body.length), ...extra });
+    response.end(request.method === 'HEAD' ? undefined : served.body);
     return 200;
   }
 

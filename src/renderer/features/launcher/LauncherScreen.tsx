@@ -3,6 +3,7 @@ import { useStore } from 'zustand';
 import { formatError } from '../../../shared/errors';
 import { getApiClient } from '../../app/apiClient';
 import { CodeEditor } from '../../shared/monaco/CodeEditor';
+import { configModelPath } from '../../shared/monaco/setupMonaco';
 import { ErrorBox } from '../../shared/ui/ErrorBox';
 import { KeyList } from '../../shared/ui/KeyList';
 import { time } from '../../shared/format';
@@ -44,7 +45,7 @@ export function LauncherScreen({ store }: { store: LauncherStore }) {
           {s.path && (
             <>
               <h2>{s.path}{s.text !== s.savedText ? ' (edited)' : ''}</h2>
-              <CodeEditor value={s.text} onChange={(t) => store.getState().setText(t)} language="yaml" height={300} markers={markers} testId="config-editor" />
+              <CodeEditor value={s.text} onChange={(t) => store.getState().setText(t)} language="yaml" path={configModelPath(s.path)} height={300} markers={markers} testId="config-editor" />
               <div data-testid="config-validation">
                 {s.validation?.ok && <p className="ok-text">Config is valid.</p>}
                 {s.validation && !s.validation.ok && <ul className="issues">{s.validation.errors.map((e, i) => <li key={i} className="field-error">{formatError(e)}</li>)}</ul>}

@@ -7,10 +7,11 @@ setupMonaco();
 
 export type EditorMarker = { line: number; message: string };
 
-type Props = { value: string; onChange(value: string): void; language: string; height?: number; markers?: EditorMarker[]; readOnly?: boolean; testId?: string };
+/** `path` names the editor model (a file URI): YAML schemas are matched against it (see configModelPath). */
+type Props = { value: string; onChange(value: string): void; language: string; path?: string; height?: number; markers?: EditorMarker[]; readOnly?: boolean; testId?: string };
 
 /** A Monaco editor whose validation errors show inline as markers. */
-export function CodeEditor({ value, onChange, language, height = 360, markers = [], readOnly, testId }: Props) {
+export function CodeEditor({ value, onChange, language, path, height = 360, markers = [], readOnly, testId }: Props) {
   const editorRef = useRef<Monaco.editor.IStandaloneCodeEditor | null>(null);
   const monacoRef = useRef<typeof Monaco | null>(null);
   const onMount: OnMount = (editor, monaco) => {
@@ -30,7 +31,7 @@ export function CodeEditor({ value, onChange, language, height = 360, markers = 
   useEffect(applyMarkers, [markers]);
   return (
     <div className="monaco-frame" style={{ height }} data-testid={testId}>
-      <Editor value={value} language={language} theme="vs" onChange={(v) => onChange(v ?? '')} onMount={onMount}
+      <Editor value={value} language={language} path={path} theme="vs" onChange={(v) => onChange(v ?? '')} onMount={onMount}
         options={{ readOnly, wordWrap: 'on', minimap: { enabled: false }, scrollBeyondLastLine: false, automaticLayout: true, tabSize: 2, unicodeHighlight: { ambiguousCharacters: false, invisibleCharacters: false } }} />
     </div>
   );

@@ -1,0 +1,110 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumMissingReason, launchChromium, screenshot } from './fixtures/browser';
+import { ensureRendererBuilt, REPO_ROOT } from './fixtures/ensureRendererBuilt';
+import { openWorkbenchSession, type WorkbenchSession } from './fixtures/workbenchSession';
+
+const missing = chromiumMissingReason();
+if (missing) console.warn(missing);
+
+/** The repository's configs, at the same relative places, so their yaml-language-server lines resolve as in the repository. */
+async function copyConfigs(dir: string): Promise<string> {
+  const configs = path.join(dir, 'configs');
+  await mkdir(path.join(configs, 'sft'), { recursive: true });
+  await copyFile(path.join(REPO_ROOT, 'configs', 'demo.yaml'), path.join(configs, 'demo.yaml'));
+  await copyFile(path.join(REPO_ROOT, 'configs', 'sft', 'dense_summary_chat_stageb.yaml'), path.join(configs, 'sft', 'dense_summary_chat_stageb.yaml'));
+  return configs;
+}
+
+async function openConfig(page: Page, index: number): Promise<void> {
+  const list = page.getByTestId('config-list');
+  await list.getByRole('option').nth(index).click();
+  await list.focus();
+  await page.keyboard.press('Enter');
+  await page.locator('[data-testid="config-editor"] .view-line').first().waitFor();
+}
+
+/** Hovers a top-level key in the editor (found with the find widget, which scrolls it into view) and returns the hover's text. */
+async function hoverKey(page: Page, key: string): Promise<string> {
+  await page.locator('[data-testid="config-editor"] .view-lines').click();
+  await page.keyboard.press('Control+f');
+  await page.keyboard.type(`${key}:`);
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Escape');
+  const token = page.locator('[data-testid="config-editor"] .view-line span', { hasText: new RegExp(`^${key}$`) }).first();
+  await token.hover();
+  const hover = page.locator('.monaco-hover:not(.hidden)').filter({ hasText: /\S/ }).first();
+  await hover.waitFor({ timeout: 20_000 });
+  return (await hover.textContent()) ?? '';
+}
+
+/** The messages of the editor's problems, read through the next-problem widget (Alt+F8). */
+async function problemMessages(page: Page, count: number): Promise<string[]> {
+  const messages: string[] = [];
+  await page.keyboard.press('Escape');
+  for (let i = 0; i < count; i++) {
+    await page.keyboard.press('Alt+F8');
+    const widget = page.locator('.marker-widget').first();
+    await widget.waitFor({ timeout: 20_000 });
+    messages.push((await widget.textContent()) ?? '');
+  }
+  await page.keyboard.press('Escape');
+  return messages;
+}
+
+describe.skipIf(Boolean(missing))("launcher's YAML editor uses the published config schemas", () => {
+  let browser: Browser;
+  let session: WorkbenchSession | null = null;
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    const errors = session?.errors ?? [];
+    await session?.close();
+    session = null;
+    expect(errors, 'the page logged errors').toEqual([]);
+  });
+
+  it('hover, completion and validation from run-config.schema.json; the sft config gets its own schema from its modeline', { timeout: 180_000 }, async () => {
+    session = await openWorkbenchSession(browser, { configsRoot: copyConfigs });
+    const { page } = session;
+    await page.goto(session.server.url);
+    await page.getByTestId('nav-launcher').click();
+
+    await openConfig(page, 1);
+    expect(await hoverKey(page, 'base_model')).toContain('Student checkpoint to fine-tune');
+
+    await openConfig(page, 0);
+
+    expect(await hoverKey(page, 'seed')).toContain('Master seed');
+
+    // A key the schema does not know is flagged by the YAML language service itself.
+    await page.locator('[data-testid="config-editor"] .view-lines').click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.type('bogus_key: 1');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="config-editor"] .squiggly-error').first().waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Control+Home');
+    const messages = await problemMessages(page, 2);
+    expect(messages.join('\n')).toMatch(/bogus_key is not allowed/);
+    await screenshot(page, '17-config-editor-schema');
+
+    // Completion of a top-level key on a new last line.
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Shift+Home');
+    await page.keyboard.press('Shift+Home');
+    await page.keyboard.type('stage_b_dis');
+    await page.keyboard.press('Control+Space');
+    const suggestion = page.locator('.suggest-widget .monaco-list-row', { hasText: 'stage_b_distillation' }).first();
+    await suggestion.waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Escape');
+  });
+});
