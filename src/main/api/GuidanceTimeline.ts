@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { GuidanceHistoryEntrySchema, GuidanceStateSchema, type GuidanceState } from '../../shared/schemas/guidance';
 import type { SnapshotInfo } from '../../shared/api/contract';
 import type { ReflectionLogRecord } from '../../shared/schemas/records';
-import { readJsonlTolerant } from './readJsonlTolerant';
+import { readJsonlLenient } from '../io/jsonl';
 import { RUN_FILES } from './runDirectory';
 
 /** A guidance document is either `{mission: state}` (the file format) or a bare state. */
@@ -55,7 +55,7 @@ export async function listSnapshotInfos(missionDir: string, mission: string): Pr
  */
 export async function loadGuidanceTimeline(missionDir: string, mission: string): Promise<Map<number, GuidanceState>> {
   const timeline = new Map<number, GuidanceState>();
-  const history = await readJsonlTolerant(path.join(missionDir, RUN_FILES.guidanceHistory), GuidanceHistoryEntrySchema);
+  const history = await readJsonlLenient(path.join(missionDir, RUN_FILES.guidanceHistory), GuidanceHistoryEntrySchema);
   for (const { record } of history.rows) {
     if (Object.keys(record.experiences).length === 0) continue;
     timeline.set(record.step, { step: record.step, updated_at: record.recorded_at, experiences: record.experiences, metadata: {} });

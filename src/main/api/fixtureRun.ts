@@ -1,8 +1,11 @@
-import { mkdir, writeFile, appendFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { createRng } from '../../shared/random';
-import type { SelectionRecord, TrajectoryRecord, WarningCode } from '../../shared/schemas/records';
+import { NeedReviewRecordSchema, type SelectionRecord, type TrajectoryRecord, type WarningCode } from '../../shared/schemas/records';
+import { RunManifestSchema } from '../../shared/schemas/telemetry';
+import { FsArtifactStore } from '../io/FsArtifactStore';
+import { GuidanceRepository } from '../io/GuidanceRepository';
 import type { GuidanceState } from '../../shared/schemas/guidance';
 import { RUN_FILES } from './runDirectory';
 
@@ -134,15 +137,35 @@ export async function writeJsonlStream(file: string, rows: Iterable<unknown>): P
   return count;
 }
 
-/** A complete small mission run directory: artifacts, guidance + a snapshot, a Stage-A input file, run.json. */
+/** Rows in chunks, so a 500k-row bench fixture goes through the store without one giant array. */
+function* chunksOf<T>(rows: Iterable<T>, size: number): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const row of rows) {
+    chunk.push(row);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/**
+ * A complete small mission run directory: artifacts, guidance + two snapshots, a Stage-A
+ * input file, run.json. Written through the run directory's owners (FsArtifactStore,
+ * GuidanceRepository), as the engine writes a run.
+ */
 export async function writeFixtureRun(runsRoot: string, options: FixtureOptions): Promise<string> {
   const dir = path.join(runsRoot, options.runName, options.mission);
-  await mkdir(path.join(dir, RUN_FILES.snapshots), { recursive: true });
-  await writeJsonlStream(path.join(dir, RUN_FILES.trajectories), fixtureTrajectories(options));
-  await writeJsonlStream(path.join(dir, RUN_FILES.selections), fixtureSelections(options));
-  await writeFile(path.join(dir, RUN_FILES.guidance), JSON.stringify({ [options.mission]: fixtureGuidance(2, 2) }, null, 2));
-  await writeFile(path.join(dir, RUN_FILES.snapshots, 'guidance-20250101-000000-000001.json'), JSON.stringify({ [options.mission]: fixtureGuidance(0, 0) }));
-  await writeFile(path.join(dir, RUN_FILES.snapshots, 'guidance-20250101-000001-000001.json'), JSON.stringify({ [options.mission]: fixtureGuidance(1, 1) }));
+  const store = new FsArtifactStore(dir);
+  await store.ensureDir();
+  for (const chunk of chunksOf(fixtureTrajectories(options), 5000)) await store.appendTrajectories(chunk);
+  for (const chunk of chunksOf(fixtureSelections(options), 5000)) await store.appendSelections(chunk);
+  // Steps 0 → 1 → 2 leave snapshots of steps 0 and 1, as a run with two applied reflections does.
+  let tick = 0;
+  const repository = new GuidanceRepository({ path: store.path(RUN_FILES.guidance), mission: options.mission, snapshotDir: store.path(RUN_FILES.snapshots), clock: () => new Date(Date.UTC(2025, 0, 1, 0, 0, tick++)) });
+  await repository.initialize(fixtureGuidance(0, 0));
+  for (const step of [1, 2]) await repository.write({ experiences: fixtureGuidance(step, step).experiences }, step - 1, { by: { kind: 'reflection', author: null, reflection_id: `refl-fixture-${step}` } });
   const stageA = path.join(runsRoot, options.runName, 'input.stage_a.jsonl');
   const lines: string[] = [];
   for (let g = 0; g < options.groups; g += 1) {
@@ -150,9 +173,8 @@ export async function writeFixtureRun(runsRoot: string, options: FixtureOptions)
     lines.push(JSON.stringify({ group_id: groupIdOf(g), mission: options.mission, label, images: ['a.jpg', 'b.jpg'], per_image: { image_2: '无关图片', image_1: 'BBU设备/华为,显示完整×1，接地线/已连接×1' } }));
   }
   await writeFile(stageA, lines.join('\n') + '\n');
-  await writeFile(
-    path.join(dir, RUN_FILES.manifest),
-    JSON.stringify({
+  await store.writeManifest(
+    RunManifestSchema.parse({
       run_name: options.runName,
       mission: options.mission,
       seed: options.seed ?? 7,
@@ -164,9 +186,8 @@ export async function writeFixtureRun(runsRoot: string, options: FixtureOptions)
       created_at: '2025-01-01T00:00:00.000Z',
     }),
   );
-  await appendFile(
-    path.join(dir, RUN_FILES.needReview),
-    JSON.stringify({ mission: options.mission, group_id: groupIdOf(1), ticket_key: `${groupIdOf(1)}::pass`, label: 'pass', agreed_verdict: 'fail', epochs: [0, 1], evidence: [], created_at: '2025-01-01T00:00:00.000Z' }) + '\n',
-  );
+  await store.writeNeedReview([
+    NeedReviewRecordSchema.parse({ mission: options.mission, group_id: groupIdOf(1), ticket_key: `${groupIdOf(1)}::pass`, label: 'pass', agreed_verdict: 'fail', epochs: [0, 1], evidence: [], created_at: '2025-01-01T00:00:00.000Z' }),
+  ]);
   return dir;
 }

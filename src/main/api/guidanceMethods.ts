@@ -6,7 +6,7 @@ import { ReflectionLogRecordSchema, type ReflectionLogRecord } from '../../share
 import type { GuidanceState, StoredExperienceMeta } from '../../shared/schemas/guidance';
 import type { ApiContext, GuidanceWriter } from './ApiContext';
 import { guidanceStateFromDocument, listSnapshotInfos, loadGuidanceTimeline, readGuidanceDocument, readProposedGuidance } from './GuidanceTimeline';
-import { readJsonlTolerant } from './readJsonlTolerant';
+import { readJsonlLenient } from '../io/jsonl';
 import { RUN_FILES, resolveMissionDir, resolveMissionFile } from './runDirectory';
 
 /** The guidance repository of a mission run, for the API methods that write guidance. */
@@ -123,7 +123,7 @@ async function previewFromCache(missionDir: string, record: ReflectionLogRecord,
 
 export async function reflectionLog(ctx: ApiContext, input: ApiParsedInput<'reflectionLog'>): Promise<ApiOutput<'reflectionLog'>> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
-  const log = await readJsonlTolerant(path.join(missionDir, RUN_FILES.reflections), ReflectionLogRecordSchema);
+  const log = await readJsonlLenient(path.join(missionDir, RUN_FILES.reflections), ReflectionLogRecordSchema);
   const selected = input.appliedOnly ? log.rows.filter((row) => row.record.reflection.applied) : log.rows;
   const page = selected.slice(input.offset, input.offset + input.limit);
   const timeline = page.length > 0 ? await loadGuidanceTimeline(missionDir, input.mission) : new Map<number, GuidanceState>();

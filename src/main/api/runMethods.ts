@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { readdir, readFile, appendFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { hostname } from 'node:os';
@@ -17,24 +16,13 @@ import {
   type SelectionRecord,
   type TrajectoryRecord,
 } from '../../shared/schemas/records';
-import { TelemetrySchema, type BatchTelemetry, type EpochTelemetry } from '../../shared/schemas/telemetry';
+import { RunManifestViewSchema, TelemetrySchema, type BatchTelemetry, type EpochTelemetry } from '../../shared/schemas/telemetry';
 import type { ApiContext } from './ApiContext';
 import { loadGuidanceTimeline } from './GuidanceTimeline';
-import { readJsonFile, readJsonlTolerant } from './readJsonlTolerant';
+import { readJsonFile } from '../io/readJsonFile';
+import { readJsonlLenient } from '../io/jsonl';
 import { LABEL_CODE, ROW_FLAG } from './RowColumns';
 import { RUN_FILES, resolveMissionDir } from './runDirectory';
-
-/**
- * The few run.json fields the workbench shows, read leniently: a run written by an
- * older or newer engine (RunManifestSchema drift) must still open for review.
- */
-const LooseManifestSchema = z.object({
-  seed: z.number().int().optional(),
-  created_at: z.string().optional(),
-  model: z.object({ backend: z.string().optional(), path: z.string().nullable().optional(), name: z.string().nullable().optional() }).partial().optional(),
-  config: z.object({ stage_a_paths: z.array(z.string()).optional() }).passthrough().optional(),
-  inputs: z.array(z.object({ path: z.string() }).passthrough()).optional(),
-});
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -104,7 +92,7 @@ async function summarizeRun(missionDir: string, runId: string, mission: string):
       summary.guidance_step = telemetry.guidance_step;
       summary.counts = telemetry.counts;
     }
-    const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), LooseManifestSchema);
+    const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), RunManifestViewSchema);
     if (manifest) {
       summary.seed = manifest.seed ?? null;
       const model = manifest.model;
@@ -163,7 +151,7 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
 
 /** The Stage-A tickets of one group, found by scanning the run's input files (named in run.json). */
 async function findTickets(missionDir: string, groupId: string): Promise<GroupTicket[]> {
-  const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), LooseManifestSchema);
+  const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), RunManifestViewSchema);
   if (!manifest) throw new StageBError('INPUT_NOT_FOUND', 'run.json is missing, so the Stage-A inputs are unknown', { file: RUN_FILES.manifest });
   const configured = manifest.config?.stage_a_paths;
   const paths = manifest.inputs?.length
@@ -213,7 +201,7 @@ async function findTickets(missionDir: string, groupId: string): Promise<GroupTi
 }
 
 async function latestReviews(missionDir: string): Promise<Map<string, QaReviewRecord>> {
-  const log = await readJsonlTolerant(path.join(missionDir, RUN_FILES.qaReviews), QaReviewRecordSchema);
+  const log = await readJsonlLenient(path.join(missionDir, RUN_FILES.qaReviews), QaReviewRecordSchema);
   const latest = new Map<string, QaReviewRecord>();
   for (const { record } of log.rows) latest.set(`${record.group_id}\u0000${record.epoch ?? ''}`, record);
   return latest;
@@ -232,14 +220,14 @@ export async function groupDetail(ctx: ApiContext, input: ApiParsedInput<'groupD
   } catch (error) {
     ticketError = toStageBError(error, 'INPUT_NOT_FOUND').toJSON();
   }
-  const needReview = (await readJsonlTolerant(path.join(missionDir, RUN_FILES.needReview), NeedReviewRecordSchema)).rows.find((row) => row.record.group_id === input.groupId)?.record ?? null;
+  const needReview = (await readJsonlLenient(path.join(missionDir, RUN_FILES.needReview), NeedReviewRecordSchema)).rows.find((row) => row.record.group_id === input.groupId)?.record ?? null;
   const latest = chosen[chosen.length - 1] ?? candidates[candidates.length - 1];
   let guidance = null;
   if (latest) {
     const timeline = await loadGuidanceTimeline(missionDir, input.mission);
     guidance = { step: latest.guidance_step, state: timeline.get(latest.guidance_step) ?? null };
   }
-  const reviews = (await readJsonlTolerant(path.join(missionDir, RUN_FILES.qaReviews), QaReviewRecordSchema)).rows
+  const reviews = (await readJsonlLenient(path.join(missionDir, RUN_FILES.qaReviews), QaReviewRecordSchema)).rows
     .map((row) => row.record)
     .filter((review) => review.group_id === input.groupId);
   return { groupId: input.groupId, tickets, ticketError, candidates, selections: chosen, needReview, guidance, reviews };
@@ -249,7 +237,7 @@ export async function qaQueue(ctx: ApiContext, input: ApiParsedInput<'qaQueue'>)
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
   const index = await ctx.indexes.get(path.join(missionDir, RUN_FILES.selections), SelectionRecordSchema);
   const needReview = new Map<string, NeedReviewRecord>();
-  for (const { record } of (await readJsonlTolerant(path.join(missionDir, RUN_FILES.needReview), NeedReviewRecordSchema)).rows) needReview.set(record.group_id, record);
+  for (const { record } of (await readJsonlLenient(path.join(missionDir, RUN_FILES.needReview), NeedReviewRecordSchema)).rows) needReview.set(record.group_id, record);
   const reviews = await latestReviews(missionDir);
   const c = index.rowColumns;
   const reasonsOf = (row: number): QaReason[] => {

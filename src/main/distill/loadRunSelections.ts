@@ -4,8 +4,9 @@ import { StageBError } from '../../shared/errors';
 import { SelectionRecordSchema, type SelectionRecord } from '../../shared/schemas/records';
 import type { RunSelections } from '../../shared/distill/compareRuns';
 import { readJsonl } from '../io/jsonl';
+import { RUN_FILES } from '../io/FsArtifactStore';
 
-const SELECTIONS = 'selections.jsonl';
+const SELECTIONS = RUN_FILES.selections;
 
 async function exists(file: string): Promise<boolean> {
   return fsp.stat(file).then((s) => s.isFile(), () => false);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { StageBError } from '../../shared/errors';
-import { appendJsonl, readJsonl, readJsonlLines, writeJsonAtomic, writeJsonlAtomic, type JsonlFileIo } from './jsonl';
+import { appendJsonl, readJsonl, readJsonlLenient, readJsonlLines, writeJsonAtomic, writeJsonlAtomic, type JsonlFileIo } from './jsonl';
 
 const RowSchema = z.object({ id: z.number().int(), per_image: z.record(z.string(), z.string()) }).strict();
 
@@ -243,5 +243,28 @@ describe('writeJsonlAtomic / writeJsonAtomic', () => {
       await appendJsonl(file, [{ id: 3, per_image: { image_1: 'x' } }]);
       expect((await readJsonl(file, RowSchema)).rows.map((r) => r.id)).toEqual([1, 3]);
     });
+  });
+});
+
+describe('readJsonlLenient', () => {
+  it('reports every bad line by number, keeps the good ones, and names a torn tail', async () => {
+    const file = path.join(dir, 'rows.jsonl');
+    await fsp.writeFile(file, Buffer.concat([
+      Buffer.from('{"id":1,"per_image":{}}\n'),
+      Buffer.from('not json\n'),
+      Buffer.from('{"id":"x","per_image":{}}\n'),
+      Buffer.from('{"id":4,"per_image":{"a":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}}\n'),
+      Buffer.from('{"id":5,"per_image":{}}\n'),
+      Buffer.from('{"id":6,"per_im'),
+    ]));
+    const result = await readJsonlLenient(file, RowSchema);
+    expect(result.rows.map((r) => [r.line, r.record.id])).toEqual([[1, 1], [5, 5]]);
+    expect(result.invalid.map((i) => i.line)).toEqual([2, 3, 4]);
+    expect(result.invalid[2].message).toMatch(/UTF-8/);
+    expect(result.tornTail).toEqual({ line: 6, bytes: 15 });
+  });
+
+  it('reads a missing file as empty', async () => {
+    expect(await readJsonlLenient(path.join(dir, 'missing.jsonl'), RowSchema)).toEqual({ rows: [], invalid: [], tornTail: null });
   });
 });

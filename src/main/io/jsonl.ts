@@ -374,3 +374,54 @@ export async function writeJsonAtomic(file: string, value: unknown, io: JsonlFil
   if (text === undefined) throw new StageBError('INTERNAL', `cannot serialise undefined as JSON for ${file}`, { file });
   await writeFileAtomic(file, text + '\n', io);
 }
+
+export type LenientRows<T> = { rows: { line: number; record: T }[]; invalid: { line: number; message: string }[]; tornTail: TornTail | null };
+
+/**
+ * The run directory's lenient reader, for display: a bad line (invalid UTF-8, not JSON,
+ * not the schema) is reported with its number, not thrown, so one broken row never hides
+ * the rest of a run from a reviewer; a torn last row is a crash artifact and reported as
+ * such. A missing file reads as empty. (The big files go through JsonlLineIndex.)
+ */
+export async function readJsonlLenient<T>(file: string, schema: z.ZodType<T>): Promise<LenientRows<T>> {
+  const result: LenientRows<T> = { rows: [], invalid: [], tornTail: null };
+  try {
+    for await (const line of readJsonlLines(file, { missingCode: 'INPUT_NOT_FOUND' })) {
+      if (line.text.trim() === '') continue;
+      if (!line.terminated && (line.invalidUtf8 || !isJson(line.text))) {
+        result.tornTail = { line: line.line, bytes: line.bytes };
+        continue;
+      }
+      if (line.invalidUtf8) {
+        result.invalid.push({ line: line.line, message: describeInvalidUtf8(line.invalidUtf8) });
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(line.text);
+      } catch (error) {
+        result.invalid.push({ line: line.line, message: `malformed JSON: ${(error as Error).message}` });
+        continue;
+      }
+      const parsed = schema.safeParse(value);
+      if (parsed.success) result.rows.push({ line: line.line, record: parsed.data });
+      else {
+        const issue = parsed.error.issues[0];
+        result.invalid.push({ line: line.line, message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
+      }
+    }
+  } catch (error) {
+    if (error instanceof StageBError && error.code === 'INPUT_NOT_FOUND') return result;
+    throw error;
+  }
+  return result;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

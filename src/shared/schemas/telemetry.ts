@@ -198,3 +198,15 @@ export const RunManifestSchema = z.object({
   created_at: z.string(),
 });
 export type RunManifest = z.infer<typeof RunManifestSchema>;
+
+/**
+ * The run.json fields the workbench shows, derived from RunManifestSchema but lenient,
+ * so a run written by an older or newer engine still opens for review.
+ */
+export const RunManifestViewSchema = z.object({
+  seed: RunManifestSchema.shape.seed.optional(),
+  created_at: RunManifestSchema.shape.created_at.optional(),
+  model: RunManifestSchema.shape.model.partial().optional(),
+  config: z.object({ stage_a_paths: z.array(z.string()).optional() }).passthrough().optional(),
+  inputs: z.array(RunManifestSchema.shape.inputs.element.partial({ sha256: true, lines: true })).optional(),
+});
