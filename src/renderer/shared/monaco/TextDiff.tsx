@@ -16,10 +16,12 @@ export function TextDiff({ original, modified, height = 260, language = 'plainte
   };
   useEffect(() => () => {
     const models = editorRef.current?.getModel();
+    // Not at once: a diff the worker is still computing for these models must find them
+    // there, or Monaco throws "no diff result available" out of its diff provider.
     setTimeout(() => {
       models?.original.dispose();
       models?.modified.dispose();
-    }, 0);
+    }, 2000);
   }, []);
   return (
     <div className="monaco-frame" style={{ height }} data-testid="monaco-diff">
