@@ -46,7 +46,7 @@ export class ProgressRenderer {
       case 'warning':
         this.warnings++;
         if (verbose || this.warnings <= ProgressRenderer.WARNINGS_SHOWN) this.line(`[warning] ${event.group_id ?? '-'} ${event.code}: ${event.message}`);
-        else if (this.warnings === ProgressRenderer.WARNINGS_SHOWN + 1) this.line('[warning] further warnings are recorded in events.jsonl and counted at the end');
+        else if (this.warnings === ProgressRenderer.WARNINGS_SHOWN + 1) this.line('[warning] further warnings are recorded in events.jsonl; the run summary counts them (one count, the whole run\'s)');
         break;
       case 'reflection':
         this.line(`[reflection] epoch ${event.epoch} batch ${event.batch_index}: ${event.applied ? 'applied' : `not applied (${event.ineligible_reason ?? 'gate'})`}`);
@@ -117,10 +117,6 @@ export class ProgressRenderer {
     if (this.isTty && this.lastLineLength > 0) {
       this.out.write('\n');
       this.lastLineLength = 0;
-    }
-    if (this.warnings > ProgressRenderer.WARNINGS_SHOWN) {
-      this.out.write(`[warning] ${this.warnings} warnings in total (events.jsonl)\n`);
-      this.warnings = ProgressRenderer.WARNINGS_SHOWN;
     }
   }
 }

@@ -119,6 +119,13 @@ const applyIntentName = (epoch: number, cycle: number) => `epoch${epoch}_cycle${
 
 /** In-memory holdout baselines per store, keyed by the baseline fingerprint. */
 const baselineMemory = new WeakMap<ArtifactStore, Map<string, HoldoutRow[]>>();
+/**
+ * In-memory holdout rows of previewed guidance per store: a later batch proposing a plan with
+ * the same result (a model repeats itself) is gated without another holdout pass. The rows are
+ * a function of the experiences, the seed and the holdout, so a resumed process that has no
+ * memory evaluates them again and gets the same ones.
+ */
+const previewMemory = new WeakMap<ArtifactStore, Map<string, HoldoutRow[]>>();
 
 /**
  * The learning step after one complete batch: eligibility → summary → critique →
@@ -418,7 +425,12 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     previewRows = cachedGate.value.preview_rows;
     stages.gate = 'reused';
   } else {
-    previewRows = await ctx.evaluateHoldout(update.preview_guidance.experiences);
+    let memory = previewMemory.get(ctx.store);
+    if (!memory) previewMemory.set(ctx.store, (memory = new Map()));
+    const previewFp = fingerprint({ experiences: fingerprint(update.preview_guidance.experiences), seed: ctx.seed, holdout: [ctx.config.holdout_fraction, ctx.config.holdout_max] });
+    const remembered = memory.get(previewFp);
+    previewRows = remembered ?? (await ctx.evaluateHoldout(update.preview_guidance.experiences));
+    memory.set(previewFp, previewRows);
     await ctx.store.writeCacheArtifact(gateName, {
       stage: 'gate',
       schema_version: 1,
