@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -84,15 +85,27 @@ export type ManagedProcess = {
   port: number;
   /** The last 64 KiB of its stdout and stderr. */
   log(): string;
+  /** How many output lines so far matched the named pattern (llama-server: `started`, `served`). */
+  counted(name: string): number;
   /** SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */
   stop(): Promise<void>;
   /** SIGKILL now (a crashed replica); resolves once it has exited. */
   kill(): Promise<void>;
 };
 
-function manage(child: ChildProcess, port: number): ManagedProcess {
+function manage(child: ChildProcess, port: number, patterns: Record<string, RegExp> = {}): ManagedProcess {
   let output = '';
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-65_536));
+  let partial = '';
+  const counts = new Map<string, number>();
+  const keep = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    output = (output + text).slice(-65_536);
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const [name, pattern] of Object.entries(patterns)) {
+      counts.set(name, (counts.get(name) ?? 0) + lines.filter((line) => pattern.test(line)).length);
+    }
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => {
@@ -104,6 +117,7 @@ function manage(child: ChildProcess, port: number): ManagedProcess {
     child,
     port,
     log: () => output,
+    counted: (name) => counts.get(name) ?? 0,
     async stop() {
       if (!alive()) return;
       child.kill('SIGTERM');
@@ -167,7 +181,11 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
     '--no-webui',
     ...(options.extraArgs ?? []),
   ];
-  const proc = manage(spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }), port);
+  // A slot logs "processing task" when it takes a request and "stop processing" when it is done with it.
+  const proc = manage(spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }), port, {
+    started: /\bslot +launch_slot_: .*processing task/,
+    served: /\bslot +release: .*stop processing/,
+  });
   const rootUrl = `http://127.0.0.1:${port}`;
   try {
     await waitUntil(async () => (await fetch(`${rootUrl}/health`)).ok, proc, 'llama-server', 120_000);
@@ -214,9 +232,12 @@ export async function startHaproxy(binary: string, replicas: Array<{ port: numbe
     ...replicas.map((r, i) => `  server replica${i} 127.0.0.1:${r.port} check inter 500 fall 1 rise 1`),
     '',
   ].join('\n');
-  // -f /dev/stdin keeps the config off disk; -db stays in the foreground.
-  const child = spawn(binary, ['-db', '-f', '/dev/stdin'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin!.end(config);
+  const configDir = await mkdtemp(join(tmpdir(), 'stageb-haproxy-'));
+  const configPath = join(configDir, 'haproxy.cfg');
+  await writeFile(configPath, config);
+  // -db: stay in the foreground, log to stderr.
+  const child = spawn(binary, ['-db', '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.once('exit', () => void rm(configDir, { recursive: true, force: true }));
   const proc = manage(child, port);
   const rootUrl = `http://127.0.0.1:${port}`;
   try {

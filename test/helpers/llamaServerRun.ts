@@ -20,10 +20,12 @@ export type ServerRunConfig = {
   maxRetries?: number;
   /** Context per server slot, for prompt budgets. */
   contextSize: number;
+  /** output.root (default dir/runs): two runs with the same name in different roots have comparable artifacts. */
+  outputRoot?: string;
 };
 
 export async function writeServerRunConfig(c: ServerRunConfig): Promise<string> {
-  const path = join(c.dir, `${c.name}.yaml`);
+  const path = join(c.dir, `${c.name}-${(c.outputRoot ?? 'runs').replace(/[^A-Za-z0-9]+/g, '_')}.yaml`);
   await writeFile(
     path,
     [
@@ -60,7 +62,7 @@ export async function writeServerRunConfig(c: ServerRunConfig): Promise<string> 
       '  holdout_max: 3',
       '  max_new_tokens: 768',
       'output:',
-      `  root: ${join(c.dir, 'runs')}`,
+      `  root: ${c.outputRoot ?? join(c.dir, 'runs')}`,
       '',
     ].join('\n'),
   );

@@ -496,7 +496,6 @@ describe('createOpenAiBackend: llama.cpp server native path', () => {
       n_predict: 40,
       temperature: 0.8,
       top_p: 0.95,
-      cache_prompt: true,
       stop: ['\n\n'],
     });
     expect(completions.map((c) => c.text)).toEqual(['seed=7', 'seed=8']);

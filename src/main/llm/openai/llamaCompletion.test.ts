@@ -12,7 +12,6 @@ describe('llamaCompletionBody', () => {
       seed: 9,
       temperature: 0.7,
       top_p: 0.9,
-      cache_prompt: true,
       stream: false,
       stop: ['\n\n'],
       json_schema: { type: 'object' },

@@ -33,8 +33,10 @@ export function llamaCompletionBody(
     seed: planned.seed,
     temperature: planned.temperature,
     top_p: planned.top_p,
-    // Reuse the slot's KV cache for the shared prefix (on by default; said so the intent is explicit).
-    cache_prompt: true,
+    // No `cache_prompt`: the server's flag decides (on by default; `--no-cache-prompt` turns it off).
+    // A cached prefix is evaluated in other batch shapes than a fresh one, and on the CPU that changes
+    // the logits in the last bits, so the same seed can sample another text: replicas that must give
+    // identical artifacts whatever their cache held run with --no-cache-prompt (docs/backends.md).
     stream: false,
   };
   if (stop && stop.length > 0) body.stop = stop;
