@@ -173,6 +173,9 @@ async function main(): Promise<void> {
   }
 }
 
+// Ctrl-C or a timeout: exit through 'exit', where test/helpers/llamaServer.ts kills the servers it started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(1);

@@ -93,7 +93,15 @@ export type ManagedProcess = {
   kill(): Promise<void>;
 };
 
+/** Children still running when this process exits are killed with it (a failed test must not leave servers behind). */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 function manage(child: ChildProcess, port: number, patterns: Record<string, RegExp> = {}): ManagedProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let output = '';
   let partial = '';
   const counts = new Map<string, number>();
