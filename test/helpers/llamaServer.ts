@@ -49,10 +49,14 @@ export function findLlamaServer(): string | null {
   return null;
 }
 
-/** True on CI (`CI` set to anything but empty/0/false): there, real-server tests must run, never skip. */
+const truthy = (value: string | undefined) => value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+
+/**
+ * True on CI (`CI` set to anything but empty/0/false) or where STAGEB_REQUIRE_LLAMA_SERVER is set (.ci/run sets
+ * it): there the real-server tests must run, never skip.
+ */
 export function onCi(): boolean {
-  const value = (process.env.CI ?? '').toLowerCase();
-  return value !== '' && value !== '0' && value !== 'false';
+  return truthy(process.env.CI) || truthy(process.env.STAGEB_REQUIRE_LLAMA_SERVER);
 }
 
 /**
@@ -63,7 +67,7 @@ export function llamaServerForTests(what: string): string | null {
   const binary = findLlamaServer();
   if (binary) return binary;
   const how = 'run scripts/build-llama-server.sh and export STAGEB_LLAMA_SERVER=<the path it prints>';
-  if (onCi()) throw new Error(`${what}: no llama-server binary on CI (${how}); .ci/run builds it before the tests`);
+  if (onCi()) throw new Error(`${what}: no llama-server binary on CI (CI or STAGEB_REQUIRE_LLAMA_SERVER set; ${how}); .ci/run builds it before the tests`);
   console.info(`[skipped] ${what}: no llama-server binary (${how})`);
   return null;
 }
