@@ -6,6 +6,10 @@
 #
 # GGML_NATIVE=OFF: with it ON the binary segfaulted at the first decode on an AMX-capable Xeon
 # (ggml_backend_amx_mul_mat); AVX2/FMA/F16C cover every x86-64 host CI runs on.
+# LLAMA_BUILD_UI=OFF, LLAMA_USE_PREBUILT_UI=OFF: by default the build fetches the web UI from a
+# Hugging Face bucket (scripts/ui-assets.cmake); that is network at build time, for a UI the tests
+# turn off (--no-webui). Only the llama-server target and what it links are compiled (ggml CPU
+# backend statically, no tests/examples/other tools): cold, 320 s on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +37,7 @@ cmake -S "$work/src" -B "$work/build" -G Ninja \
   -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
   -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_SERVER=ON \
+  -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_ALL_WARNINGS=OFF \
   >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log" >&2; exit 1; }
 cmake --build "$work/build" --target llama-server -j "$(nproc)" >"$work/build.log" 2>&1 || { tail -50 "$work/build.log" >&2; exit 1; }
 mkdir -p "$out"

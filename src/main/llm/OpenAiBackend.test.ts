@@ -4,7 +4,14 @@ import type { GenerateRequest, OutputConstraint } from './LlmBackend';
 import { OpenAiModelSchema } from '../../shared/schemas/runConfig';
 import type { DecodeParams } from '../../shared/schemas/decode';
 import { StageBError } from '../../shared/errors';
-import { chatCompletionBody, startMockOpenAiServer, type MockOpenAiServer, type MockOpenAiServerOptions } from '../../../test/helpers/mockOpenAiServer';
+import {
+  chatCompletionBody,
+  startMockOpenAiServer,
+  type MockOpenAiServer,
+  type MockOpenAiServerOptions,
+  type RecordedRequest,
+  type ScriptedResponse,
+} from '../../../test/helpers/mockOpenAiServer';
 import { estimateTextTokens } from './openai/estimateTokens';
 
 const servers: MockOpenAiServer[] = [];
@@ -49,6 +56,24 @@ async function rejection(promise: Promise<unknown>): Promise<StageBError> {
     return error as StageBError;
   }
   throw new Error('expected a rejection');
+}
+
+/** llama.cpp server's native routes: /apply-template renders ChatML, /completion echoes the seed with timings. */
+function llamaRoutes(overrides: { completion?: (req: RecordedRequest, index: number) => ScriptedResponse } = {}): MockOpenAiServerOptions['routes'] {
+  let index = 0;
+  return {
+    '/apply-template': (req) => ({
+      body: { prompt: req.body.messages.map((m: { role: string; content: string }) => `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`).join('') + '<|im_start|>assistant\n' },
+    }),
+    '/completion': (req) =>
+      overrides.completion?.(req, index++) ?? {
+        body: { content: `seed=${req.body.seed}`, stop_type: 'eos', tokens_evaluated: 90, tokens_predicted: 4, timings: { prompt_n: 90, cache_n: 0, predicted_n: 4 } },
+      },
+  };
+}
+
+function completionRequests(server: MockOpenAiServer): RecordedRequest[] {
+  return server.requests.filter((r) => r.path === '/completion');
 }
 
 describe('createOpenAiBackend: requests', () => {
@@ -98,11 +123,13 @@ describe('createOpenAiBackend: requests', () => {
     expect(completions.map((c) => c.text)).toEqual(['seed=5 choice=0', 'seed=5 choice=1', 'seed=6 choice=0']);
   });
 
-  it('never asks llama.cpp server for n > 1, even in grouped mode', async () => {
-    const server = await mockServer({ ownedBy: 'llamacpp' });
+  it('sends llama.cpp server one /completion per candidate, even in grouped mode, never chat', async () => {
+    const server = await mockServer({ ownedBy: 'llamacpp', routes: llamaRoutes() });
     const backend = createOpenAiBackend(configFor(server), { seedMode: 'grouped' });
-    await backend.generate(request([candidate(1), candidate(2), candidate(3)]));
-    expect(server.chatRequests().map((c) => c.body.n)).toEqual([1, 1, 1]);
+    await backend.generate(request([candidate(1), candidate(1), candidate(3)]));
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(completionRequests(server).map((r) => r.body.seed)).toEqual([1, 1, 3]);
+    expect(completionRequests(server).every((r) => r.body.n === undefined)).toBe(true);
   });
 });
 
@@ -304,8 +331,17 @@ describe('createOpenAiBackend: guided decoding fields', () => {
   it('auto mode on a vLLM server sends guided_json for a JSON schema', async () => {
     expect(await sentFields('auto', 'vllm', schema)).toEqual({ guided_json: schema.schema, structured_outputs: { json: schema.schema } });
   });
-  it('auto mode on llama.cpp server sends grammar for GBNF', async () => {
-    expect(await sentFields('auto', 'llamacpp', gbnf)).toEqual({ grammar: gbnf.grammar });
+  it('auto mode on llama.cpp server sends grammar for GBNF and json_schema for a schema, on /completion', async () => {
+    for (const [constraint, expected] of [
+      [gbnf, { grammar: gbnf.grammar }],
+      [schema, { json_schema: schema.schema }],
+    ] as const) {
+      const server = await mockServer({ ownedBy: 'llamacpp', routes: llamaRoutes() });
+      const backend = createOpenAiBackend(configFor(server));
+      await backend.generate(request([candidate(1)], constraint));
+      const body = completionRequests(server)[0].body as Record<string, unknown>;
+      expect(Object.fromEntries(Object.entries(body).filter(([key]) => [...constraintKeys, 'json_schema'].includes(key)))).toEqual(expected);
+    }
   });
   it('auto mode on SGLang sends ebnf for GBNF', async () => {
     expect(await sentFields('auto', 'sglang', gbnf)).toEqual({ ebnf: gbnf.grammar });
@@ -445,5 +481,63 @@ describe('createOpenAiBackend: server probe', () => {
     expect(error.code).toBe('CANCELLED');
     expect(server.chatRequests()).toHaveLength(0);
     await backend.close();
+  });
+});
+
+describe('createOpenAiBackend: llama.cpp server native path', () => {
+  it('renders the prompt once with /apply-template and sends the rendered text to /completion', async () => {
+    const server = await mockServer({ ownedBy: 'llamacpp', routes: llamaRoutes() });
+    const backend = createOpenAiBackend(configFor(server));
+    const completions = await backend.generate(request([candidate(7, 0.8, 0.95, 40), candidate(8)], { kind: 'none' }, ['\n\n']));
+    expect(server.requests.filter((r) => r.path === '/apply-template')).toHaveLength(1);
+    const sent = completionRequests(server).find((r) => r.body.seed === 7)!.body;
+    expect(sent).toMatchObject({
+      prompt: '<|im_start|>system\nYou judge tickets.<|im_end|>\n<|im_start|>user\nG0: check ground.\nticket 7: 接地线完好<|im_end|>\n<|im_start|>assistant\n',
+      n_predict: 40,
+      temperature: 0.8,
+      top_p: 0.95,
+      stop: ['\n\n'],
+    });
+    expect(completions.map((c) => c.text)).toEqual(['seed=7', 'seed=8']);
+    expect(completions[0]).toMatchObject({ finishReason: 'stop', promptTokens: 90, generatedTokens: 4 });
+  });
+
+  it("meters the server's own accounting: evaluated = prompt_n, reused = cache_n", async () => {
+    const server = await mockServer({
+      ownedBy: 'llamacpp',
+      routes: llamaRoutes({
+        completion: (_req, i) => ({
+          body: { content: 'x', stop_type: 'limit', tokens_evaluated: 100, tokens_predicted: 3, timings: { prompt_n: i === 0 ? 100 : 1, cache_n: i === 0 ? 0 : 99, predicted_n: 3 } },
+        }),
+      }),
+    });
+    const backend = createOpenAiBackend(configFor(server, { concurrency: 1 }));
+    const completions = await backend.generate(request([candidate(1), candidate(2), candidate(3)]));
+    expect(completions.every((c) => c.finishReason === 'length')).toBe(true);
+    expect(backend.tokenMeter()).toEqual({ promptTotal: 300, promptEvaluated: 100 + 1 + 1, promptUnique: 100, generated: 9 });
+  });
+
+  it('retries a 5xx from /completion like any request and reports a body without content as malformed', async () => {
+    let calls = 0;
+    const server = await mockServer({
+      ownedBy: 'llamacpp',
+      routes: llamaRoutes({
+        completion: () => (++calls === 1 ? { status: 503, body: { error: 'loading' } } : { body: { error: 'no content here' } }),
+      }),
+    });
+    const { sleeps, sleep } = recordingSleep();
+    const backend = createOpenAiBackend(configFor(server), { sleep });
+    const error = await rejection(backend.generate(request([candidate(1)])));
+    expect(calls).toBe(2);
+    expect(sleeps).toHaveLength(1);
+    expect(error.code).toBe('BACKEND_MALFORMED_RESPONSE');
+    expect((error.details as { issue: string }).issue).toBe('missing_content');
+  });
+
+  it("guided_decoding 'none' sends no grammar to /completion", async () => {
+    const server = await mockServer({ ownedBy: 'llamacpp', routes: llamaRoutes() });
+    const backend = createOpenAiBackend(configFor(server, { guided_decoding: 'none' }));
+    await backend.generate(request([candidate(1)], { kind: 'gbnf', grammar: 'root ::= "a"' }));
+    expect(completionRequests(server)[0].body).not.toHaveProperty('grammar');
   });
 });

@@ -9,6 +9,7 @@ import { planChatRequests, type PlannedChatRequest, type SeedMode } from './open
 import { constraintFields, type ServerKind } from './openai/constraintFields';
 import { MalformedChatResponse, parseChatResponse } from './openai/parseChatResponse';
 import { estimatePromptTokens, estimateTextTokens } from './openai/estimateTokens';
+import { llamaCompletionBody, parseLlamaCompletion } from './openai/llamaCompletion';
 
 export type { SeedMode } from './openai/planChatRequests';
 export type { ServerKind } from './openai/constraintFields';
@@ -272,6 +273,48 @@ export function createOpenAiBackend(config: OpenAiModelConfig, options: OpenAiBa
     }));
   }
 
+  /** The prompt as the model's chat template renders it, from llama.cpp's POST /apply-template. */
+  async function renderWithServerTemplate(prompt: PromptSegments, signal: AbortSignal): Promise<string> {
+    const text = await send('/apply-template', { method: 'POST', body: { messages: chatMessages(prompt) } }, signal, true);
+    let rendered: unknown;
+    try {
+      rendered = (JSON.parse(text) as { prompt?: unknown }).prompt;
+    } catch {
+      rendered = undefined;
+    }
+    if (typeof rendered !== 'string') {
+      throw new StageBError(
+        'BACKEND_MALFORMED_RESPONSE',
+        `POST ${withoutCredentials(rootUrl)}/apply-template: no "prompt" string in the answer; body starts: ${redact(excerptOf(text)) || '(empty)'}`,
+        { field: 'model.base_url' },
+        { issue: 'missing_content', bodyExcerpt: redact(excerptOf(text)) },
+      );
+    }
+    return rendered;
+  }
+
+  /** One candidate through llama.cpp's native /completion (see openai/llamaCompletion.ts for why not chat). */
+  async function runLlamaCompletion(planned: PlannedChatRequest, request: GenerateRequest, renderedPrompt: string, signal: AbortSignal): Promise<Completion[]> {
+    const body = llamaCompletionBody(planned, renderedPrompt, request.constraint, config.guided_decoding, request.stop);
+    const text = await send('/completion', { method: 'POST', body }, signal, true);
+    let parsed;
+    try {
+      parsed = parseLlamaCompletion(text);
+    } catch (error) {
+      if (!(error instanceof MalformedChatResponse)) throw error;
+      throw new StageBError(
+        'BACKEND_MALFORMED_RESPONSE',
+        `POST ${withoutCredentials(rootUrl)}/completion: ${error.message}; body starts: ${redact(excerptOf(text)) || '(empty)'}`,
+        { field: 'model.base_url' },
+        { issue: error.issue, expectedChoices: 1, bodyExcerpt: redact(excerptOf(text)) },
+      );
+    }
+    const promptTokens = parsed.usage?.promptTokens ?? estimatePromptTokens(request.prompt);
+    const completionTokens = parsed.usage?.completionTokens ?? estimateTextTokens(parsed.text);
+    recordUsage(request.prompt, promptTokens, parsed.usage?.cachedTokens ?? 0, 1, completionTokens);
+    return [{ text: parsed.text, finishReason: parsed.finishReason, promptTokens, generatedTokens: completionTokens }];
+  }
+
   async function tokenizeCount(kind: ServerKind, payload: { text: string } | { prompt: PromptSegments }): Promise<number | null> {
     if (!tokenizeAvailable || (kind !== 'vllm' && kind !== 'llama.cpp')) return null;
     const signal = closeController.signal;
@@ -313,17 +356,22 @@ export function createOpenAiBackend(config: OpenAiModelConfig, options: OpenAiBa
       if (signal?.aborted) throw new StageBError('CANCELLED', 'generate was cancelled before it started', { field: 'model' });
       const linked = linkedSignal(signal);
       try {
-        const needsKind = config.guided_decoding === 'auto' || request.candidates.length > 1;
-        const kind = needsKind ? await untilAborted(serverKind(), linked.signal) : 'unknown';
+        // The kind picks the endpoint too (llama.cpp: /completion), so it is always asked.
+        const kind = await untilAborted(serverKind(), linked.signal);
         const plan = planChatRequests(request.candidates, {
           seedMode,
           // Older llama.cpp servers reject n > 1 on /chat/completions.
           maxChoicesPerRequest: kind === 'llama.cpp' ? 1 : Number.POSITIVE_INFINITY,
         });
         const extraFields = constraintFields(request.constraint, config.guided_decoding, kind);
+        // llama.cpp: the template is rendered once per generate call, shared by its candidates.
+        const renderedPrompt = kind === 'llama.cpp' ? await renderWithServerTemplate(request.prompt, linked.signal) : null;
         const results = await Promise.all(
           plan.map((planned) =>
-            runPlanned(planned, request, extraFields, linked.signal).catch((error: unknown) => {
+            (renderedPrompt !== null
+              ? runLlamaCompletion(planned, request, renderedPrompt, linked.signal)
+              : runPlanned(planned, request, extraFields, linked.signal)
+            ).catch((error: unknown) => {
               // First failure stops the siblings; Promise.all reports this one.
               linked.abort();
               throw error;
