@@ -11,13 +11,14 @@ import { canonicalJson } from '../shared/guidance/canonicalJson';
 import { loadRunConfig, type LoadedRunConfig } from './io/loadRunConfig';
 import { formatModelLoadLine } from './runVersions';
 import { ingestStageA } from './io/ingestStageA';
+import { applyLabelCorrections, loadLabelCorrections } from './io/loadLabelCorrections';
 import { loadInitialGuidance, utf8ByteTokenCount } from './io/loadInitialGuidance';
 import { FsArtifactStore, RUN_FILES } from './io/FsArtifactStore';
 import { GuidanceRepository } from './io/GuidanceRepository';
 import type { LlmBackend } from './llm/LlmBackend';
 import type { GuidanceStore } from './engine/ports/ArtifactStore';
 import { exportDistill, runStageBPipeline, type PipelineResult } from './engine/StageBPipeline';
-import { splitHoldout } from './engine/epochPlan';
+import { limitTickets, splitHoldout } from './engine/epochPlan';
 import { carriedTelemetryOf } from './engine/buildTelemetry';
 import { hostname } from 'node:os';
 
@@ -78,7 +79,7 @@ export function hashConfig(config: RunConfig): string {
 export async function validateStageBRun(configPath: string, countTokensBeforeLoad: StageBModelPort['countTokensBeforeLoad']): Promise<ValidatedRun> {
   const loaded = await loadRunConfig(configPath);
   const { config } = loaded;
-  const { tickets } = await ingestStageA({ paths: config.stage_a_paths, mission: config.mission, maxTickets: config.runner.max_tickets });
+  const tickets = await ingestWithLabelCorrections(config);
   const initialGuidance = await loadInitialGuidance(config.guidance.path, config.mission, {
     countTokens: utf8ByteTokenCount,
     maxTokens: Number.MAX_SAFE_INTEGER,
@@ -105,6 +106,20 @@ export async function validateStageBRun(configPath: string, countTokensBeforeLoa
     existing = telemetry?.status === 'completed' ? 'complete' : 'resumable';
   }
   return { loaded, tickets, initialGuidance, runDir, configHash, existing };
+}
+
+/**
+ * The run's tickets: every line validated, max_tickets applied by the input's labels (so
+ * a rerun with corrections sees the same tickets), then the config's label corrections,
+ * checked against the whole input.
+ */
+async function ingestWithLabelCorrections(config: RunConfig): Promise<Ticket[]> {
+  const correctionsFile = config.label_corrections.path;
+  if (correctionsFile === null) return (await ingestStageA({ paths: config.stage_a_paths, mission: config.mission, maxTickets: config.runner.max_tickets })).tickets;
+  const { tickets: all } = await ingestStageA({ paths: config.stage_a_paths, mission: config.mission });
+  const corrections = await loadLabelCorrections(correctionsFile, config.mission, all);
+  const kept = config.runner.max_tickets !== null ? limitTickets(all, config.runner.max_tickets) : all;
+  return applyLabelCorrections(kept, corrections);
 }
 
 function checkExperiencesBudget(config: RunConfig, tokens: number): void {
