@@ -6,6 +6,7 @@ import { distillCommand } from './distill';
 import { exportCommand } from './export';
 import { helpCommand } from './help';
 import { modelCommand } from './model';
+import { reviewsCommand } from './reviews';
 import { runCommand } from './run';
 import { validateCommand } from './validate';
 
@@ -23,5 +24,6 @@ export const COMMANDS: readonly AnyCommand[] = [
   modelCommand,
   distillCommand,
   compareCommand,
+  reviewsCommand,
   helpCommand,
 ];
