@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StageBError } from '../../shared/errors';
 import type { Ticket } from '../../shared/schemas/stageARecord';
-import type { LabelCorrection } from '../../shared/schemas/labelCorrections';
 import { applyLabelCorrections, loadLabelCorrections } from './loadLabelCorrections';
 
 const MISSION = '挡风板安装检查';
@@ -14,7 +13,7 @@ function ticket(group: string, label: 'pass' | 'fail' | null): Ticket {
 }
 const TICKETS = [ticket('QC-1', 'pass'), ticket('QC-2', 'fail'), ticket('QC-3', 'pass')];
 
-function correction(group: string, original: 'pass' | 'fail', corrected: string, extra: Partial<Record<keyof LabelCorrection, unknown>> = {}) {
+function correction(group: string, original: 'pass' | 'fail', corrected: string, extra: Record<string, unknown> = {}) {
   return { ticket_key: `${group}::${original}`, group_id: group, mission: MISSION, original_label: original, corrected_label: corrected, reviewer: 'qa1', note: '', reviewed_at: '2026-01-01T00:00:00.000Z', ...extra };
 }
 
