@@ -102,6 +102,7 @@ export async function validateStageBRun(configPath: string, countTokensBeforeLoa
         { file: join(runDir, RUN_FILES.manifest), field: 'config_hash' },
       );
     }
+    await refuseChangedLabelCorrections(config, manifest, join(runDir, RUN_FILES.manifest));
     const telemetry = await store.readTelemetry();
     existing = telemetry?.status === 'completed' ? 'complete' : 'resumable';
   }
@@ -120,6 +121,20 @@ async function ingestWithLabelCorrections(config: RunConfig): Promise<Ticket[]> 
   const corrections = await loadLabelCorrections(correctionsFile, config.mission, all);
   const kept = config.runner.max_tickets !== null ? limitTickets(all, config.runner.max_tickets) : all;
   return applyLabelCorrections(kept, corrections);
+}
+
+/** The config hash covers the corrections file's path, not its content: a resume must see the file the run started with. */
+async function refuseChangedLabelCorrections(config: RunConfig, manifest: RunManifest, manifestFile: string): Promise<void> {
+  const file = config.label_corrections.path;
+  const recorded = manifest.label_corrections ?? null;
+  if (file === null || recorded === null) return;
+  const now = await inputFingerprint(file);
+  if (now.sha256 === recorded.sha256) return;
+  throw new StageBError(
+    'RUN_DIR_CONFLICT',
+    `the label corrections file ${file} changed since this run started (sha256 ${recorded.sha256.slice(0, 12)}, now ${now.sha256.slice(0, 12)}); restore it or choose another run_name`,
+    { file: manifestFile, field: 'label_corrections' },
+  );
 }
 
 function checkExperiencesBudget(config: RunConfig, tokens: number): void {
@@ -237,6 +252,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
         config_hash: validated.configHash,
         ...description,
         inputs: await Promise.all(config.stage_a_paths.map(inputFingerprint)),
+        label_corrections: config.label_corrections.path === null ? null : await inputFingerprint(config.label_corrections.path),
         created_at: startedAt,
       });
     }

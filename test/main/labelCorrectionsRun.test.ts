@@ -110,6 +110,15 @@ describe('label corrections close the loop', () => {
     const after = (await validateStageBRun(second.config, async () => null)).tickets;
     expect(after.map((ticket) => ticket.ticket_key)).toEqual(before.map((ticket) => ticket.ticket_key));
     expect(after.filter((ticket, i) => ticket.label !== before[i].label).map((ticket) => ticket.ticket_key).sort()).toEqual([...corrected.keys()].sort());
+
+    // run.json records the file; a rerun after it changed is refused instead of mixing two sets of labels.
+    const manifest = JSON.parse(await fsp.readFile(path.join(second.runDir, 'run.json'), 'utf8'));
+    expect(manifest.label_corrections).toMatchObject({ path: correctionsFile, lines: corrections.length });
+    await fsp.writeFile(correctionsFile, (await fsp.readFile(correctionsFile, 'utf8')).split('\n').slice(1).join('\n'));
+    const conflict = await composeStageBRun({ configPath: second.config, model: scripted }).then(() => null, (e: unknown) => e);
+    expect(conflict).toBeInstanceOf(StageBError);
+    expect((conflict as StageBError).code).toBe('RUN_DIR_CONFLICT');
+    expect((conflict as StageBError).location.field).toBe('label_corrections');
   });
 
   it('a corrections file naming a ticket the input lacks stops the run before anything is written', async () => {
