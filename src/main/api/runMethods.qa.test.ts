@@ -140,3 +140,23 @@ describe('QA review export and label corrections', () => {
     ]);
   });
 });
+
+describe('reviews in the rows browser', () => {
+  it('filters rows by the review of their item and carries the review on each row', async () => {
+    const total = [...fixtureSelections(OPTIONS)].length;
+    await ok('markReviewed', { ...REF, groupId: groupIdOf(5), ticketKey: `${groupIdOf(5)}::pass`, epoch: 1, status: 'label_wrong', reviewer: 'qa1' });
+    await ok('markReviewed', { ...REF, groupId: groupIdOf(6), ticketKey: `${groupIdOf(6)}::fail`, epoch: 0, status: 'ok', reviewer: 'qa1' });
+    const wrong = await ok('queryRows', { ...REF, kind: 'selections', filters: { review: 'label_wrong' } });
+    expect(wrong.rows.map((row: any) => [row.record.group_id, row.record.epoch, row.review?.status])).toEqual([[groupIdOf(5), 1, 'label_wrong']]);
+    const reviewed = await ok('queryRows', { ...REF, kind: 'selections', filters: { review: 'reviewed' }, limit: 500 });
+    expect(reviewed.total).toBe(2);
+    const unreviewed = await ok('queryRows', { ...REF, kind: 'selections', filters: { review: 'unreviewed' }, limit: 500 });
+    expect(unreviewed.total).toBe(total - 2);
+    expect(unreviewed.rows.every((row: any) => row.review === null)).toBe(true);
+    const candidates = await ok('queryRows', { ...REF, kind: 'trajectories', filters: { review: 'reviewed', epoch: 0 }, limit: 500 });
+    expect(candidates.rows.map((row: any) => [row.record.group_id, row.review.status])).toEqual(Array.from({ length: OPTIONS.candidates }, () => [groupIdOf(6), 'ok']));
+    // An undo takes the row out of the filter again.
+    await ok('qaUndoReview', { ...REF });
+    expect((await ok('queryRows', { ...REF, kind: 'selections', filters: { review: 'reviewed' } })).total).toBe(1);
+  });
+});

@@ -35,6 +35,7 @@ import type { ApiContext } from './ApiContext';
 import { loadGuidanceTimeline } from './GuidanceTimeline';
 import { readJsonFile, readJsonlTolerant } from './readJsonlTolerant';
 import { BOOL_CODE, LABEL_CODE, ROW_FLAG } from './RowColumns';
+import type { ItemFilter } from './JsonlLineIndex';
 import { RUN_FILES, resolveMissionDir } from './runDirectory';
 
 /**
@@ -156,7 +157,11 @@ export async function listMissions(ctx: ApiContext): Promise<ApiOutput<'listMiss
 
 export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRows'>): Promise<ApiOutput<'queryRows'>> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
-  const query = { filters: input.filters, sort: input.sort, offset: input.offset, limit: input.limit };
+  const { review: reviewFilter, ...filters } = input.filters;
+  const { fold } = await foldedReviews(missionDir);
+  const query = { filters, sort: input.sort, offset: input.offset, limit: input.limit, items: reviewFilter === undefined ? undefined : reviewedItems(fold, reviewFilter) };
+  const withReviews = <R extends { group_id: string; ticket_key: string; epoch: number }>(rows: { line: number; record: R }[]) =>
+    rows.map((row) => ({ ...row, review: currentReviewFor(fold, row.record) }));
   const progress = (page: { total: number; indexedRows: number; partial: boolean; indexedFraction: number; invalid: { line: number; message: string }[] }) => ({
     total: page.total,
     offset: input.offset,
@@ -168,10 +173,23 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
   });
   if (input.kind === 'trajectories') {
     const page = await ctx.indexes.queryPage(path.join(missionDir, RUN_FILES.trajectories), TrajectoryRecordSchema, query);
-    return { kind: 'trajectories', ...progress(page), rows: page.rows };
+    return { kind: 'trajectories', ...progress(page), rows: withReviews(page.rows) };
   }
   const page = await ctx.indexes.queryPage(path.join(missionDir, RUN_FILES.selections), SelectionRecordSchema, query);
-  return { kind: 'selections', ...progress(page), rows: page.rows };
+  return { kind: 'selections', ...progress(page), rows: withReviews(page.rows) };
+}
+
+/** The items (group, epoch) a review filter keeps: reviewed ones, or those whose current review has one status; 'unreviewed' keeps the others. */
+function reviewedItems(fold: QaReviewFold, filter: NonNullable<ApiParsedInput<'queryRows'>['filters']['review']>): ItemFilter {
+  const epochsByGroup = new Map<string, Set<number>>();
+  for (const review of fold.current.values()) {
+    if (review.epoch === null) continue;
+    if (filter !== 'reviewed' && filter !== 'unreviewed' && review.status !== filter) continue;
+    const epochs = epochsByGroup.get(review.group_id) ?? new Set<number>();
+    epochs.add(review.epoch);
+    epochsByGroup.set(review.group_id, epochs);
+  }
+  return { epochsByGroup, keep: filter === 'unreviewed' ? 'unlisted' : 'listed' };
 }
 
 /** The Stage-A tickets of one group, found by scanning the run's input files (named in run.json). */

@@ -126,6 +126,8 @@ export const RowFiltersSchema = z
     group_id: z.string().max(500).optional(),
     /** Case-insensitive substring over group_id, response_text, reason, summary, critique. */
     text: z.string().max(200).optional(),
+    /** Rows by the QA review of their item (group, epoch): 'reviewed', 'unreviewed', or one status. */
+    review: z.union([z.enum(['reviewed', 'unreviewed']), QaReviewStatusSchema]).optional(),
   })
   .strict()
   .default({});
@@ -159,9 +161,12 @@ const RowsCommon = {
   indexed_fraction: z.number().min(0).max(1).optional(),
 };
 
+/** The current QA review of the row's item (group, ticket, epoch); null when none. */
+const RowReview = { review: FoldedQaReviewSchema.nullable().optional() };
+
 export const QueryRowsOutputSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('trajectories'), ...RowsCommon, rows: z.array(z.object({ line: z.number().int().positive(), record: TrajectoryRecordSchema })) }),
-  z.object({ kind: z.literal('selections'), ...RowsCommon, rows: z.array(z.object({ line: z.number().int().positive(), record: SelectionRecordSchema })) }),
+  z.object({ kind: z.literal('trajectories'), ...RowsCommon, rows: z.array(z.object({ line: z.number().int().positive(), record: TrajectoryRecordSchema, ...RowReview })) }),
+  z.object({ kind: z.literal('selections'), ...RowsCommon, rows: z.array(z.object({ line: z.number().int().positive(), record: SelectionRecordSchema, ...RowReview })) }),
 ]);
 export type QueryRowsOutput = z.infer<typeof QueryRowsOutputSchema>;
 
