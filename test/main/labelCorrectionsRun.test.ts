@@ -12,6 +12,10 @@ import { ExportRowSchema, SelectionRecordSchema, TrajectoryRecordSchema } from '
 import { LabelCorrectionSchema } from '../../src/shared/schemas/labelCorrections';
 import { StageBError } from '../../src/shared/errors';
 import { HashScriptedBackend } from '../fixtures/reliability/HashScriptedBackend';
+import { createWorkbenchApi } from '../../src/main/api/createWorkbenchApi';
+import { dispatchApiCall } from '../../src/main/api/dispatchApiCall';
+import { GuidanceRepository } from '../../src/main/io/GuidanceRepository';
+import { parseRunConfigText } from '../../src/main/io/loadRunConfig';
 
 /**
  * The label-noise loop end to end: a run, QA reviews marking labels wrong, the
@@ -110,6 +114,21 @@ describe('label corrections close the loop', () => {
     const after = (await validateStageBRun(second.config, async () => null)).tickets;
     expect(after.map((ticket) => ticket.ticket_key)).toEqual(before.map((ticket) => ticket.ticket_key));
     expect(after.filter((ticket, i) => ticket.label !== before[i].label).map((ticket) => ticket.ticket_key).sort()).toEqual([...corrected.keys()].sort());
+
+    // The workbench's group detail shows the label the run used, and the input's beside it.
+    const api = createWorkbenchApi({
+      runsRoot: path.join(work, 'second', 'out'),
+      engineLauncher: () => {
+        throw new Error('no engine here');
+      },
+      guidanceWriter: (options) => new GuidanceRepository(options),
+      parseConfig: parseRunConfigText,
+    });
+    const shown = trained[0];
+    const detail = await dispatchApiCall(api.handlers, 'groupDetail', { runId: 'second', mission, groupId: shown.group_id });
+    if (!detail.ok) throw new Error(JSON.stringify(detail.error));
+    const ticket = (detail.result as { tickets: { ticket_key: string; label: string; original_label?: string | null }[] }).tickets.find((entry) => entry.ticket_key === shown.ticket_key);
+    expect(ticket).toMatchObject({ label: corrected.get(shown.ticket_key)!.corrected_label, original_label: corrected.get(shown.ticket_key)!.original_label });
 
     // run.json records the file; a rerun after it changed is refused instead of mixing two sets of labels.
     const manifest = JSON.parse(await fsp.readFile(path.join(second.runDir, 'run.json'), 'utf8'));

@@ -7,6 +7,7 @@ import { isProcessAlive } from '../io/isProcessAlive';
 import { StageBError, toStageBError } from '../../shared/errors';
 import type { ApiOutput, ApiParsedInput, GroupTicket, QaItem, QaReason, RunSummary } from '../../shared/api/contract';
 import { QA_NEEDS_PERSON_REASONS } from '../../shared/api/contract';
+import { LabelCorrectionSchema } from '../../shared/schemas/labelCorrections';
 import { FoldedQaReviewSchema, type FoldedQaReview, type QaReviewRetraction } from '../../shared/schemas/qaReview';
 import {
   currentReviewFor,
@@ -46,7 +47,10 @@ const LooseManifestSchema = z.object({
   seed: z.number().int().optional(),
   created_at: z.string().optional(),
   model: z.object({ backend: z.string().optional(), path: z.string().nullable().optional(), name: z.string().nullable().optional() }).partial().optional(),
-  config: z.object({ stage_a_paths: z.array(z.string()).optional() }).passthrough().optional(),
+  config: z
+    .object({ stage_a_paths: z.array(z.string()).optional(), label_corrections: z.object({ path: z.string().nullable().optional() }).passthrough().optional() })
+    .passthrough()
+    .optional(),
   inputs: z.array(z.object({ path: z.string() }).passthrough()).optional(),
 });
 
@@ -230,6 +234,7 @@ async function findTickets(missionDir: string, groupId: string): Promise<GroupTi
         group_id: groupId,
         ticket_key: ticketKey(groupId, label),
         label,
+        original_label: null,
         images: Array.isArray(value.images) ? value.images.filter((v): v is string => typeof v === 'string') : [],
         summaries: keys.map((image) => {
           const raw = String(perImage[image] ?? '');
@@ -240,7 +245,15 @@ async function findTickets(missionDir: string, groupId: string): Promise<GroupTi
       });
     }
   }
-  return tickets;
+  const correctionsFile = manifest.config?.label_corrections?.path ?? null;
+  if (correctionsFile === null || tickets.length === 0) return tickets;
+  // The labels the run used: the ones its corrections file replaced, with the file's kept as original_label.
+  const corrections = new Map((await readJsonlTolerant(correctionsFile, LabelCorrectionSchema)).rows.map((row) => [row.record.ticket_key, row.record]));
+  return tickets.map((ticket) => {
+    const correction = corrections.get(ticket.ticket_key);
+    if (!correction || correction.corrected_label === ticket.label) return ticket;
+    return { ...ticket, label: correction.corrected_label, original_label: ticket.label };
+  });
 }
 
 async function foldedReviews(missionDir: string): Promise<{ fold: QaReviewFold; read: QaReviewsRead }> {

@@ -182,7 +182,10 @@ export const TicketSummaryEntrySchema = z.object({
 export const GroupTicketSchema = z.object({
   group_id: z.string(),
   ticket_key: z.string(),
+  /** The label the run used: the corrected one when the run's label_corrections file names the ticket. */
   label: z.enum(['pass', 'fail']).nullable(),
+  /** The Stage-A file's label when a label correction replaced it; null otherwise. */
+  original_label: z.enum(['pass', 'fail']).nullable().optional(),
   images: z.array(z.string()),
   summaries: z.array(TicketSummaryEntrySchema),
   gt_fail_reason_texts: z.array(z.string()),
