@@ -67,7 +67,10 @@ export function runDirectoryOf(config: RunConfig): string {
 }
 
 export function hashConfig(config: RunConfig): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex');
+  // A config without label corrections hashes as it did before the key existed, so runs made then still resume.
+  const { label_corrections: corrections, ...rest } = config;
+  const hashed = corrections.path === null ? rest : config;
+  return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
 }
 
 /**

@@ -2,7 +2,9 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeStageBRun, validateStageBRun, type StageBModelPort } from '../../src/main/composeStageBRun';
+import { createHash } from 'node:crypto';
+import { composeStageBRun, hashConfig, validateStageBRun, type StageBModelPort } from '../../src/main/composeStageBRun';
+import { canonicalJson } from '../../src/shared/guidance/canonicalJson';
 import { ensureDemoMission } from '../../src/main/demo/generateDemoMission';
 import { main } from '../../src/main/cli';
 import type { CliIo } from '../../src/main/cli/CliIo';
@@ -150,5 +152,13 @@ describe('label corrections close the loop', () => {
     expect((error as StageBError).location).toEqual({ file, line: 1, field: 'ticket_key' });
     await expect(composeStageBRun({ configPath: bad.config, model: scripted })).rejects.toThrow(/NOPE::pass/);
     await expect(fsp.stat(bad.runDir)).rejects.toThrow();
+  });
+
+  it('a config without label corrections hashes as it did before the key existed, so older runs still resume', async () => {
+    const { config } = await writeConfig('hash');
+    const loaded = (await validateStageBRun(config, async () => null)).loaded.config;
+    const { label_corrections: _none, ...older } = loaded;
+    expect(hashConfig(loaded)).toBe(createHash('sha256').update(canonicalJson(older)).digest('hex'));
+    expect(hashConfig({ ...loaded, label_corrections: { path: '/corrections.jsonl' } })).not.toBe(hashConfig(loaded));
   });
 });
