@@ -132,6 +132,18 @@ describe('label corrections close the loop', () => {
     const ticket = (detail.result as { tickets: { ticket_key: string; label: string; original_label?: string | null }[] }).tickets.find((entry) => entry.ticket_key === shown.ticket_key);
     expect(ticket).toMatchObject({ label: corrected.get(shown.ticket_key)!.corrected_label, original_label: corrected.get(shown.ticket_key)!.original_label });
 
+    // Reviews of the second run build on its corrections: one flipped back to the input's label drops out, a new one joins.
+    const flippedBack = trained[0];
+    const fresh = selections.find((row) => row.label !== null && !corrected.has(row.ticket_key))!;
+    await appendQaReviews(second.runDir, [flippedBack, fresh].map((row, i) => ({
+      review_id: `s${i}`, group_id: row.group_id, ticket_key: row.ticket_key, epoch: row.epoch, status: 'label_wrong', note: 'second look', reviewer: 'qa2', created_at: `2026-01-02T00:00:0${i}.000Z`,
+    })));
+    const chained = path.join(work, 'corrections-2.jsonl');
+    expect(await main(['reviews', 'corrections', '--run', second.runDir, '--out', chained], silent)).toBe(0);
+    const next = await rows(chained, (v) => LabelCorrectionSchema.parse(v));
+    expect(next.map((row) => row.ticket_key).sort()).toEqual([...[...corrected.keys()].filter((key) => key !== flippedBack.ticket_key), fresh.ticket_key].sort());
+    expect(next.find((row) => row.ticket_key === fresh.ticket_key)).toMatchObject({ original_label: fresh.label, corrected_label: fresh.label === 'pass' ? 'fail' : 'pass', reviewer: 'qa2' });
+
     // run.json records the file; a rerun after it changed is refused instead of mixing two sets of labels.
     const manifest = JSON.parse(await fsp.readFile(path.join(second.runDir, 'run.json'), 'utf8'));
     expect(manifest.label_corrections).toMatchObject({ path: correctionsFile, lines: corrections.length });

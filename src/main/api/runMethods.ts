@@ -20,6 +20,7 @@ import {
   type RunTicketRow,
 } from '../../shared/qaReviews/foldQaReviews';
 import { appendQaReviews, readQaReviews, type QaReviewsRead } from '../io/qaReviewsFile';
+import { readRunLabelCorrections } from '../io/loadLabelCorrections';
 import { parseStageASummary } from '../../shared/stageASummary';
 import { normalizeVerdict, ticketKey } from '../../shared/verdict';
 import { rates } from '../../shared/metrics/rates';
@@ -442,7 +443,8 @@ export async function qaExportReviews(ctx: ApiContext, input: ApiParsedInput<'qa
 export async function qaLabelCorrections(ctx: ApiContext, input: ApiParsedInput<'qaLabelCorrections'>): Promise<ApiOutput<'qaLabelCorrections'>> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
   const { fold } = await foldedReviews(missionDir);
-  return labelCorrectionsFromReviews(fold, await runTicketRows(missionDir));
+  const own = await readRunLabelCorrections(missionDir);
+  return labelCorrectionsFromReviews(fold, await runTicketRows(missionDir), own.corrections);
 }
 
 /** Per batch / per epoch rates from telemetry.json, or recomputed from selections while a run has none. */

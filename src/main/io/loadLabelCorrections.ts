@@ -1,7 +1,10 @@
+import * as path from 'node:path';
+import { z } from 'zod';
 import { StageBError, type ErrorCode } from '../../shared/errors';
 import { LabelCorrectionSchema, type LabelCorrection } from '../../shared/schemas/labelCorrections';
 import type { Ticket } from '../../shared/schemas/stageARecord';
 import { readJsonl, readJsonlLines } from './jsonl';
+import { readJsonFile } from './readJsonFile';
 
 /**
  * A label corrections file (run config `label_corrections.path`), read and checked
@@ -66,4 +69,25 @@ export function applyLabelCorrections(tickets: readonly Ticket[], corrections: L
     if (!correction || correction.corrected_label === ticket.label) return ticket;
     return { ...ticket, label: correction.corrected_label, original_label: ticket.label };
   });
+}
+
+const ManifestCorrectionsSchema = z.object({
+  config: z.object({ label_corrections: z.object({ path: z.string().nullable().optional() }).passthrough().optional() }).passthrough().optional(),
+});
+
+/**
+ * The corrections a finished run itself ran on (run.json's config.label_corrections.path),
+ * so a corrections file written from its reviews carries them forward. `path` null: the
+ * run used none; `missing`: it did, but the file is gone or unreadable (nothing carried).
+ */
+export async function readRunLabelCorrections(missionDir: string): Promise<{ path: string | null; corrections: LabelCorrection[]; missing: boolean }> {
+  const manifest = await readJsonFile(path.join(missionDir, 'run.json'), ManifestCorrectionsSchema).catch(() => null);
+  const file = manifest?.config?.label_corrections?.path ?? null;
+  if (file === null) return { path: null, corrections: [], missing: false };
+  try {
+    const { rows } = await readJsonl(file, LabelCorrectionSchema, { tolerateTornTail: false });
+    return { path: file, corrections: rows, missing: false };
+  } catch {
+    return { path: file, corrections: [], missing: true };
+  }
 }

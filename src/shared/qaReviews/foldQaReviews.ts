@@ -117,9 +117,15 @@ export type SkippedCorrection = { review_id: string; group_id: string; reason: s
 /**
  * The label corrections a run's reviews call for: for each ticket, its latest live review
  * (any epoch); when that says label_wrong, the ticket's label in the run flipped. The
- * original label is the Stage-A input's, also when the run itself ran on corrected labels.
+ * original label is the Stage-A input's, also when the run itself ran on corrected labels;
+ * those corrections (`carried`, the run's own file) stay unless a review overrides them,
+ * and a label_wrong review that flips a ticket back to the input's label drops its row.
  */
-export function labelCorrectionsFromReviews(fold: QaReviewFold, rows: readonly RunTicketRow[]): { corrections: LabelCorrection[]; skipped: SkippedCorrection[] } {
+export function labelCorrectionsFromReviews(
+  fold: QaReviewFold,
+  rows: readonly RunTicketRow[],
+  carried: readonly LabelCorrection[] = [],
+): { corrections: LabelCorrection[]; skipped: SkippedCorrection[] } {
   const latestByTicket = new Map<string, { review: FoldedQaReview; row: RunTicketRow }>();
   const skipped: SkippedCorrection[] = [];
   for (const review of fold.live) {
@@ -130,25 +136,31 @@ export function labelCorrectionsFromReviews(fold: QaReviewFold, rows: readonly R
     }
     latestByTicket.set(resolved.row.ticket_key, { review, row: resolved.row });
   }
-  const corrections: LabelCorrection[] = [];
+  const byTicket = new Map<string, LabelCorrection>(carried.map((correction) => [correction.ticket_key, correction]));
   for (const { review, row } of latestByTicket.values()) {
     if (review.status !== 'label_wrong') continue;
     if (row.label === null) {
       skipped.push({ review_id: review.review_id, group_id: review.group_id, reason: `ticket ${row.ticket_key} has no label to correct` });
       continue;
     }
-    corrections.push({
+    const original = row.original_label ?? row.label;
+    const corrected = row.label === 'pass' ? 'fail' : 'pass';
+    if (corrected === original) {
+      byTicket.delete(row.ticket_key);
+      continue;
+    }
+    byTicket.set(row.ticket_key, {
       ticket_key: row.ticket_key,
       group_id: row.group_id,
       mission: row.mission,
-      original_label: row.original_label ?? row.label,
-      corrected_label: row.label === 'pass' ? 'fail' : 'pass',
+      original_label: original,
+      corrected_label: corrected,
       reviewer: review.reviewer,
       note: review.note,
       reviewed_at: review.created_at,
     });
   }
-  return { corrections, skipped };
+  return { corrections: [...byTicket.values()], skipped };
 }
 
 /** The ticket rows of a run from its selections (one per ticket and epoch). */

@@ -80,7 +80,7 @@ describe('stageb reviews', () => {
     const out = path.join(base, 'corrections.jsonl');
     const c = collector();
     expect(await main(['reviews', 'corrections', '--run', runDir, '--out', out, '--json'], c.io)).toBe(0);
-    expect(JSON.parse(c.stdout())).toEqual({ ok: true, out, corrections: 1, skipped: [] });
+    expect(JSON.parse(c.stdout())).toEqual({ ok: true, out, corrections: 1, carried: 0, skipped: [] });
     const rows = (await readFile(out, 'utf8')).trimEnd().split('\n').map((line) => LabelCorrectionSchema.parse(JSON.parse(line)));
     expect(rows).toEqual([
       { ticket_key: `${groupIdOf(1)}::pass`, group_id: groupIdOf(1), mission: MISSION, original_label: 'pass', corrected_label: 'fail', reviewer: 'qa1', note: 'note a', reviewed_at: '2026-01-01T00:00:01.000Z' },

@@ -111,12 +111,14 @@ const reviewsCorrectionsCommand = defineCommand({
     run: RUN_OPTION,
     out: { type: 'string', value: 'file', required: true, description: 'the corrections file to write (JSONL, replaced atomically)' },
     mission: MISSION_OPTION,
-    json: { type: 'boolean', description: 'print {"ok", "out", "corrections", "skipped"} (or {"ok": false, "errors"}) on stdout' },
+    json: { type: 'boolean', description: 'print {"ok", "out", "corrections", "carried", "skipped"} (or {"ok": false, "errors"}) on stdout' },
   },
   description: `One row per ticket whose latest review (any epoch, undos taken back) is
 label_wrong: ticket_key, group_id, mission, original_label, corrected_label (the run's
 label flipped), reviewer, note, reviewed_at. original_label is the Stage-A input's, also
-for a run that itself ran on corrected labels. Name the file in the next run's config as
+for a run that itself ran on corrected labels; that run's own corrections are carried
+forward unless a review overrides them (flipping a ticket back to the input's label
+drops its row). Name the file in the next run's config as
 label_corrections.path and that run trains and gates on the corrected labels.
 A label_wrong review whose ticket the run cannot tell is listed as skipped on stderr.`,
   run: ({ values, io }) =>
@@ -124,17 +126,22 @@ A label_wrong review whose ticket the run cannot tell is listed as skipped on st
       const { labelCorrectionsFromReviews } = await import('../../../shared/qaReviews/foldQaReviews');
       const corrections = [];
       const skipped = [];
+      let carried = 0;
       for (const mission of await missionDirsOf(values.run, values.mission)) {
         const { fold, read, tickets } = await readMission(mission.dir);
         warnInvalid(io, mission.dir, read);
-        const result = labelCorrectionsFromReviews(fold, tickets);
+        const { readRunLabelCorrections } = await import('../../io/loadLabelCorrections');
+        const own = await readRunLabelCorrections(mission.dir);
+        if (own.missing) io.stderr.write(`warning: the run's own label corrections file ${own.path} cannot be read; its corrections are not carried forward\n`);
+        carried += own.corrections.length;
+        const result = labelCorrectionsFromReviews(fold, tickets, own.corrections);
         corrections.push(...result.corrections);
         skipped.push(...result.skipped.map((entry) => ({ mission: mission.mission, ...entry })));
       }
       const out = path.resolve(values.out);
       const { writeJsonlAtomic } = await import('../../io/jsonl');
       await writeJsonlAtomic(out, corrections);
-      if (values.json) io.stdout.write(`${JSON.stringify({ ok: true, out, corrections: corrections.length, skipped }, null, 2)}\n`);
+      if (values.json) io.stdout.write(`${JSON.stringify({ ok: true, out, corrections: corrections.length, carried, skipped }, null, 2)}\n`);
       else {
         io.stdout.write(`wrote ${corrections.length} label correction${corrections.length === 1 ? '' : 's'} → ${out}\n`);
         for (const entry of skipped) io.stderr.write(`skipped review ${entry.review_id} (${entry.mission}, ${entry.group_id}): ${entry.reason}\n`);
