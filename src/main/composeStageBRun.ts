@@ -11,13 +11,14 @@ import { canonicalJson } from '../shared/guidance/canonicalJson';
 import { loadRunConfig, type LoadedRunConfig } from './io/loadRunConfig';
 import { formatModelLoadLine } from './runVersions';
 import { ingestStageA } from './io/ingestStageA';
+import { applyLabelCorrections, loadLabelCorrections } from './io/loadLabelCorrections';
 import { loadInitialGuidance, utf8ByteTokenCount } from './io/loadInitialGuidance';
 import { FsArtifactStore, RUN_FILES } from './io/FsArtifactStore';
 import { GuidanceRepository } from './io/GuidanceRepository';
 import type { LlmBackend } from './llm/LlmBackend';
 import type { GuidanceStore } from './engine/ports/ArtifactStore';
 import { exportDistill, runStageBPipeline, type PipelineResult } from './engine/StageBPipeline';
-import { splitHoldout } from './engine/epochPlan';
+import { limitTickets, splitHoldout } from './engine/epochPlan';
 import { carriedTelemetryOf } from './engine/buildTelemetry';
 import { hostname } from 'node:os';
 
@@ -66,7 +67,10 @@ export function runDirectoryOf(config: RunConfig): string {
 }
 
 export function hashConfig(config: RunConfig): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex');
+  // A config without label corrections hashes as it did before the key existed, so runs made then still resume.
+  const { label_corrections: corrections, ...rest } = config;
+  const hashed = corrections.path === null ? rest : config;
+  return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
 }
 
 /**
@@ -78,7 +82,7 @@ export function hashConfig(config: RunConfig): string {
 export async function validateStageBRun(configPath: string, countTokensBeforeLoad: StageBModelPort['countTokensBeforeLoad']): Promise<ValidatedRun> {
   const loaded = await loadRunConfig(configPath);
   const { config } = loaded;
-  const { tickets } = await ingestStageA({ paths: config.stage_a_paths, mission: config.mission, maxTickets: config.runner.max_tickets });
+  const tickets = await ingestWithLabelCorrections(config);
   const initialGuidance = await loadInitialGuidance(config.guidance.path, config.mission, {
     countTokens: utf8ByteTokenCount,
     maxTokens: Number.MAX_SAFE_INTEGER,
@@ -101,10 +105,39 @@ export async function validateStageBRun(configPath: string, countTokensBeforeLoa
         { file: join(runDir, RUN_FILES.manifest), field: 'config_hash' },
       );
     }
+    await refuseChangedLabelCorrections(config, manifest, join(runDir, RUN_FILES.manifest));
     const telemetry = await store.readTelemetry();
     existing = telemetry?.status === 'completed' ? 'complete' : 'resumable';
   }
   return { loaded, tickets, initialGuidance, runDir, configHash, existing };
+}
+
+/**
+ * The run's tickets: every line validated, max_tickets applied by the input's labels (so
+ * a rerun with corrections sees the same tickets), then the config's label corrections,
+ * checked against the whole input.
+ */
+async function ingestWithLabelCorrections(config: RunConfig): Promise<Ticket[]> {
+  const correctionsFile = config.label_corrections.path;
+  if (correctionsFile === null) return (await ingestStageA({ paths: config.stage_a_paths, mission: config.mission, maxTickets: config.runner.max_tickets })).tickets;
+  const { tickets: all } = await ingestStageA({ paths: config.stage_a_paths, mission: config.mission });
+  const corrections = await loadLabelCorrections(correctionsFile, config.mission, all);
+  const kept = config.runner.max_tickets !== null ? limitTickets(all, config.runner.max_tickets) : all;
+  return applyLabelCorrections(kept, corrections);
+}
+
+/** The config hash covers the corrections file's path, not its content: a resume must see the file the run started with. */
+async function refuseChangedLabelCorrections(config: RunConfig, manifest: RunManifest, manifestFile: string): Promise<void> {
+  const file = config.label_corrections.path;
+  const recorded = manifest.label_corrections ?? null;
+  if (file === null || recorded === null) return;
+  const now = await inputFingerprint(file);
+  if (now.sha256 === recorded.sha256) return;
+  throw new StageBError(
+    'RUN_DIR_CONFLICT',
+    `the label corrections file ${file} changed since this run started (sha256 ${recorded.sha256.slice(0, 12)}, now ${now.sha256.slice(0, 12)}); restore it or choose another run_name`,
+    { file: manifestFile, field: 'label_corrections' },
+  );
 }
 
 function checkExperiencesBudget(config: RunConfig, tokens: number): void {
@@ -222,6 +255,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
         config_hash: validated.configHash,
         ...description,
         inputs: await Promise.all(config.stage_a_paths.map(inputFingerprint)),
+        label_corrections: config.label_corrections.path === null ? null : await inputFingerprint(config.label_corrections.path),
         created_at: startedAt,
       });
     }

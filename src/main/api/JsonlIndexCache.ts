@@ -48,7 +48,7 @@ export class JsonlIndexCache {
    */
   async queryPage<T>(file: string, schema: z.ZodType<T>, query: IndexedQuery): Promise<IndexedRowsPage<T>> {
     const index = this.entry(file, schema);
-    const filtered = Object.values(query.filters).some((value) => value !== undefined && value !== '');
+    const filtered = query.items !== undefined || Object.values(query.filters).some((value) => value !== undefined && value !== '');
     const fileOrderPrefix = !filtered && query.sort.field === 'row' && query.sort.dir === 'asc';
     const complete = await index.refreshUntil(fileOrderPrefix ? query.offset + query.limit : Number.POSITIVE_INFINITY, fileOrderPrefix ? Number.POSITIVE_INFINITY : this.partialWaitMs);
     this.evict();

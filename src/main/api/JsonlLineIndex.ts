@@ -21,7 +21,13 @@ const KEY_SPACE = 2 ** 30;
 const NULL_KEY = KEY_SPACE - 1;
 
 export type InvalidLine = { line: number; message: string };
-export type IndexedQuery = { filters: RowFilters; sort: { field: SortField; dir: 'asc' | 'desc' }; offset: number; limit: number };
+/**
+ * Rows kept by the items (group, epoch) they belong to, for filters whose state lives
+ * outside the file (the QA review of an item): `keep` the rows of the listed items, or
+ * the rows of every other item.
+ */
+export type ItemFilter = { epochsByGroup: ReadonlyMap<string, ReadonlySet<number>>; keep: 'listed' | 'unlisted' };
+export type IndexedQuery = { filters: RowFilters; sort: { field: SortField; dir: 'asc' | 'desc' }; offset: number; limit: number; items?: ItemFilter };
 export type IndexedPage = { total: number; rows: number[] };
 /** sidecar: persist/reuse an index sidecar (default true); sidecarMinRows: rows indexed before a (re)write is worth it. */
 export type JsonlLineIndexOptions = { sidecar?: boolean; sidecarMinRows?: number };
@@ -389,7 +395,7 @@ export class JsonlLineIndex<T> {
   }
 
   /** Rows matching the filters, as a mask (null = every row). One tight pass per filter, no per-row closures. */
-  private filterMask(filters: RowFilters): Uint8Array | null {
+  private filterMask(filters: RowFilters, items?: ItemFilter): Uint8Array | null {
     const c = this.columns;
     const n = c.length;
     const needle = filters.text?.trim();
@@ -402,7 +408,8 @@ export class JsonlLineIndex<T> {
       filters.eligible !== undefined ||
       filters.ineligible_reason !== undefined ||
       filters.warning !== undefined ||
-      filters.group_id !== undefined;
+      filters.group_id !== undefined ||
+      items !== undefined;
     if (!needle && !hasColumnFilter) return null;
     const mask = new Uint8Array(n);
     if (needle) this.text.search(needle, mask);
@@ -423,6 +430,20 @@ export class JsonlLineIndex<T> {
       const bit = WARNING_BITS.get(filters.warning) ?? 0;
       const warnings = c.warnings;
       for (let i = 0; i < n; i += 1) if (mask[i] !== 0 && (warnings[i] & bit) === 0) mask[i] = 0;
+    }
+    if (items) {
+      // Looked up by dictionary id, so the pass over the rows stays a pair of array reads.
+      const byGroupId: (ReadonlySet<number> | undefined)[] = [];
+      for (const [groupId, epochs] of items.epochsByGroup) {
+        const id = c.groupIds.idOf(groupId);
+        if (id !== undefined) byGroupId[id] = epochs;
+      }
+      const keepListed = items.keep === 'listed';
+      for (let i = 0; i < n; i += 1) {
+        if (mask[i] === 0) continue;
+        const listed = byGroupId[c.groupId[i]]?.has(c.epoch[i]) ?? false;
+        if (listed !== keepListed) mask[i] = 0;
+      }
     }
     return mask;
   }
@@ -493,7 +514,7 @@ export class JsonlLineIndex<T> {
   /** Filter + sort over the columns; returns the total and the page's row ids. */
   query(query: IndexedQuery): IndexedPage {
     const n = this.columns.length;
-    const mask = this.filterMask(query.filters);
+    const mask = this.filterMask(query.filters, query.items);
     const start = query.offset;
     const stop = query.offset + query.limit;
     const { field, dir } = query.sort;

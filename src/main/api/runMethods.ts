@@ -1,10 +1,25 @@
-import { readdir, readFile, appendFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { isProcessAlive } from '../io/isProcessAlive';
 import { StageBError, toStageBError } from '../../shared/errors';
-import type { ApiOutput, ApiParsedInput, GroupTicket, QaItem, QaReason, QaReviewRecord, RunSummary } from '../../shared/api/contract';
-import { QaReviewRecordSchema } from '../../shared/api/contract';
+import type { ApiOutput, ApiParsedInput, GroupTicket, QaItem, QaReason, RunSummary } from '../../shared/api/contract';
+import { QA_NEEDS_PERSON_REASONS } from '../../shared/api/contract';
+import { LabelCorrectionSchema } from '../../shared/schemas/labelCorrections';
+import { FoldedQaReviewSchema, type FoldedQaReview, type QaReviewRetraction } from '../../shared/schemas/qaReview';
+import {
+  currentReviewFor,
+  exportReviewRows,
+  foldQaReviews,
+  labelCorrectionsFromReviews,
+  lastLiveReview,
+  runTicketRowsOf,
+  type QaReviewFold,
+  type RunTicketRow,
+} from '../../shared/qaReviews/foldQaReviews';
+import { appendQaReviews, readQaReviews, type QaReviewsRead } from '../io/qaReviewsFile';
+import { readRunLabelCorrections } from '../io/loadLabelCorrections';
 import { parseStageASummary } from '../../shared/stageASummary';
 import { normalizeVerdict, ticketKey } from '../../shared/verdict';
 import { rates } from '../../shared/metrics/rates';
@@ -21,7 +36,8 @@ import type { ApiContext } from './ApiContext';
 import { loadGuidanceTimeline } from './GuidanceTimeline';
 import { readJsonFile } from '../io/readJsonFile';
 import { readJsonlLenient } from '../io/jsonl';
-import { LABEL_CODE, ROW_FLAG } from './RowColumns';
+import { BOOL_CODE, LABEL_CODE, ROW_FLAG } from './RowColumns';
+import type { ItemFilter } from './JsonlLineIndex';
 import { RUN_FILES, resolveMissionDir } from './runDirectory';
 
 async function exists(file: string): Promise<boolean> {
@@ -131,7 +147,11 @@ export async function listMissions(ctx: ApiContext): Promise<ApiOutput<'listMiss
 
 export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRows'>): Promise<ApiOutput<'queryRows'>> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
-  const query = { filters: input.filters, sort: input.sort, offset: input.offset, limit: input.limit };
+  const { review: reviewFilter, ...filters } = input.filters;
+  const { fold } = await foldedReviews(missionDir);
+  const query = { filters, sort: input.sort, offset: input.offset, limit: input.limit, items: reviewFilter === undefined ? undefined : reviewedItems(fold, reviewFilter) };
+  const withReviews = <R extends { group_id: string; ticket_key: string; epoch: number }>(rows: { line: number; record: R }[]) =>
+    rows.map((row) => ({ ...row, review: currentReviewFor(fold, row.record) }));
   const progress = (page: { total: number; indexedRows: number; partial: boolean; indexedFraction: number; invalid: { line: number; message: string }[] }) => ({
     total: page.total,
     offset: input.offset,
@@ -143,10 +163,23 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
   });
   if (input.kind === 'trajectories') {
     const page = await ctx.indexes.queryPage(path.join(missionDir, RUN_FILES.trajectories), TrajectoryRecordSchema, query);
-    return { kind: 'trajectories', ...progress(page), rows: page.rows };
+    return { kind: 'trajectories', ...progress(page), rows: withReviews(page.rows) };
   }
   const page = await ctx.indexes.queryPage(path.join(missionDir, RUN_FILES.selections), SelectionRecordSchema, query);
-  return { kind: 'selections', ...progress(page), rows: page.rows };
+  return { kind: 'selections', ...progress(page), rows: withReviews(page.rows) };
+}
+
+/** The items (group, epoch) a review filter keeps: reviewed ones, or those whose current review has one status; 'unreviewed' keeps the others. */
+function reviewedItems(fold: QaReviewFold, filter: NonNullable<ApiParsedInput<'queryRows'>['filters']['review']>): ItemFilter {
+  const epochsByGroup = new Map<string, Set<number>>();
+  for (const review of fold.current.values()) {
+    if (review.epoch === null) continue;
+    if (filter !== 'reviewed' && filter !== 'unreviewed' && review.status !== filter) continue;
+    const epochs = epochsByGroup.get(review.group_id) ?? new Set<number>();
+    epochs.add(review.epoch);
+    epochsByGroup.set(review.group_id, epochs);
+  }
+  return { epochsByGroup, keep: filter === 'unreviewed' ? 'unlisted' : 'listed' };
 }
 
 /** The Stage-A tickets of one group, found by scanning the run's input files (named in run.json). */
@@ -187,6 +220,7 @@ async function findTickets(missionDir: string, groupId: string): Promise<GroupTi
         group_id: groupId,
         ticket_key: ticketKey(groupId, label),
         label,
+        original_label: null,
         images: Array.isArray(value.images) ? value.images.filter((v): v is string => typeof v === 'string') : [],
         summaries: keys.map((image) => {
           const raw = String(perImage[image] ?? '');
@@ -197,14 +231,20 @@ async function findTickets(missionDir: string, groupId: string): Promise<GroupTi
       });
     }
   }
-  return tickets;
+  const correctionsFile = manifest.label_corrections?.path ?? null;
+  if (correctionsFile === null || tickets.length === 0) return tickets;
+  // The labels the run used: the ones its corrections file replaced, with the file's kept as original_label.
+  const corrections = new Map((await readJsonlLenient(correctionsFile, LabelCorrectionSchema)).rows.map((row) => [row.record.ticket_key, row.record]));
+  return tickets.map((ticket) => {
+    const correction = corrections.get(ticket.ticket_key);
+    if (!correction || correction.corrected_label === ticket.label) return ticket;
+    return { ...ticket, label: correction.corrected_label, original_label: ticket.label };
+  });
 }
 
-async function latestReviews(missionDir: string): Promise<Map<string, QaReviewRecord>> {
-  const log = await readJsonlLenient(path.join(missionDir, RUN_FILES.qaReviews), QaReviewRecordSchema);
-  const latest = new Map<string, QaReviewRecord>();
-  for (const { record } of log.rows) latest.set(`${record.group_id}\u0000${record.epoch ?? ''}`, record);
-  return latest;
+async function foldedReviews(missionDir: string): Promise<{ fold: QaReviewFold; read: QaReviewsRead }> {
+  const read = await readQaReviews(missionDir);
+  return { fold: foldQaReviews(read.rows), read };
 }
 
 export async function groupDetail(ctx: ApiContext, input: ApiParsedInput<'groupDetail'>): Promise<ApiOutput<'groupDetail'>> {
@@ -227,10 +267,23 @@ export async function groupDetail(ctx: ApiContext, input: ApiParsedInput<'groupD
     const timeline = await loadGuidanceTimeline(missionDir, input.mission);
     guidance = { step: latest.guidance_step, state: timeline.get(latest.guidance_step) ?? null };
   }
-  const reviews = (await readJsonlLenient(path.join(missionDir, RUN_FILES.qaReviews), QaReviewRecordSchema)).rows
-    .map((row) => row.record)
-    .filter((review) => review.group_id === input.groupId);
+  const reviews = (await foldedReviews(missionDir)).fold.live.filter((review) => review.group_id === input.groupId);
   return { groupId: input.groupId, tickets, ticketError, candidates, selections: chosen, needReview, guidance, reviews };
+}
+
+/** Why a selection row needs a look; the same rules for the row filter and the item it becomes. */
+function qaReasonsOf(
+  row: { critique: boolean; ineligible: boolean; needReview: boolean; warning: boolean; labelMatch: boolean | null; confidence: number | null },
+  lowConfidence: number,
+): QaReason[] {
+  const reasons: QaReason[] = [];
+  if (row.critique) reasons.push('critique');
+  if (row.ineligible) reasons.push('ineligible');
+  if (row.needReview) reasons.push('need_review');
+  if (row.warning) reasons.push('warning');
+  if (row.labelMatch === false) reasons.push('label_mismatch');
+  if (row.confidence !== null && row.confidence < lowConfidence) reasons.push('low_confidence');
+  return reasons;
 }
 
 export async function qaQueue(ctx: ApiContext, input: ApiParsedInput<'qaQueue'>): Promise<ApiOutput<'qaQueue'>> {
@@ -238,50 +291,83 @@ export async function qaQueue(ctx: ApiContext, input: ApiParsedInput<'qaQueue'>)
   const index = await ctx.indexes.get(path.join(missionDir, RUN_FILES.selections), SelectionRecordSchema);
   const needReview = new Map<string, NeedReviewRecord>();
   for (const { record } of (await readJsonlLenient(path.join(missionDir, RUN_FILES.needReview), NeedReviewRecordSchema)).rows) needReview.set(record.group_id, record);
-  const reviews = await latestReviews(missionDir);
+  const { fold, read } = await foldedReviews(missionDir);
   const c = index.rowColumns;
-  const reasonsOf = (row: number): QaReason[] => {
-    const reasons: QaReason[] = [];
-    if (c.flags[row] & ROW_FLAG.critique) reasons.push('critique');
-    if (c.ineligibleReason[row] !== 0) reasons.push('ineligible');
-    if (needReview.has(c.groupIds.values[c.groupId[row]] as string)) reasons.push('need_review');
-    if (c.warnings[row] !== 0) reasons.push('warning');
-    return reasons;
+  const inScope = (reasons: QaReason[]): boolean => {
+    const scoped = input.scope === 'all' ? reasons : reasons.filter((reason) => QA_NEEDS_PERSON_REASONS.includes(reason));
+    if (scoped.length === 0) return false;
+    return !input.reason || scoped.includes(input.reason);
   };
+  const reviewedGroupEpochs = new Set([...fold.current.values()].map((review) => `${review.group_id}\u0000${review.epoch ?? ''}`));
   const matching: number[] = [];
+  let inScopeTotal = 0;
+  let reviewed = 0;
   for (let row = 0; row < c.length; row += 1) {
-    const reasons = reasonsOf(row);
-    if (reasons.length === 0) continue;
-    if (input.reason && !reasons.includes(input.reason)) continue;
-    if (!input.includeReviewed && reviews.has(`${c.groupIds.values[c.groupId[row]]}\u0000${c.epoch[row]}`)) continue;
+    const groupId = c.groupIds.values[c.groupId[row]] as string;
+    const confidence = c.confidence[row];
+    const reasons = qaReasonsOf(
+      {
+        critique: (c.flags[row] & ROW_FLAG.critique) !== 0,
+        ineligible: c.ineligibleReason[row] !== 0,
+        needReview: needReview.has(groupId),
+        warning: c.warnings[row] !== 0,
+        labelMatch: c.labelMatch[row] === BOOL_CODE.true ? true : c.labelMatch[row] === BOOL_CODE.false ? false : null,
+        confidence: Number.isNaN(confidence) ? null : confidence,
+      },
+      input.lowConfidence,
+    );
+    if (!inScope(reasons)) continue;
+    inScopeTotal += 1;
+    // The columns hold no ticket key: a group-wide lookup here, the exact one for the page below.
+    const hasReview = reviewedGroupEpochs.has(`${groupId}\u0000${c.epoch[row]}`);
+    if (hasReview) reviewed += 1;
+    if (!input.includeReviewed && hasReview) continue;
     matching.push(row);
   }
   const page = matching.slice(input.offset, input.offset + input.limit);
-  const read = await index.readRows(page);
-  const items: QaItem[] = read.rows.map(({ record }) => ({
+  const rows = await index.readRows(page);
+  const items: QaItem[] = rows.rows.map(({ record }) => ({
     group_id: record.group_id,
     ticket_key: record.ticket_key,
     epoch: record.epoch,
     label: record.label,
     verdict: record.verdict,
-    reasons: [
-      ...(record.critique?.trim() ? (['critique'] as const) : []),
-      ...(record.ineligible_reason ? (['ineligible'] as const) : []),
-      ...(needReview.has(record.group_id) ? (['need_review'] as const) : []),
-      ...(record.warnings.length ? (['warning'] as const) : []),
-    ],
+    reasons: qaReasonsOf(
+      {
+        critique: Boolean(record.critique?.trim()),
+        ineligible: Boolean(record.ineligible_reason),
+        needReview: needReview.has(record.group_id),
+        warning: record.warnings.length > 0,
+        labelMatch: record.signals.label_match,
+        confidence: record.confidence,
+      },
+      input.lowConfidence,
+    ),
     critique: record.critique,
     ineligible_reason: record.ineligible_reason,
     warnings: record.warnings,
     need_review: needReview.has(record.group_id),
-    review: reviews.get(`${record.group_id}\u0000${record.epoch}`) ?? null,
+    review: currentReviewFor(fold, record),
   }));
-  return { total: matching.length, offset: input.offset, items };
+  return {
+    total: matching.length,
+    offset: input.offset,
+    items,
+    progress: { reviewed, total: inScopeTotal },
+    invalid_reviews: read.invalid,
+    torn_reviews_tail: read.tornTail !== null,
+  };
+}
+
+function reviewWriteError(error: unknown): StageBError {
+  const cause = toStageBError(error, 'IO_WRITE_FAILED');
+  return new StageBError('IO_WRITE_FAILED', `cannot record the review: ${cause.message}`, { file: RUN_FILES.qaReviews });
 }
 
 export async function markReviewed(ctx: ApiContext, input: ApiParsedInput<'markReviewed'>): Promise<ApiOutput<'markReviewed'>> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
-  const review: QaReviewRecord = QaReviewRecordSchema.parse({
+  const review: FoldedQaReview = FoldedQaReviewSchema.parse({
+    review_id: randomUUID(),
     group_id: input.groupId,
     ticket_key: input.ticketKey,
     epoch: input.epoch,
@@ -291,11 +377,59 @@ export async function markReviewed(ctx: ApiContext, input: ApiParsedInput<'markR
     created_at: ctx.now().toISOString(),
   });
   try {
-    await appendFile(path.join(missionDir, RUN_FILES.qaReviews), `${JSON.stringify(review)}\n`, 'utf8');
+    await appendQaReviews(missionDir, [review]);
   } catch (error) {
-    throw new StageBError('IO_WRITE_FAILED', `cannot record the review: ${(error as Error).message}`, { file: RUN_FILES.qaReviews });
+    throw reviewWriteError(error);
   }
   return { review };
+}
+
+export async function qaUndoReview(ctx: ApiContext, input: ApiParsedInput<'qaUndoReview'>): Promise<ApiOutput<'qaUndoReview'>> {
+  const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
+  const { fold } = await foldedReviews(missionDir);
+  const target = input.reviewId !== undefined ? (fold.live.find((review) => review.review_id === input.reviewId) ?? null) : lastLiveReview(fold, input.reviewer);
+  if (!target) {
+    const message =
+      input.reviewId === undefined
+        ? `there is no review to undo${input.reviewer ? ` by ${input.reviewer}` : ''}`
+        : fold.retracted.has(input.reviewId)
+          ? `review ${input.reviewId} was already undone`
+          : `there is no review ${input.reviewId}`;
+    throw new StageBError('API_NOT_FOUND', message, { file: RUN_FILES.qaReviews, field: 'reviewId' });
+  }
+  const retraction: QaReviewRetraction = {
+    type: 'retraction',
+    retracts: target.review_id,
+    group_id: target.group_id,
+    ticket_key: target.ticket_key,
+    epoch: target.epoch,
+    reviewer: input.reviewer,
+    created_at: ctx.now().toISOString(),
+  };
+  try {
+    await appendQaReviews(missionDir, [retraction]);
+  } catch (error) {
+    throw reviewWriteError(error);
+  }
+  const after = foldQaReviews([...(await readQaReviews(missionDir)).rows]);
+  return { retracted: target, current: currentReviewFor(after, target) };
+}
+
+async function runTicketRows(missionDir: string): Promise<RunTicketRow[]> {
+  return runTicketRowsOf((await readJsonlLenient(path.join(missionDir, RUN_FILES.selections), SelectionRecordSchema)).rows.map((row) => row.record));
+}
+
+export async function qaExportReviews(ctx: ApiContext, input: ApiParsedInput<'qaExportReviews'>): Promise<ApiOutput<'qaExportReviews'>> {
+  const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
+  const { fold, read } = await foldedReviews(missionDir);
+  return { rows: exportReviewRows(fold, await runTicketRows(missionDir), input.mission), invalid_reviews: read.invalid };
+}
+
+export async function qaLabelCorrections(ctx: ApiContext, input: ApiParsedInput<'qaLabelCorrections'>): Promise<ApiOutput<'qaLabelCorrections'>> {
+  const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
+  const { fold } = await foldedReviews(missionDir);
+  const own = await readRunLabelCorrections(missionDir);
+  return labelCorrectionsFromReviews(fold, await runTicketRows(missionDir), own.corrections);
 }
 
 /** Per batch / per epoch rates from telemetry.json, or recomputed from selections while a run has none. */

@@ -69,7 +69,7 @@ const paths = commandPaths(COMMANDS);
 
 describe('stageb <command> --help', () => {
   it('covers every registered command and subcommand', () => {
-    expect(paths.map((p) => p.join(' '))).toEqual(expect.arrayContaining(['run', 'validate', 'export', 'demo', 'demo-data', 'model', 'model tiny', 'model random', 'distill', 'distill run', 'distill split', 'compare', 'help']));
+    expect(paths.map((p) => p.join(' '))).toEqual(expect.arrayContaining(['run', 'validate', 'export', 'demo', 'demo-data', 'model', 'model tiny', 'model random', 'distill', 'distill run', 'distill split', 'compare', 'reviews', 'reviews export', 'reviews corrections', 'help']));
   });
 
   it.each(paths.map((p) => [p.join(' '), p]))('%s --help prints help, exits 0, writes nothing and loads no model', async (_name, commandPath) => {

@@ -355,7 +355,7 @@ async function rolloutBatch(
   const createdAt = now();
   rolled.forEach((group, index) => {
     const { ticket } = group;
-    const base = { run_name: config.run_name, mission: config.mission, epoch, batch_index: batchIndex, group_id: ticket.group_id, ticket_key: ticket.ticket_key, label: ticket.label };
+    const base = { run_name: config.run_name, mission: config.mission, epoch, batch_index: batchIndex, group_id: ticket.group_id, ticket_key: ticket.ticket_key, label: ticket.label, original_label: ticket.original_label ?? null };
     if (group.status === 'dropped') {
       warnings.push({ type: 'warning', ts: createdAt, group_id: ticket.group_id, code: 'prompt_over_budget', message: group.reason, guidance_step: guidance.step, ineligible_reason: null });
       selections.push({

@@ -28,6 +28,7 @@ export function buildExportRows(selections: SelectionRecord[], reflections: Refl
       ticket_key: selection.ticket_key,
       epoch: selection.epoch,
       label: selection.label,
+      original_label: selection.original_label ?? null,
       verdict: selection.verdict,
       reason: selection.reason,
       confidence: selection.confidence,

@@ -23,6 +23,7 @@ import { writeVerdictsParquet } from './writeVerdictsParquet';
 import { readJsonFile, readTextIfPresent } from './readJsonFile';
 import { removeLeftoverTempFiles } from './tempFiles';
 import { REVIEW_QUEUE_FILE, appendReviewQueue, readReviewQueue } from './reviewQueueFile';
+import { QA_REVIEWS_FILE } from './qaReviewsFile';
 import type { ReviewQueueEntry } from '../../shared/schemas/reviewQueue';
 
 /** The files of a mission run directory (ARCHITECTURE.md §4), plus the workbench's review log. */
@@ -40,7 +41,7 @@ export const RUN_FILES = {
   reflectionCache: 'reflection_cache',
   distill: 'distill_chatml.jsonl',
   export: 'export',
-  qaReviews: 'qa_reviews.jsonl',
+  qaReviews: QA_REVIEWS_FILE,
   reviewQueue: REVIEW_QUEUE_FILE,
 } as const;
 

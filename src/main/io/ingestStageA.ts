@@ -147,6 +147,7 @@ export async function ingestStageA(options: IngestStageAOptions): Promise<{ tick
         group_id: record.group_id,
         mission: record.mission.trim(),
         label,
+        original_label: null,
         images: [...record.images],
         summaries,
         source: { file, line: line.line },

@@ -115,6 +115,7 @@ export function resolveRunConfigPaths(config: RunConfig, configDir: string): Run
     ...config,
     stage_a_paths: config.stage_a_paths.map((p) => resolveAgainst(configDir, p)),
     guidance: { ...config.guidance, path: resolveAgainst(configDir, config.guidance.path) },
+    label_corrections: { path: config.label_corrections.path === null ? null : resolveAgainst(configDir, config.label_corrections.path) },
     model,
     output: { ...config.output, root: resolveAgainst(configDir, config.output.root) },
     stage_b_distillation: {

@@ -13,6 +13,7 @@ export const EXPORT_PARQUET_TYPES: Record<keyof ExportRow, ParquetBasicType> = {
   ticket_key: 'STRING',
   epoch: 'INT32',
   label: 'STRING',
+  original_label: 'STRING',
   verdict: 'STRING',
   reason: 'STRING',
   confidence: 'DOUBLE',

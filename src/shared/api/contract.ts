@@ -10,6 +10,8 @@ import {
   WarningCodeSchema,
 } from '../schemas/records';
 import { ReviewItemSchema } from '../schemas/reviewQueue';
+import { QaReviewStatusSchema, FoldedQaReviewSchema, QaReviewExportRowSchema } from '../schemas/qaReview';
+import { LabelCorrectionSchema } from '../schemas/labelCorrections';
 import { RunStatusSchema, BatchTelemetrySchema, EpochTelemetrySchema, TelemetrySchema, RunEventSchema } from '../schemas/telemetry';
 import { AttributionResultSchema, PreviewResultSchema } from '../schemas/holdoutComparison';
 
@@ -125,6 +127,8 @@ export const RowFiltersSchema = z
     group_id: z.string().max(500).optional(),
     /** Case-insensitive substring over group_id, response_text, reason, summary, critique. */
     text: z.string().max(200).optional(),
+    /** Rows by the QA review of their item (group, epoch): 'reviewed', 'unreviewed', or one status. */
+    review: z.union([z.enum(['reviewed', 'unreviewed']), QaReviewStatusSchema]).optional(),
   })
   .strict()
   .default({});
@@ -158,9 +162,12 @@ const RowsCommon = {
   indexed_fraction: z.number().min(0).max(1).optional(),
 };
 
+/** The current QA review of the row's item (group, ticket, epoch); null when none. */
+const RowReview = { review: FoldedQaReviewSchema.nullable().optional() };
+
 export const QueryRowsOutputSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('trajectories'), ...RowsCommon, rows: z.array(z.object({ line: z.number().int().positive(), record: TrajectoryRecordSchema })) }),
-  z.object({ kind: z.literal('selections'), ...RowsCommon, rows: z.array(z.object({ line: z.number().int().positive(), record: SelectionRecordSchema })) }),
+  z.object({ kind: z.literal('trajectories'), ...RowsCommon, rows: z.array(z.object({ line: z.number().int().positive(), record: TrajectoryRecordSchema, ...RowReview })) }),
+  z.object({ kind: z.literal('selections'), ...RowsCommon, rows: z.array(z.object({ line: z.number().int().positive(), record: SelectionRecordSchema, ...RowReview })) }),
 ]);
 export type QueryRowsOutput = z.infer<typeof QueryRowsOutputSchema>;
 
@@ -176,7 +183,10 @@ export const TicketSummaryEntrySchema = z.object({
 export const GroupTicketSchema = z.object({
   group_id: z.string(),
   ticket_key: z.string(),
+  /** The label the run used: the corrected one when the run's label_corrections file names the ticket. */
   label: z.enum(['pass', 'fail']).nullable(),
+  /** The Stage-A file's label when a label correction replaced it; null otherwise. */
+  original_label: z.enum(['pass', 'fail']).nullable().optional(),
   images: z.array(z.string()),
   summaries: z.array(TicketSummaryEntrySchema),
   gt_fail_reason_texts: z.array(z.string()),
@@ -201,7 +211,8 @@ export const GroupDetailOutputSchema = z.object({
   needReview: NeedReviewRecordSchema.nullable(),
   /** The guidance step of the latest selection (or candidate), with its text when recoverable. */
   guidance: GuidanceInForceSchema.nullable(),
-  reviews: z.lazy(() => z.array(QaReviewRecordSchema)),
+  /** The group's reviews that no undo retracted, in the order they were made. */
+  reviews: z.lazy(() => z.array(FoldedQaReviewSchema)),
 });
 export type GroupDetailOutput = z.infer<typeof GroupDetailOutputSchema>;
 
@@ -276,22 +287,17 @@ export type ReviewQueueItem = z.infer<typeof ReviewQueueItemSchema>;
 
 // ---------------------------------------------------------------- QA
 
-export const QaReasonSchema = z.enum(['critique', 'ineligible', 'need_review', 'warning']);
+/**
+ * Why a selection is in the QA queue. need_review, ineligible, label_mismatch and
+ * low_confidence are the ones that need a person (the queue's default scope); every
+ * selection has a critique, so `critique` alone would queue every group.
+ */
+export const QaReasonSchema = z.enum(['critique', 'ineligible', 'need_review', 'warning', 'label_mismatch', 'low_confidence']);
 export type QaReason = z.infer<typeof QaReasonSchema>;
+export const QA_NEEDS_PERSON_REASONS: readonly QaReason[] = ['need_review', 'ineligible', 'label_mismatch', 'low_confidence'];
 
-export const QaReviewStatusSchema = z.enum(['ok', 'label_wrong', 'guidance_gap', 'model_error', 'other']);
-
-/** qa_reviews.jsonl, append-only; the latest row per (group_id, epoch) wins. */
-export const QaReviewRecordSchema = z.object({
-  group_id: z.string(),
-  ticket_key: z.string().nullable(),
-  epoch: z.number().int().nonnegative().nullable(),
-  status: QaReviewStatusSchema,
-  note: z.string(),
-  reviewer: z.string().nullable(),
-  created_at: z.string(),
-});
-export type QaReviewRecord = z.infer<typeof QaReviewRecordSchema>;
+export { QaReviewStatusSchema, QaReviewRecordSchema, FoldedQaReviewSchema, QaReviewExportRowSchema } from '../schemas/qaReview';
+export type { QaReviewRecord, FoldedQaReview, QaReviewExportRow } from '../schemas/qaReview';
 
 export const QaItemSchema = z.object({
   group_id: z.string(),
@@ -304,7 +310,7 @@ export const QaItemSchema = z.object({
   ineligible_reason: z.string().nullable(),
   warnings: z.array(WarningCodeSchema),
   need_review: z.boolean(),
-  review: QaReviewRecordSchema.nullable(),
+  review: FoldedQaReviewSchema.nullable(),
 });
 export type QaItem = z.infer<typeof QaItemSchema>;
 
@@ -383,8 +389,27 @@ export const api = {
     output: GuidanceWriteResultSchema,
   },
   qaQueue: {
-    input: RunRefSchema.extend({ reason: QaReasonSchema.optional(), includeReviewed: z.boolean().default(true), offset: Offset, limit: Limit(500, 100) }),
-    output: z.object({ total: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), items: z.array(QaItemSchema) }),
+    input: RunRefSchema.extend({
+      /** Only items with this reason (within `scope`). */
+      reason: QaReasonSchema.optional(),
+      /** 'needs_person' (default): need_review, ineligible, label_mismatch or low_confidence; 'all': any reason, critique and warning included. */
+      scope: z.enum(['needs_person', 'all']).default('needs_person'),
+      /** A selected candidate's confidence below this is low_confidence. */
+      lowConfidence: z.number().min(0).max(1).default(0.6),
+      includeReviewed: z.boolean().default(true),
+      offset: Offset,
+      limit: Limit(500, 100),
+    }),
+    output: z.object({
+      total: z.number().int().nonnegative(),
+      offset: z.number().int().nonnegative(),
+      items: z.array(QaItemSchema),
+      /** Of the items in scope (reviewed ones included, whatever includeReviewed says), how many have a current review. */
+      progress: z.object({ reviewed: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
+      /** qa_reviews.jsonl lines that could not be read (reported, never hiding the rest), and a torn last line. */
+      invalid_reviews: z.array(InvalidLineSchema),
+      torn_reviews_tail: z.boolean(),
+    }),
   },
   markReviewed: {
     input: RunRefSchema.extend({
@@ -395,7 +420,31 @@ export const api = {
       note: z.string().max(4000).default(''),
       reviewer: z.string().max(200).nullable().default(null),
     }),
-    output: z.object({ review: QaReviewRecordSchema }),
+    output: z.object({ review: FoldedQaReviewSchema }),
+  },
+  /**
+   * Undo: appends a retraction of review `reviewId` (or, without one, of the latest review,
+   * of `reviewer` when given). The item's earlier review, if any, is current again.
+   */
+  qaUndoReview: {
+    input: RunRefSchema.extend({
+      reviewId: z.string().min(1).max(200).optional(),
+      reviewer: z.string().max(200).nullable().default(null),
+    }),
+    output: z.object({ retracted: FoldedQaReviewSchema, current: FoldedQaReviewSchema.nullable() }),
+  },
+  /** The current review of every reviewed item, as `stageb reviews export` writes them. */
+  qaExportReviews: {
+    input: RunRefSchema,
+    output: z.object({ rows: z.array(QaReviewExportRowSchema), invalid_reviews: z.array(InvalidLineSchema) }),
+  },
+  /** The label corrections the reviews call for, as `stageb reviews corrections` writes them. */
+  qaLabelCorrections: {
+    input: RunRefSchema,
+    output: z.object({
+      corrections: z.array(LabelCorrectionSchema),
+      skipped: z.array(z.object({ review_id: z.string(), group_id: z.string(), reason: z.string() })),
+    }),
   },
   charts: { input: RunRefSchema, output: ChartsOutputSchema },
   /** review_queue.jsonl: reflection's operations on protected rules, newest first. */

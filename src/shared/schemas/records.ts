@@ -31,6 +31,11 @@ export const TrajectoryRecordSchema = z.object({
   group_id: z.string(),
   ticket_key: z.string(),
   label: LabelSchema,
+  /**
+   * The Stage-A input's label when a label corrections file replaced it (`label` is then the
+   * corrected one); null otherwise. The engine always writes it; rows of older runs lack it.
+   */
+  original_label: LabelSchema.optional(),
   candidate_index: z.number().int().nonnegative(),
   decode: DecodeParamsSchema,
   response_text: z.string(),
@@ -59,6 +64,11 @@ export const SelectionRecordSchema = z.object({
   group_id: z.string(),
   ticket_key: z.string(),
   label: LabelSchema,
+  /**
+   * The Stage-A input's label when a label corrections file replaced it (`label` is then the
+   * corrected one); null otherwise. The engine always writes it; rows of older runs lack it.
+   */
+  original_label: LabelSchema.optional(),
   selected_candidate: z.number().int().nonnegative().nullable(),
   verdict: GroupLabelSchema.nullable(),
   reason: z.string().nullable(),
@@ -185,6 +195,8 @@ export const ExportRowSchema = z.object({
   ticket_key: z.string(),
   epoch: z.number().int().nonnegative(),
   label: z.string().nullable(),
+  /** The Stage-A input's label when a label corrections file replaced it (`label` is then the corrected one); null otherwise. Always written. */
+  original_label: z.string().nullable().optional(),
   verdict: z.string().nullable(),
   reason: z.string().nullable(),
   confidence: z.number().nullable(),

@@ -103,6 +103,20 @@ export const RunConfigSchema = z
       .strict()
       .describe('Mission guidance.'),
     model: ModelConfigSchema.describe('LLM backend.'),
+    label_corrections: z
+      .object({
+        path: z
+          .string()
+          .min(1)
+          .nullable()
+          .default(null)
+          .describe(
+            'A label corrections file (JSONL, as `stageb reviews corrections` writes it). Ingest replaces the label of each ticket it names with `corrected_label`, so the run trains and gates on the corrected labels, and every record of that ticket keeps the input\'s label as `original_label`. A correction for a ticket not in the input, of another mission, or whose `original_label` is not the input\'s is refused (typed error naming file, line and field). Relative paths resolve against the config file. null = the labels as the input has them.',
+          ),
+      })
+      .strict()
+      .default({ path: null })
+      .describe('Label corrections from QA review.'),
     sampler: z
       .object({
         candidates: z.number().int().positive().default(4).describe('K: candidate verdicts per group.'),

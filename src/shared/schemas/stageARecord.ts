@@ -34,6 +34,8 @@ export const TicketSchema = z.object({
   group_id: z.string(),
   mission: z.string(),
   label: z.enum(['pass', 'fail']).nullable(),
+  /** The input's label when a label correction replaced it (see src/main/io/loadLabelCorrections.ts); null otherwise. */
+  original_label: z.enum(['pass', 'fail']).nullable().optional(),
   images: z.array(z.string()),
   /** Ordered by image number (image_2 before image_10). */
   summaries: z.array(z.object({ image: z.string(), text: z.string() })),

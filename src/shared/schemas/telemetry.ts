@@ -195,6 +195,8 @@ export const RunManifestSchema = z.object({
   /** null: the model ran on an OpenAI-compatible server; absent in run.json files written before it was recorded. */
   compute: ComputeSchema.nullable().optional(),
   inputs: z.array(z.object({ path: z.string(), sha256: z.string(), lines: z.number().int().nonnegative() })),
+  /** The label corrections file the run applied (config label_corrections.path); null or absent: none. */
+  label_corrections: z.object({ path: z.string(), sha256: z.string(), lines: z.number().int().nonnegative() }).nullable().optional(),
   created_at: z.string(),
 });
 export type RunManifest = z.infer<typeof RunManifestSchema>;
@@ -209,4 +211,5 @@ export const RunManifestViewSchema = z.object({
   model: RunManifestSchema.shape.model.partial().optional(),
   config: z.object({ stage_a_paths: z.array(z.string()).optional() }).passthrough().optional(),
   inputs: z.array(RunManifestSchema.shape.inputs.element.partial({ sha256: true, lines: true })).optional(),
+  label_corrections: RunManifestSchema.shape.label_corrections,
 });

@@ -8,6 +8,7 @@ import { exportCommand } from './export';
 import { helpCommand } from './help';
 import { modelCommand } from './model';
 import { previewCommand } from './preview';
+import { reviewsCommand } from './reviews';
 import { runCommand } from './run';
 import { validateCommand } from './validate';
 
@@ -27,5 +28,6 @@ export const COMMANDS: readonly AnyCommand[] = [
   compareCommand,
   attributeCommand,
   previewCommand,
+  reviewsCommand,
   helpCommand,
 ];
