@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { StageBError } from '../../shared/errors';
 import { createRng } from '../../shared/random';
 import type { OpenAiModelConfig } from '../../shared/schemas/runConfig';
@@ -61,6 +62,8 @@ export function createOpenAiBackend(config: OpenAiModelConfig, options: OpenAiBa
 
   const semaphore = new Semaphore(config.concurrency);
   const closeController = new AbortController();
+  // Every generate call in flight listens on it (a rollout batch keeps dozens open): no leak, so no warning.
+  setMaxListeners(0, closeController.signal);
 
   const meter: TokenMeterSnapshot = { promptEvaluated: 0, promptUnique: 0, promptTotal: 0, generated: 0 };
   const seenPrompts = new Set<string>();
