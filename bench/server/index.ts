@@ -3,7 +3,7 @@
  * process), one llama-server with --parallel slots and its prompt cache, and two llama-server replicas behind
  * HAProxy on loopback, the last two through `model.backend: openai`.
  *
- *   npm run bench:server [-- --model tiny --tickets 48 --threads 0]
+ *   npm run bench:server [-- --model tiny --tickets 48 --threads 0 --rate-tolerance 0.25 --max-disturbed 0.5]
  *
  * Workload (bench/rollout's own code: runRolloutWorkload, benchGuidance, ensureBenchModel): real bbu_line
  * tickets (../shared/datasets/bbu-qc-2025), K=4 candidates per group, batches of 8 groups, the engine's prompt
@@ -15,6 +15,12 @@
  * Prints tickets/s of each path and its ratio to the embedded path, the server paths' prompt tokens evaluated
  * (timings.prompt_n, net of the slot cache) against the unique prompt tokens, and ends with two machine-readable
  * lines: `server_vs_embedded: <ratio>` and `replicas_vs_one_server: <ratio>`.
+ *
+ * Disturbance rule (../shared/disturbance.ts): a host probe (../shared/hostProbe.ts) is sampled right before and
+ * right after each path's run of each batch; a batch is disturbed when any path's probe moved by more than
+ * --rate-tolerance, and it is left out of every path's tickets/s (the ratios compare the paths on the same
+ * batches). It prints `disturbed_batches: <n> of <total>`; with more than --max-disturbed of them disturbed it prints
+ * no ratio and exits 1.
  *
  * Needs a llama-server binary (scripts/build-llama-server.sh; STAGEB_LLAMA_SERVER) and haproxy.
  */
@@ -31,6 +37,9 @@ import { LlamaCppModelSchema, OpenAiModelSchema, type RunConfig } from '../../sr
 import { BENCH_EXPERIENCES, BENCH_MISSION } from '../rollout/benchGuidance';
 import { ensureBenchModel } from '../rollout/ensureBenchModel';
 import { runRolloutWorkload } from '../rollout/runRolloutWorkload';
+import { DEFAULT_RATE_TOLERANCE, describeJudgement } from '../shared/disturbance';
+import { jsonParseRate } from '../shared/hostProbe';
+import { serverFigures, type BatchSample } from './serverFigures';
 import { findHaproxy, findLlamaServer, startHaproxy, startLlamaServer, type ManagedProcess } from '../../test/helpers/llamaServer';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -53,15 +62,17 @@ const SAMPLER: RunConfig['sampler'] = {
   max_prompt_tokens: null,
 };
 
-type Args = { model: string; tickets: number; threads: number };
+type Args = { model: string; tickets: number; threads: number; rateTolerance: number; maxDisturbed: number };
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { model: 'tiny', tickets: 48, threads: 0 };
+  const args: Args = { model: 'tiny', tickets: 48, threads: 0, rateTolerance: DEFAULT_RATE_TOLERANCE, maxDisturbed: 0.5 };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === '--model') args.model = value;
     else if (argv[i] === '--tickets') args.tickets = Number(value);
     else if (argv[i] === '--threads') args.threads = Number(value);
+    else if (argv[i] === '--rate-tolerance') args.rateTolerance = Number(value);
+    else if (argv[i] === '--max-disturbed') args.maxDisturbed = Number(value);
     else continue;
     i++;
   }
@@ -123,6 +134,9 @@ async function main(): Promise<void> {
 
     const labels = ['embedded', 'one server', 'replicas'];
     const progress = ['', '', ''];
+    // The disturbance rule (../shared/disturbance.ts): the host probe right before and right after each path's batch.
+    const samples: BatchSample[] = [];
+    let before: Record<string, number> = {};
     const [embeddedRun, serverRun, pairRun] = await runRolloutWorkload({
       backends,
       tickets,
@@ -132,6 +146,12 @@ async function main(): Promise<void> {
       batchSize: BATCH_GROUPS,
       seed: SEED,
       promptBudget: contextSize - SAMPLER.max_new_tokens,
+      beforeBatch: async () => {
+        before = { 'JSON parse MB/s': jsonParseRate() };
+      },
+      afterBatch: async (path, batch) => {
+        samples.push({ path, batch, before, after: { 'JSON parse MB/s': jsonParseRate() } });
+      },
       onBatch: (b, done, total) => {
         progress[b] = `${labels[b]} ${done}/${total}`;
         process.stdout.write(`\r  ${progress.filter(Boolean).join(', ')} tickets`);
@@ -139,17 +159,34 @@ async function main(): Promise<void> {
     });
     process.stdout.write('\n');
 
-    const rate = (run: { seconds: number }) => tickets.length / run.seconds;
-    const embeddedRate = rate(embeddedRun);
+    const runs = [embeddedRun, serverRun, pairRun];
+    const batchTickets = embeddedRun.batchSeconds.map((_, batch) => Math.min(BATCH_GROUPS, tickets.length - batch * BATCH_GROUPS));
+    const figures = serverFigures({
+      samples,
+      batchSeconds: runs.map((run) => run.batchSeconds),
+      batchTickets,
+      labels,
+      rule: { rateTolerance: args.rateTolerance },
+      maxDisturbedFraction: args.maxDisturbed,
+    });
+    for (const judgement of figures.batches.filter((j) => j.disturbed)) console.log(`disturbed, left out: ${describeJudgement(judgement)}`);
+    console.log(`disturbed_batches: ${figures.summary.disturbed.length} of ${figures.summary.total} (tolerance ${(100 * args.rateTolerance).toFixed(0)}%)`);
+    if (figures.summary.tooMany) {
+      console.log(`no result: ${figures.summary.reason}`);
+      process.exitCode = 1;
+      return;
+    }
+    const rates = figures.rates as number[];
+    const embeddedRate = rates[0];
     // Unique prompt tokens as the embedded backend counts them (token ids, shared prefixes once): the least any
     // path must evaluate. Over HTTP only whole prompts are known, so the server paths' own promptUnique counts
-    // every distinct prompt in full; it is printed beside.
+    // every distinct prompt in full; it is printed beside. Token counts cover every batch, disturbed ones included.
     const unique = embedded.tokenMeter().promptUnique;
-    console.log(`unique prompt tokens (shared prefixes once): ${unique}`);
-    for (const [i, run] of [embeddedRun, serverRun, pairRun].entries()) {
+    console.log(`unique prompt tokens (shared prefixes once): ${unique}; tickets/s over the ${figures.keptTickets} tickets of the kept batches`);
+    for (const [i, run] of runs.entries()) {
       const meter = backends[i].tokenMeter();
       console.log(
-        `${labels[i].padEnd(10)} ${fmt(run.seconds, 1)} s, ${fmt(rate(run), 3)} tickets/s (${fmt(rate(run) / embeddedRate, 2)}x embedded), ` +
+        `${labels[i].padEnd(10)} ${fmt(run.seconds, 1)} s, ${fmt(rates[i], 3)} tickets/s (${fmt(rates[i] / embeddedRate, 2)}x embedded), ` +
           `generated ${run.generatedTokens} tokens, prompt tokens evaluated ${meter.promptEvaluated} = ${fmt(meter.promptEvaluated / Math.max(1, unique), 2)}x unique` +
           (i > 0 ? ` (sent ${meter.promptTotal}, reused from the slot cache ${meter.promptTotal - meter.promptEvaluated}; distinct whole prompts ${meter.promptUnique})` : '') +
           (run.dropped > 0 ? `, ${run.dropped} dropped over budget` : ''),
@@ -165,8 +202,8 @@ async function main(): Promise<void> {
         'each, a balancer hop), not added compute. On N machines, one replica each, the same workload scales up to about N x one server, ' +
         'less the balancer hop, as long as concurrency covers every slot.',
     );
-    console.log(`server_vs_embedded: ${fmt(rate(serverRun) / embeddedRate, 3)}`);
-    console.log(`replicas_vs_one_server: ${fmt(rate(pairRun) / rate(serverRun), 3)}`);
+    console.log(`server_vs_embedded: ${fmt(rates[1] / embeddedRate, 3)}`);
+    console.log(`replicas_vs_one_server: ${fmt(rates[2] / rates[1], 3)}`);
   } finally {
     await Promise.all(backends.map((b) => b.close()));
     await Promise.all(processes.map((p) => p.stop()));
