@@ -31,6 +31,8 @@ const TRAJECTORY_ONLY: Column[] = [
   { id: 'temp', title: 'T / p', width: '76px', cell: (r) => ('decode' in r.record ? `${r.record.decode.temperature}/${r.record.decode.top_p}` : '') },
 ];
 const TAIL: Column[] = [
+  // The item's current QA review (queryRows folds qa_reviews.jsonl into each row).
+  { id: 'review', title: 'Review', width: '110px', cell: (r) => (r.review ? r.review.status : '') },
   { id: 'warn', title: 'Warnings', width: '170px', cell: (r) => r.record.warnings.join(', ') },
   { id: 'reason', title: 'Reason', width: 'minmax(160px, 1fr)', cell: (r) => r.record.reason ?? '' },
 ];
