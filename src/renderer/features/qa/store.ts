@@ -90,17 +90,19 @@ export function createQaStore(client: () => ApiClient, reviewer: () => Promise<s
       const { ref } = get();
       if (ref) void get().load(ref);
     };
-    const applyReview = (match: Pick<FoldedQaReview, 'group_id' | 'ticket_key' | 'epoch'>, review: FoldedQaReview | null) => {
+    /** The state after `review` became the current one of `match`'s item (null: it has none now), in one update. */
+    const withReview = (match: Pick<FoldedQaReview, 'group_id' | 'ticket_key' | 'epoch'>, review: FoldedQaReview | null): { index: number; patch: Partial<Pick<QaState, 'items' | 'progress'>> } => {
       const { items, progress } = get();
       const index = items.findIndex((x) => sameItem(x, match));
-      if (index < 0) return -1;
-      const before = items[index].review;
-      const delta = (review ? 1 : 0) - (before ? 1 : 0);
-      set({
-        items: items.map((x, i) => (i === index ? { ...x, review } : x)),
-        progress: { ...progress, reviewed: Math.max(0, Math.min(progress.total, progress.reviewed + delta)) },
-      });
-      return index;
+      if (index < 0) return { index, patch: {} };
+      const delta = (review ? 1 : 0) - (items[index].review ? 1 : 0);
+      return {
+        index,
+        patch: {
+          items: items.map((x, i) => (i === index ? { ...x, review } : x)),
+          progress: { ...progress, reviewed: Math.max(0, Math.min(progress.total, progress.reviewed + delta)) },
+        },
+      };
     };
     return {
       ref: null,
@@ -159,12 +161,12 @@ export function createQaStore(client: () => ApiClient, reviewer: () => Promise<s
         try {
           const name = await reviewer();
           const { review } = await client().markReviewed({ ...ref, groupId: item.group_id, ticketKey: item.ticket_key, epoch: item.epoch, status, note, reviewer: name });
-          const index = applyReview(item, review);
-          const items = get().items;
+          const { index, patch } = withReview(item, review);
           set({
+            ...patch,
             note: '',
             undoStack: [...get().undoStack, review.review_id],
-            selected: index >= 0 ? nextUnreviewed(items, index) : get().selected,
+            selected: index >= 0 && patch.items ? nextUnreviewed(patch.items, index) : get().selected,
             notice: `${item.group_id}: ${status}${note ? ' (with a note)' : ''}`,
             error: null,
           });
@@ -179,8 +181,9 @@ export function createQaStore(client: () => ApiClient, reviewer: () => Promise<s
           const name = await reviewer();
           const reviewId = undoStack[undoStack.length - 1];
           const { retracted, current } = await client().qaUndoReview({ ...ref, reviewId, reviewer: name });
-          const index = applyReview(retracted, current);
+          const { index, patch } = withReview(retracted, current);
           set({
+            ...patch,
             undoStack: reviewId ? undoStack.slice(0, -1) : undoStack,
             selected: index >= 0 ? index : get().selected,
             // The retracted note comes back, so a slip of the key does not lose what was typed.
