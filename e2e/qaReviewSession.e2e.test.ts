@@ -166,6 +166,9 @@ describe.skipIf(Boolean(missing))('a keyboard-only QA review session in Chromium
     await page.getByTestId('rows-total').filter({ hasText: `${wrongCount} rows` }).waitFor();
     const cells = await page.locator('.rows-row [role="gridcell"]').allTextContents();
     expect(cells.filter((c) => c === 'label_wrong')).toHaveLength(wrongCount);
-    await page.screenshot({ path: path.join(SHOTS_DIR, 'rows-review-filter-1440.png') });
+    for (const width of [1280, 1440]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.screenshot({ path: path.join(SHOTS_DIR, `rows-review-filter-${width}.png`) });
+    }
   });
 });

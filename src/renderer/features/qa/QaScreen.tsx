@@ -61,7 +61,7 @@ export function QaScreen({ store, reviewer }: { store: QaStore; reviewer?: Revie
         <label>Queue
           <select value={s.scope} onChange={(e) => store.getState().setScope(e.target.value as 'needs_person' | 'all')} data-testid="qa-scope">
             <option value="needs_person">needs a person</option>
-            <option value="all">all (critiques and warnings too)</option>
+            <option value="all" title="critiques and warnings too">all items</option>
           </select>
         </label>
         <label>Reason
