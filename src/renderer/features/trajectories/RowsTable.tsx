@@ -8,6 +8,7 @@ import type { RowItem, RowsStore } from './store';
 
 const ROW_HEIGHT = 30;
 
+// Fixed widths (only the last column flexes) keep the head, which leaves a scrollbar gutter, aligned with the rows; they add up to fit 1280 px beside the sidebar.
 type Column = { id: string; title: string; width: string; sort?: SortField; cell(row: RowItem): string };
 
 const COMMON: Column[] = [
@@ -24,7 +25,7 @@ const COMMON: Column[] = [
 ];
 
 const SELECTION_ONLY: Column[] = [
-  { id: 'eligible', title: 'Eligible', width: '130px', sort: 'eligible', cell: (r) => ('eligible' in r.record ? (r.record.eligible === null ? '—' : r.record.eligible ? 'eligible' : r.record.ineligible_reason ?? 'ineligible') : '') },
+  { id: 'eligible', title: 'Eligible', width: '110px', sort: 'eligible', cell: (r) => ('eligible' in r.record ? (r.record.eligible === null ? '—' : r.record.eligible ? 'eligible' : r.record.ineligible_reason ?? 'ineligible') : '') },
 ];
 const TRAJECTORY_ONLY: Column[] = [
   { id: 'cand', title: 'Cand', width: '46px', sort: 'candidate_index', cell: (r) => ('candidate_index' in r.record ? String(r.record.candidate_index) : '') },
@@ -32,9 +33,9 @@ const TRAJECTORY_ONLY: Column[] = [
 ];
 const TAIL: Column[] = [
   // The item's current QA review (queryRows folds qa_reviews.jsonl into each row).
-  { id: 'review', title: 'Review', width: '96px', cell: (r) => (r.review ? r.review.status : '') },
-  { id: 'warn', title: 'Warnings', width: '130px', cell: (r) => r.record.warnings.join(', ') },
-  { id: 'reason', title: 'Reason', width: 'minmax(120px, 1fr)', cell: (r) => r.record.reason ?? '' },
+  { id: 'review', title: 'Review', width: '90px', cell: (r) => (r.review ? r.review.status : '') },
+  { id: 'warn', title: 'Warnings', width: '100px', cell: (r) => r.record.warnings.join(', ') },
+  { id: 'reason', title: 'Reason', width: 'minmax(96px, 1fr)', cell: (r) => r.record.reason ?? '' },
 ];
 
 /**
