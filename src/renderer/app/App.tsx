@@ -26,7 +26,7 @@ function ScreenView({ screen, stores }: { screen: Screen; stores: AppStores }) {
     case 'reflection': return <ReflectionScreen stores={stores.reflection} />;
     case 'guidance': return <GuidanceScreen store={stores.guidance} review={stores.review} holdout={stores.holdout} />;
     case 'snapshots': return <SnapshotsScreen store={stores.snapshots} />;
-    case 'qa': return <QaScreen store={stores.qa} />;
+    case 'qa': return <QaScreen store={stores.qa} reviewer={stores.reviewer} />;
     case 'charts': return <ChartsScreen store={stores.charts} />;
     case 'launcher': return <LauncherScreen store={stores.launcher} />;
     case 'review': return <ReviewScreen store={stores.review} />;

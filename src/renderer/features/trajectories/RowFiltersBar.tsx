@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useStore } from 'zustand';
 import { WarningCodeSchema, IneligibleReasonSchema } from '../../../shared/schemas/records';
-import type { RowFilters } from '../../../shared/api/contract';
+import { QaReviewStatusSchema, type RowFilters } from '../../../shared/api/contract';
 import type { RowsStore } from './store';
 import { useDebounced } from './useDebounced';
 
@@ -67,6 +67,12 @@ export function RowFiltersBar({ store }: { store: RowsStore }) {
         <select value={filters.warning ?? ''} onChange={(e) => set({ warning: (e.target.value || undefined) as RowFilters['warning'] })} data-testid="filter-warning">
           <option value="">any</option>
           {WarningCodeSchema.options.map((w) => <option key={w} value={w}>{w}</option>)}
+        </select>
+      </label>
+      <label>Review
+        <select value={filters.review ?? ''} onChange={(e) => set({ review: (e.target.value || undefined) as RowFilters['review'] })} data-testid="filter-review">
+          <option value="">any</option><option value="reviewed">reviewed</option><option value="unreviewed">unreviewed</option>
+          {QaReviewStatusSchema.options.map((s) => <option key={s} value={s}>{s}</option>)}
         </select>
       </label>
       <label className="grow">Search

@@ -8,31 +8,34 @@ import type { RowItem, RowsStore } from './store';
 
 const ROW_HEIGHT = 30;
 
+// Fixed widths (only the last column flexes) keep the head, which leaves a scrollbar gutter, aligned with the rows; they add up to fit 1280 px beside the sidebar.
 type Column = { id: string; title: string; width: string; sort?: SortField; cell(row: RowItem): string };
 
 const COMMON: Column[] = [
-  { id: 'line', title: '#', width: '56px', sort: 'row', cell: (r) => String(r.line) },
-  { id: 'epoch', title: 'Ep', width: '36px', sort: 'epoch', cell: (r) => String(r.record.epoch) },
-  { id: 'batch', title: 'Batch', width: '52px', sort: 'batch_index', cell: (r) => String(r.record.batch_index) },
+  { id: 'line', title: '#', width: '48px', sort: 'row', cell: (r) => String(r.line) },
+  { id: 'epoch', title: 'Ep', width: '32px', sort: 'epoch', cell: (r) => String(r.record.epoch) },
+  { id: 'batch', title: 'Batch', width: '48px', sort: 'batch_index', cell: (r) => String(r.record.batch_index) },
   { id: 'group', title: 'Group', width: '190px', sort: 'group_id', cell: (r) => r.record.group_id },
-  { id: 'label', title: 'Label', width: '52px', sort: 'label', cell: (r) => r.record.label ?? '—' },
-  { id: 'verdict', title: 'Verdict', width: '70px', sort: 'verdict', cell: (r) => r.record.verdict ?? 'malformed' },
-  { id: 'match', title: 'Match', width: '56px', sort: 'label_match', cell: (r) => (r.record.signals.label_match === null ? '—' : r.record.signals.label_match ? '✓' : '✗') },
-  { id: 'conf', title: 'Conf', width: '52px', sort: 'confidence', cell: (r) => num(r.record.confidence) },
-  { id: 'sc', title: 'SC', width: '52px', sort: 'self_consistency', cell: (r) => num(r.record.signals.self_consistency) },
-  { id: 'step', title: 'Step', width: '46px', sort: 'guidance_step', cell: (r) => String(r.record.guidance_step) },
+  { id: 'label', title: 'Label', width: '48px', sort: 'label', cell: (r) => r.record.label ?? '—' },
+  { id: 'verdict', title: 'Verdict', width: '64px', sort: 'verdict', cell: (r) => r.record.verdict ?? 'malformed' },
+  { id: 'match', title: 'Match', width: '50px', sort: 'label_match', cell: (r) => (r.record.signals.label_match === null ? '—' : r.record.signals.label_match ? '✓' : '✗') },
+  { id: 'conf', title: 'Conf', width: '48px', sort: 'confidence', cell: (r) => num(r.record.confidence) },
+  { id: 'sc', title: 'SC', width: '44px', sort: 'self_consistency', cell: (r) => num(r.record.signals.self_consistency) },
+  { id: 'step', title: 'Step', width: '42px', sort: 'guidance_step', cell: (r) => String(r.record.guidance_step) },
 ];
 
 const SELECTION_ONLY: Column[] = [
-  { id: 'eligible', title: 'Eligible', width: '150px', sort: 'eligible', cell: (r) => ('eligible' in r.record ? (r.record.eligible === null ? '—' : r.record.eligible ? 'eligible' : r.record.ineligible_reason ?? 'ineligible') : '') },
+  { id: 'eligible', title: 'Eligible', width: '110px', sort: 'eligible', cell: (r) => ('eligible' in r.record ? (r.record.eligible === null ? '—' : r.record.eligible ? 'eligible' : r.record.ineligible_reason ?? 'ineligible') : '') },
 ];
 const TRAJECTORY_ONLY: Column[] = [
   { id: 'cand', title: 'Cand', width: '46px', sort: 'candidate_index', cell: (r) => ('candidate_index' in r.record ? String(r.record.candidate_index) : '') },
   { id: 'temp', title: 'T / p', width: '76px', cell: (r) => ('decode' in r.record ? `${r.record.decode.temperature}/${r.record.decode.top_p}` : '') },
 ];
 const TAIL: Column[] = [
-  { id: 'warn', title: 'Warnings', width: '170px', cell: (r) => r.record.warnings.join(', ') },
-  { id: 'reason', title: 'Reason', width: 'minmax(160px, 1fr)', cell: (r) => r.record.reason ?? '' },
+  // The item's current QA review (queryRows folds qa_reviews.jsonl into each row).
+  { id: 'review', title: 'Review', width: '90px', cell: (r) => (r.review ? r.review.status : '') },
+  { id: 'warn', title: 'Warnings', width: '100px', cell: (r) => r.record.warnings.join(', ') },
+  { id: 'reason', title: 'Reason', width: 'minmax(96px, 1fr)', cell: (r) => r.record.reason ?? '' },
 ];
 
 /**

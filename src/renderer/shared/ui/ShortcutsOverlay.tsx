@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { SCREENS } from '../../app/navStore';
+import { QA_STATUS_KEYS } from '../../features/qa/store';
 
 const LIST_KEYS: Array<[string, string]> = [
   ['j / ↓', 'next row'],
@@ -10,7 +11,10 @@ const LIST_KEYS: Array<[string, string]> = [
   ['Esc', 'close this overlay, a dialog, or go back'],
   ['?', 'show or hide these shortcuts'],
   ['/', 'focus the search or filter field'],
-  ['r', 'QA queue: mark the selected group reviewed'],
+  ...QA_STATUS_KEYS.map(({ key, status, what }): [string, string] => [key === 'o' ? 'o / r' : key, `QA queue: review the selected item ${status} — ${what}, then go to the next unreviewed one`]),
+  ['n', 'QA queue: type a note for the next review (Esc goes back to the list)'],
+  ['u', 'QA queue: undo the last review'],
+  ['s', 'QA queue: switch between the items that need a person and all items'],
   ['a / d', 'review queue: accept / dismiss the selected proposal (with a note)'],
   ['Ctrl+S', 'guidance editor: save'],
 ];
