@@ -32,7 +32,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createWorkbenchApi } from '../../src/main/api/createWorkbenchApi';
 import { dispatchApiCall } from '../../src/main/api/dispatchApiCall';
-import { fixtureTrajectories, writeJsonlStream } from '../../src/main/api/fixtureRun';
+import { fixtureTrajectories } from '../../src/main/api/fixtureRun';
+import { writeJsonlRows } from '../../src/main/io/jsonl';
 import { sidecarPathOf } from '../../src/main/api/index/IndexSidecar';
 import type { ApiParsedInput } from '../../src/shared/api/contract';
 import { DEFAULT_RATE_TOLERANCE, describeJudgement, repeatUntilUndisturbed, summarizeDisturbance, type RunObservation } from '../shared/disturbance';
@@ -152,7 +153,7 @@ async function warm(): Promise<void> {
 async function generate(): Promise<void> {
   await mkdir(missionDir, { recursive: true });
   const options = { runName: RUN, mission: MISSION, groups: GROUPS, candidates: CANDIDATES, epochs: EPOCHS, seed: 11 };
-  const count = await writeJsonlStream(trajectories, fixtureTrajectories(options));
+  const count = await writeJsonlRows(trajectories, fixtureTrajectories(options));
   await writeFile(path.join(missionDir, 'guidance.json'), JSON.stringify({ [MISSION]: { step: 0, updated_at: new Date(0).toISOString(), experiences: { G0: '检查接地线' }, metadata: {} } }));
   await writeFile(marker, String(count));
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { ensureTinyModelForTests } from '../helpers/tinyModel';
-import { findHaproxy, llamaServerForTests, onCi, startHaproxy, startLlamaServer, type Balancer, type LlamaServer } from '../helpers/llamaServer';
+import { findHaproxy, llamaServerForTests, llamaServerRequired, startHaproxy, startLlamaServer, type Balancer, type LlamaServer } from '../helpers/llamaServer';
 import { readJsonLines, stableArtifacts, writeServerRunConfig } from '../helpers/llamaServerRun';
 import { ensureDemoMission } from '../../src/main/demo/generateDemoMission';
 import { runStageB } from '../../src/main/runStageB';
@@ -29,7 +29,7 @@ import { SelectionRecordSchema, TrajectoryRecordSchema } from '../../src/shared/
  */
 const llamaServer = llamaServerForTests('llama-server replicas behind HAProxy');
 const haproxy = findHaproxy();
-if (!haproxy && onCi()) throw new Error('llama-server replicas behind HAProxy: haproxy is missing on CI (.ci/run installs it)');
+if (!haproxy && llamaServerRequired()) throw new Error('llama-server replicas behind HAProxy: haproxy is missing although STAGEB_REQUIRE_LLAMA_SERVER is set (.ci/run installs it)');
 if (!haproxy) console.info('[skipped] llama-server replicas behind HAProxy: no haproxy (apt-get install haproxy)');
 
 const TICKETS = 12;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrajectoryRecordSchema } from '../../shared/schemas/records';
-import { fixtureTrajectories, writeJsonlStream } from './fixtureRun';
+import { fixtureTrajectories } from './fixtureRun';
+import { writeJsonlRows } from '../io/jsonl';
 import { JsonlIndexCache } from './JsonlIndexCache';
 
 let dir: string;
@@ -13,7 +14,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'index-cache-'));
   for (const name of ['a', 'b', 'c']) {
     const file = path.join(dir, `${name}.jsonl`);
-    await writeJsonlStream(file, fixtureTrajectories({ runName: name, mission: 'm', groups: 20, candidates: 2, epochs: 1 }));
+    await writeJsonlRows(file, fixtureTrajectories({ runName: name, mission: 'm', groups: 20, candidates: 2, epochs: 1 }));
     files.push(file);
   }
 });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SelectionRecordSchema, TrajectoryRecordSchema, type TrajectoryRecord } from '../../shared/schemas/records';
-import { fixtureSelections, fixtureTrajectories, writeJsonlStream } from './fixtureRun';
+import { fixtureSelections, fixtureTrajectories } from './fixtureRun';
+import { writeJsonlRows } from '../io/jsonl';
 import { JsonlLineIndex } from './JsonlLineIndex';
 
 const OPTIONS = { runName: 'r1', mission: 'BBU接地线检查', groups: 60, candidates: 4, epochs: 2 };
@@ -16,7 +17,7 @@ let file: string;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'jsonl-index-'));
   file = path.join(dir, 'trajectories.jsonl');
-  await writeJsonlStream(file, ALL);
+  await writeJsonlRows(file, ALL);
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
@@ -176,7 +177,7 @@ describe('JsonlLineIndex', () => {
 
   it('rebuilds when the file is replaced by a shorter one', async () => {
     const index = await openIndex();
-    await writeJsonlStream(file, ALL.slice(0, 3));
+    await writeJsonlRows(file, ALL.slice(0, 3));
     await index.refresh();
     expect(index.length).toBe(3);
   });
@@ -184,7 +185,7 @@ describe('JsonlLineIndex', () => {
   it('filters selections on eligibility and ineligible_reason', async () => {
     const selections = [...fixtureSelections(OPTIONS)];
     const selectionsFile = path.join(dir, 'selections.jsonl');
-    await writeJsonlStream(selectionsFile, selections);
+    await writeJsonlRows(selectionsFile, selections);
     const index = new JsonlLineIndex(selectionsFile, SelectionRecordSchema);
     await index.refresh();
     const expected = selections.filter((row) => row.ineligible_reason === 'holdout_no_uplift').length;

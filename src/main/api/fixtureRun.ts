@@ -1,10 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { createRng } from '../../shared/random';
 import { NeedReviewRecordSchema, type SelectionRecord, type TrajectoryRecord, type WarningCode } from '../../shared/schemas/records';
 import { RunManifestSchema } from '../../shared/schemas/telemetry';
 import { FsArtifactStore } from '../io/FsArtifactStore';
+import { writeJsonlRows } from '../io/jsonl';
 import { GuidanceRepository } from '../io/GuidanceRepository';
 import type { GuidanceState } from '../../shared/schemas/guidance';
 import { RUN_FILES } from './runDirectory';
@@ -118,25 +117,6 @@ export function fixtureGuidance(step: number, extra = 0): GuidanceState {
   return { step, updated_at: '2025-01-01T00:00:00.000Z', experiences, metadata: {} };
 }
 
-/** Writes a JSONL file from a generator, streaming (the bench writes 500k rows). */
-export async function writeJsonlStream(file: string, rows: Iterable<unknown>): Promise<number> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const stream = createWriteStream(file);
-  let count = 0;
-  let buffer = '';
-  for (const row of rows) {
-    buffer += JSON.stringify(row) + '\n';
-    count += 1;
-    if (buffer.length > 1 << 20) {
-      if (!stream.write(buffer)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
-      buffer = '';
-    }
-  }
-  stream.write(buffer);
-  await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  return count;
-}
-
 /** Rows in chunks, so a 500k-row bench fixture goes through the store without one giant array. */
 function* chunksOf<T>(rows: Iterable<T>, size: number): Generator<T[]> {
   let chunk: T[] = [];
@@ -167,12 +147,12 @@ export async function writeFixtureRun(runsRoot: string, options: FixtureOptions)
   await repository.initialize(fixtureGuidance(0, 0));
   for (const step of [1, 2]) await repository.write({ experiences: fixtureGuidance(step, step).experiences }, step - 1, { by: { kind: 'reflection', author: null, reflection_id: `refl-fixture-${step}` } });
   const stageA = path.join(runsRoot, options.runName, 'input.stage_a.jsonl');
-  const lines: string[] = [];
+  const tickets: unknown[] = [];
   for (let g = 0; g < options.groups; g += 1) {
     const label = g % 3 === 0 ? 'fail' : g % 7 === 0 ? undefined : '通过';
-    lines.push(JSON.stringify({ group_id: groupIdOf(g), mission: options.mission, label, images: ['a.jpg', 'b.jpg'], per_image: { image_2: '无关图片', image_1: 'BBU设备/华为,显示完整×1，接地线/已连接×1' } }));
+    tickets.push({ group_id: groupIdOf(g), mission: options.mission, label, images: ['a.jpg', 'b.jpg'], per_image: { image_2: '无关图片', image_1: 'BBU设备/华为,显示完整×1，接地线/已连接×1' } });
   }
-  await writeFile(stageA, lines.join('\n') + '\n');
+  await writeJsonlRows(stageA, tickets);
   await store.writeManifest(
     RunManifestSchema.parse({
       run_name: options.runName,

@@ -425,3 +425,24 @@ function isJson(text: string): boolean {
     return false;
   }
 }
+
+/**
+ * A new JSONL file from rows of any length, streamed in chunks through appendJsonl (fsync, torn-tail rules):
+ * for generated inputs and fixtures too large for one array (the workbench bench writes 500k rows). Not
+ * atomic: a reader may see the file grow; run artifacts go through their owners instead.
+ */
+export async function writeJsonlRows(file: string, rows: Iterable<unknown>, chunkSize = 5000): Promise<number> {
+  await mkdirForWrite(path.dirname(file));
+  await fsp.rm(file, { force: true });
+  let count = 0;
+  let chunk: unknown[] = [];
+  for (const row of rows) {
+    chunk.push(row);
+    if (chunk.length === chunkSize) {
+      count += (await appendJsonl(file, chunk)).appended;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) count += (await appendJsonl(file, chunk)).appended;
+  return count;
+}

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TrajectoryRecordSchema, type TrajectoryRecord } from '../../../shared/schemas/records';
-import { fixtureTrajectories, writeJsonlStream } from '../fixtureRun';
+import { fixtureTrajectories } from '../fixtureRun';
+import { writeJsonlRows } from '../../io/jsonl';
 import { JsonlIndexCache } from '../JsonlIndexCache';
 import { JsonlLineIndex } from '../JsonlLineIndex';
 import { loadIndexSidecar, sidecarPathOf } from './IndexSidecar';
@@ -17,7 +18,7 @@ let file: string;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'sidecar-'));
   file = path.join(dir, 'trajectories.jsonl');
-  await writeJsonlStream(file, ROWS);
+  await writeJsonlRows(file, ROWS);
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
@@ -88,7 +89,7 @@ describe('index sidecar', () => {
   it('rejects a sidecar whose file was rewritten with other content', async () => {
     await built();
     const changed = ROWS.map((row) => ({ ...row, group_id: row.group_id.replace('QC-', 'QX-') }));
-    await writeJsonlStream(file, changed);
+    await writeJsonlRows(file, changed);
     const loaded = await loadIndexSidecar(file, await fileStat());
     expect('rejected' in loaded).toBe(true);
     const index = await reopened();
@@ -100,7 +101,7 @@ describe('index sidecar', () => {
 describe('streaming first page and background build', () => {
   it('answers the first page from the first rows, equal to the fully indexed first page, while the build goes on', async () => {
     const big = [...fixtureTrajectories({ runName: 'big', mission: 'm', groups: 6250, candidates: 4, epochs: 2 })];
-    await writeJsonlStream(file, big);
+    await writeJsonlRows(file, big);
     const cache = new JsonlIndexCache(8, 400 * 1024 * 1024, 0, false);
     const first = await cache.queryPage(file, TrajectoryRecordSchema, { ...QUERY, limit: 100 });
     expect(first.partial).toBe(true);
@@ -118,9 +119,9 @@ describe('streaming first page and background build', () => {
 
   it('does not block the event loop: a concurrent small query resolves before a large build finishes', async () => {
     const big = [...fixtureTrajectories({ runName: 'big', mission: 'm', groups: 6250, candidates: 4, epochs: 2 })];
-    await writeJsonlStream(file, big);
+    await writeJsonlRows(file, big);
     const small = path.join(dir, 'small.jsonl');
-    await writeJsonlStream(small, ROWS.slice(0, 20));
+    await writeJsonlRows(small, ROWS.slice(0, 20));
     const cache = new JsonlIndexCache(8, 400 * 1024 * 1024, 250, false);
     const order: string[] = [];
     const build = cache.get(file, TrajectoryRecordSchema).then(() => order.push('build'));
@@ -136,7 +137,7 @@ describe('streaming first page and background build', () => {
 
   it('answers a filtered query during the build over the indexed prefix, flagged partial', async () => {
     const big = [...fixtureTrajectories({ runName: 'big', mission: 'm', groups: 6250, candidates: 4, epochs: 2 })];
-    await writeJsonlStream(file, big);
+    await writeJsonlRows(file, big);
     const cache = new JsonlIndexCache(8, 400 * 1024 * 1024, 0, false);
     const page = await cache.queryPage(file, TrajectoryRecordSchema, { ...QUERY, filters: { label: 'fail' }, limit: 10 });
     if (page.partial) {
