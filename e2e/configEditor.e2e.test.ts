@@ -1,10 +1,10 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium, screenshot } from './fixtures/browser';
-import { ensureRendererBuilt, REPO_ROOT } from './fixtures/ensureRendererBuilt';
-import { openWorkbenchSession, type WorkbenchSession } from './fixtures/workbenchSession';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { chromiumMissingReason, screenshot } from './fixtures/browser';
+import { REPO_ROOT } from './fixtures/ensureRendererBuilt';
+import { useWorkbenchSessions } from './fixtures/workbenchSession';
 
 const missing = chromiumMissingReason();
 if (missing) console.warn(missing);
@@ -55,24 +55,10 @@ async function problemMessages(page: Page, count: number): Promise<string[]> {
 }
 
 describe.skipIf(Boolean(missing))("launcher's YAML editor uses the published config schemas", () => {
-  let browser: Browser;
-  let session: WorkbenchSession | null = null;
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-  afterEach(async () => {
-    const errors = session?.errors ?? [];
-    await session?.close();
-    session = null;
-    expect(errors, 'the page logged errors').toEqual([]);
-  });
+  const sessions = useWorkbenchSessions();
 
   it('hover, completion and validation from run-config.schema.json; the sft config gets its own schema from its modeline', { timeout: 180_000 }, async () => {
-    session = await openWorkbenchSession(browser, { configsRoot: copyConfigs });
+    const session = await sessions.open({ configsRoot: copyConfigs });
     const { page } = session;
     await page.goto(session.server.url);
     await page.getByTestId('nav-launcher').click();

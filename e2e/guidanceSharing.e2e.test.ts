@@ -1,12 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS_DIR, chromiumMissingReason, launchChromium } from './fixtures/browser';
-import { ensureRendererBuilt } from './fixtures/ensureRendererBuilt';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS_DIR, chromiumMissingReason } from './fixtures/browser';
 import { writeGuidanceFromAnotherProcess } from './fixtures/cliGuidanceWrite';
 import { FIXTURE_GUIDANCE_STEPS } from './fixtures/makeFixtureRun';
-import { openFixtureRun, openWorkbenchSession, type WorkbenchSession } from './fixtures/workbenchSession';
+import { openFixtureRun, type WorkbenchSession, useWorkbenchSessions } from './fixtures/workbenchSession';
 import { GuidanceStateSchema, type GuidanceState } from '../src/shared/schemas/guidance';
 import { ReflectionLogRecordSchema } from '../src/shared/schemas/records';
 import { ReviewProposalSchema, ReviewQueueEntrySchema } from '../src/shared/schemas/reviewQueue';
@@ -112,25 +111,10 @@ async function writeRejectedProposal(session: WorkbenchSession): Promise<void> {
 }
 
 describe.skipIf(Boolean(missing))('guidance that people and the engine share (issue 16)', () => {
-  let browser: Browser;
-  let session: WorkbenchSession | null = null;
-
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-  afterEach(async () => {
-    const errors = session?.errors ?? [];
-    await session?.close();
-    session = null;
-    expect(errors, 'the page logged errors').toEqual([]);
-  });
+  const sessions = useWorkbenchSessions();
 
   it('asks the reviewer name once, records it on the save, and shows a notice with step, writer and changed rules when the guidance moves under the open editor', async () => {
-    session = await openWorkbenchSession(browser, { reviewer: null });
+    const session = await sessions.open({ reviewer: null });
     const { page, fixture } = session;
     await openFixtureRun(session);
     await page.keyboard.press('4');
@@ -206,7 +190,7 @@ describe.skipIf(Boolean(missing))('guidance that people and the engine share (is
   });
 
   it('accepts and dismisses queued proposals on protected rules by keyboard, with a note, recording who approved', async () => {
-    session = await openWorkbenchSession(browser, { reviewer: null });
+    const session = await sessions.open({ reviewer: null });
     const { page } = session;
     await queueProposals(session);
     await openFixtureRun(session);
@@ -275,7 +259,7 @@ describe.skipIf(Boolean(missing))('guidance that people and the engine share (is
   });
 
   it('shows what a rejected decision proposed, diffed by rule_id (a renumbering reads as a rename), with the reason it was not applied', async () => {
-    session = await openWorkbenchSession(browser);
+    const session = await sessions.open();
     const { page } = session;
     await writeRejectedProposal(session);
     await openFixtureRun(session);

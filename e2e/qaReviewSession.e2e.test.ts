@@ -1,10 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Download, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from './fixtures/browser';
-import { ensureRendererBuilt } from './fixtures/ensureRendererBuilt';
-import { E2E_REVIEWER, openFixtureRun, openWorkbenchSession, type WorkbenchSession } from './fixtures/workbenchSession';
+import { describe, expect, it } from 'vitest';
+import type { Download, Page } from 'playwright-core';
+import { chromiumMissingReason } from './fixtures/browser';
+import { E2E_REVIEWER, openFixtureRun, useWorkbenchSessions } from './fixtures/workbenchSession';
 
 const missing = chromiumMissingReason();
 if (missing) console.warn(missing);
@@ -36,25 +35,10 @@ async function progress(page: Page): Promise<{ reviewed: number; total: number }
 }
 
 describe.skipIf(Boolean(missing))('a keyboard-only QA review session in Chromium', () => {
-  let browser: Browser;
-  let session: WorkbenchSession | null = null;
-
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-  afterEach(async () => {
-    const errors = session?.errors ?? [];
-    await session?.close();
-    session = null;
-    expect(errors, 'the page logged errors').toEqual([]);
-  });
+  const sessions = useWorkbenchSessions();
 
   it('reviews 20 items with notes, undoes one, shows progress, and exports the reviews and corrections', async () => {
-    session = await openWorkbenchSession(browser);
+    const session = await sessions.open();
     const { page, fixture } = session;
     await openFixtureRun(session);
     await page.keyboard.press('6');

@@ -1,12 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { chromiumMissingReason, launchChromium, screenshot } from './fixtures/browser';
-import { ensureRendererBuilt } from './fixtures/ensureRendererBuilt';
+import { describe, expect, it } from 'vitest';
+import { chromiumMissingReason, screenshot } from './fixtures/browser';
 import { readGuidanceFromAnotherProcess, writeGuidanceFromAnotherProcess } from './fixtures/cliGuidanceWrite';
 import { FIXTURE_GUIDANCE_STEPS } from './fixtures/makeFixtureRun';
-import { openFixtureRun, openWorkbenchSession, type WorkbenchSession } from './fixtures/workbenchSession';
+import { openFixtureRun, type WorkbenchSession, useWorkbenchSessions } from './fixtures/workbenchSession';
 
 const missing = chromiumMissingReason();
 if (missing) console.warn(missing);
@@ -17,25 +15,10 @@ async function selectionRows(session: WorkbenchSession): Promise<Array<{ group_i
 }
 
 describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport', () => {
-  let browser: Browser;
-  let session: WorkbenchSession | null = null;
-
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-  afterEach(async () => {
-    const errors = session?.errors ?? [];
-    await session?.close();
-    session = null;
-    expect(errors, 'the page logged errors').toEqual([]);
-  });
+  const sessions = useWorkbenchSessions();
 
   it('opens a fixture run from the keyboard-driven runs list, with a shortcuts overlay', async () => {
-    session = await openWorkbenchSession(browser);
+    const session = await sessions.open();
     const { page } = session;
     await page.goto(session.server.url);
     const list = page.getByTestId('runs-list');
@@ -55,7 +38,7 @@ describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport'
   });
 
   it('filters selections on the server, moves with j/k and opens a group with Enter', async () => {
-    session = await openWorkbenchSession(browser);
+    const session = await sessions.open();
     const { page, fixture } = session;
     await openFixtureRun(session);
     const rows = await selectionRows(session);
@@ -94,7 +77,7 @@ describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport'
   });
 
   it('shows a reflection decision with a structural and a Monaco diff, and links evidence to its group', async () => {
-    session = await openWorkbenchSession(browser);
+    const session = await sessions.open();
     const { page } = session;
     await openFixtureRun(session);
     await page.keyboard.press('3');
@@ -115,7 +98,7 @@ describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport'
   });
 
   it('edits and saves guidance with its base step, and keeps an unsaved draft across a reload', async () => {
-    session = await openWorkbenchSession(browser);
+    const session = await sessions.open();
     const { page, fixture } = session;
     await openFixtureRun(session);
     await page.keyboard.press('4');
@@ -149,7 +132,7 @@ describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport'
   });
 
   it('keeps the annotator text when the CLI writes meanwhile, and saves a per-rule merge on the new step', async () => {
-    session = await openWorkbenchSession(browser);
+    const session = await sessions.open();
     const { page, fixture } = session;
     await openFixtureRun(session);
     await page.keyboard.press('4');
@@ -181,7 +164,7 @@ describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport'
   });
 
   it('previews a snapshot and rolls back through a keyboard-accessible confirm dialog', async () => {
-    session = await openWorkbenchSession(browser);
+    const session = await sessions.open();
     const { page, fixture } = session;
     await openFixtureRun(session);
     await page.keyboard.press('5');
@@ -209,7 +192,7 @@ describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport'
   });
 
   it('marks a QA item reviewed with r and charts label_match, false-release and guidance size', async () => {
-    session = await openWorkbenchSession(browser);
+    const session = await sessions.open();
     const { page, fixture } = session;
     await openFixtureRun(session);
     await page.keyboard.press('6');

@@ -1,19 +1,16 @@
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { composeStageBRun, hashConfig, validateStageBRun, type StageBModelPort } from '../../src/main/composeStageBRun';
+import { composeStageBRun, hashConfig, validateStageBRun } from '../../src/main/composeStageBRun';
 import { canonicalJson } from '../../src/shared/guidance/canonicalJson';
-import { ensureDemoMission } from '../../src/main/demo/generateDemoMission';
 import { main } from '../../src/main/cli';
 import type { CliIo } from '../../src/main/cli/CliIo';
 import { appendQaReviews } from '../../src/main/io/qaReviewsFile';
-import { GuidanceFileSchema } from '../../src/shared/schemas/guidance';
 import { ExportRowSchema, SelectionRecordSchema, TrajectoryRecordSchema } from '../../src/shared/schemas/records';
 import { LabelCorrectionSchema } from '../../src/shared/schemas/labelCorrections';
 import { StageBError } from '../../src/shared/errors';
-import { HashScriptedBackend } from '../fixtures/reliability/HashScriptedBackend';
+import { openScriptedWorkspace, scriptedModel, writeScriptedRunConfig, type ScriptedWorkspace } from '../helpers/scriptedRun';
 import { createWorkbenchApi } from '../../src/main/api/createWorkbenchApi';
 import { dispatchApiCall } from '../../src/main/api/dispatchApiCall';
 import { GuidanceRepository } from '../../src/main/io/GuidanceRepository';
@@ -27,42 +24,21 @@ import { parseRunConfigText } from '../../src/main/io/loadRunConfig';
  * deterministic HashScriptedBackend (its verdicts are noise; only the labels matter here).
  */
 let work: string;
-let demo: Awaited<ReturnType<typeof ensureDemoMission>>;
+let workspace: ScriptedWorkspace;
 let mission: string;
-
-const scripted: StageBModelPort = {
-  countTokensBeforeLoad: async () => null,
-  open: async (config) => new HashScriptedBackend({ seed: config.seed }),
-  describe: async () => ({ model: { backend: 'scripted', path: null, fingerprint: null, name: 'hash-scripted' }, versions: { node: process.version } }),
-};
+const scripted = scriptedModel;
 
 const silent: CliIo = { stdout: { write: () => true }, stderr: { write: () => true } };
 
 beforeAll(async () => {
-  work = await fsp.mkdtemp(path.join(os.tmpdir(), 'stageb-corrections-'));
-  demo = await ensureDemoMission(path.join(work, 'demo'), 23, 12);
-  mission = Object.keys(GuidanceFileSchema.parse(JSON.parse(await fsp.readFile(demo.guidance, 'utf8'))))[0];
+  workspace = await openScriptedWorkspace('stageb-corrections-');
+  ({ work, mission } = workspace);
 });
 afterAll(async () => {
   if (work) await fsp.rm(work, { recursive: true, force: true });
 });
 
-async function writeConfig(name: string, extra: string[] = []): Promise<{ config: string; runDir: string }> {
-  const dir = path.join(work, name);
-  await fsp.mkdir(dir, { recursive: true });
-  const config = path.join(dir, 'config.yaml');
-  await fsp.writeFile(config, [
-    `run_name: ${name}`, 'seed: 7', `mission: ${mission}`,
-    'stage_a_paths:', `  - ${JSON.stringify(demo.stageA)}`,
-    'guidance:', `  path: ${JSON.stringify(demo.guidance)}`,
-    'model:', '  backend: llama-cpp', '  path: /nonexistent/model.gguf',
-    'sampler:', '  candidates: 2',
-    'runner:', '  epochs: 1', '  batch_size: 4', '  max_tickets: 12',
-    'reflection:', '  enabled: true', '  holdout_fraction: 0.34',
-    'output:', '  root: ./out', '  parquet: false', ...extra, '',
-  ].join('\n'));
-  return { config, runDir: path.join(dir, 'out', name, mission) };
-}
+const writeConfig = (name: string, extra: string[] = []) => writeScriptedRunConfig(workspace, name, { extra });
 
 async function rows<T>(file: string, parse: (value: unknown) => T): Promise<T[]> {
   return (await fsp.readFile(file, 'utf8')).trimEnd().split('\n').map((line) => parse(JSON.parse(line)));

@@ -2,13 +2,11 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeStageBRun, type StageBModelPort } from '../../src/main/composeStageBRun';
-import { ensureDemoMission } from '../../src/main/demo/generateDemoMission';
+import { composeStageBRun } from '../../src/main/composeStageBRun';
 import { heldByLiveProcess, listRuns } from '../../src/main/api/runMethods';
 import type { ApiContext } from '../../src/main/api/ApiContext';
-import { GuidanceFileSchema } from '../../src/shared/schemas/guidance';
 import { TelemetrySchema, type RunEvent, type Telemetry } from '../../src/shared/schemas/telemetry';
-import { HashScriptedBackend } from '../fixtures/reliability/HashScriptedBackend';
+import { openScriptedWorkspace, scriptedModel, writeScriptedRunConfig, type ScriptedWorkspace } from '../helpers/scriptedRun';
 import { GuidanceRepository } from '../../src/main/io/GuidanceRepository';
 import { exportRun } from '../../src/main/runStageB';
 
@@ -17,43 +15,21 @@ import { exportRun } from '../../src/main/runStageB';
  * a cancel that finalises telemetry, a resume whose telemetry is the whole run's, and a
  * run no live process holds. The model is the deterministic HashScriptedBackend.
  */
-let work: string;
-let demo: Awaited<ReturnType<typeof ensureDemoMission>>;
+let workspace: ScriptedWorkspace;
 let mission: string;
-
-const scripted: StageBModelPort = {
-  countTokensBeforeLoad: async () => null,
-  open: async (config) => new HashScriptedBackend({ seed: config.seed }),
-  describe: async () => ({ model: { backend: 'scripted', path: null, fingerprint: null, name: 'hash-scripted' }, versions: { node: process.version } }),
-};
+const scripted = scriptedModel;
 
 beforeAll(async () => {
-  work = await fsp.mkdtemp(path.join(os.tmpdir(), 'stageb-lifecycle-'));
-  demo = await ensureDemoMission(path.join(work, 'demo'), 23, 12);
-  mission = Object.keys(GuidanceFileSchema.parse(JSON.parse(await fsp.readFile(demo.guidance, 'utf8'))))[0];
+  workspace = await openScriptedWorkspace('stageb-lifecycle-');
+  mission = workspace.mission;
 });
 
 afterAll(async () => {
-  if (work) await fsp.rm(work, { recursive: true, force: true });
+  if (workspace) await fsp.rm(workspace.work, { recursive: true, force: true });
 });
 
 /** Two epochs of two batches of four groups (reflection on, so resumes carry reflection records too). */
-async function writeConfig(name: string, extra: string[] = []): Promise<{ config: string; runDir: string; runsRoot: string }> {
-  const dir = path.join(work, name);
-  await fsp.mkdir(dir, { recursive: true });
-  const config = path.join(dir, 'config.yaml');
-  await fsp.writeFile(config, [
-    `run_name: ${name}`, 'seed: 7', `mission: ${mission}`,
-    'stage_a_paths:', `  - ${JSON.stringify(demo.stageA)}`,
-    'guidance:', `  path: ${JSON.stringify(demo.guidance)}`,
-    'model:', '  backend: llama-cpp', '  path: /nonexistent/model.gguf',
-    'sampler:', '  candidates: 2',
-    'runner:', '  epochs: 2', '  batch_size: 4', '  max_tickets: 12',
-    'reflection:', '  enabled: true', '  holdout_fraction: 0.34',
-    'output:', '  root: ./out', '  parquet: false', ...extra, '',
-  ].join('\n'));
-  return { config, runDir: path.join(dir, 'out', name, mission), runsRoot: path.join(dir, 'out') };
-}
+const writeConfig = (name: string, extra: string[] = []) => writeScriptedRunConfig(workspace, name, { epochs: 2, extra });
 
 async function telemetryOf(runDir: string): Promise<Telemetry> {
   return TelemetrySchema.parse(JSON.parse(await fsp.readFile(path.join(runDir, 'telemetry.json'), 'utf8')));

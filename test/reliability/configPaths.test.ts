@@ -9,6 +9,7 @@ import { createBackend } from '../../src/main/llm/createBackend';
 import { StageBError } from '../../src/shared/errors';
 import { GuidanceFileSchema } from '../../src/shared/schemas/guidance';
 import { HashScriptedBackend } from '../fixtures/reliability/HashScriptedBackend';
+import { scriptedModel } from '../helpers/scriptedRun';
 import { expectTypedError } from '../fuzz/fuzzSupport';
 
 /**
@@ -26,11 +27,6 @@ let mission: string;
 let caseNo = 0;
 const counts = { cases: 0, typed: 0, ok: 0 };
 
-const scriptedModel: StageBModelPort = {
-  countTokensBeforeLoad: async () => null,
-  open: async (config) => new HashScriptedBackend({ seed: config.seed }),
-  describe: async () => ({ model: { backend: 'scripted', path: null, fingerprint: null, name: 'hash-scripted' }, versions: { node: process.version } }),
-};
 
 /** The real backend opens the model file (resolve, auto_create_tiny, GGUF checks, load), then the scripted double runs. */
 const realModelFileThenScripted: StageBModelPort = {
