@@ -1,12 +1,7 @@
 import { resolve } from 'node:path';
-import type { RunEvent } from '../../shared/schemas/telemetry';
 import type { HoldoutComparison, PairedDifference } from '../../shared/schemas/holdoutComparison';
 import type { HoldoutStudyTarget } from '../composeHoldoutStudy';
-import type { CliIo } from './CliIo';
-import type { Verbosity } from './Command';
 import { UsageError } from './UsageError';
-import { ProgressRenderer } from './ProgressRenderer';
-import { cancelOnSignals } from './cancelOnSignals';
 
 /** `--config <file>` (a run config) or `--run <dir>` (a run directory: its run.json holds the config). */
 export function readStudyTarget(values: { config?: string; run?: string }): HoldoutStudyTarget {
@@ -22,32 +17,6 @@ export const STUDY_OPTIONS = {
   'events-json': { type: 'boolean', description: 'print progress as run events, one JSON line each, on stdout (the result moves to stderr)' },
 } as const;
 
-/**
- * Runs a holdout study with progress on stderr (or RunEvent JSON lines on stdout with
- * --events-json, for the workbench's JobRunner) and SIGINT/SIGTERM as cancel: the study
- * stops with CANCELLED and the CLI exits 130.
- */
-export async function runCancellable<T>(
-  options: { eventsJson: boolean; verbosity: Verbosity; io: CliIo },
-  body: (options: { signal: AbortSignal; onEvent: (event: RunEvent) => void }) => Promise<T>,
-): Promise<T> {
-  const { eventsJson, io } = options;
-  const progress = new ProgressRenderer(io.stderr, { verbosity: options.verbosity });
-  const controller = new AbortController();
-  const removeSignalHandlers = cancelOnSignals(controller);
-  try {
-    return await body({
-      signal: controller.signal,
-      onEvent: (event) => {
-        if (eventsJson) io.stdout.write(`${JSON.stringify(event)}\n`);
-        else progress.handle(event);
-      },
-    });
-  } finally {
-    removeSignalHandlers();
-    progress.finish();
-  }
-}
 
 const pct = (value: number | null) => (value === null ? 'n/a' : `${(value * 100).toFixed(1)}%`);
 const pp = (value: number | null) => (value === null ? 'n/a' : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}`);

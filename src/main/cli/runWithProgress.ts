@@ -10,23 +10,25 @@ function formatRate(value: number | null): string {
 }
 
 /**
- * A Stage-B run as `stageb run`, `demo` and `distill run` launch it: progress on stderr
- * (events as JSON lines on stdout with `eventsJson`, which the workbench's engine host
- * reads), Ctrl-C / SIGTERM cancel it (the run stops at a safe point; exit 130; a second
- * signal exits at once), and a summary when it ends.
+ * Engine work as the CLI runs it (a Stage-B run, a holdout study): progress on stderr, or every event as one
+ * JSON line on stdout with `eventsJson` (what the workbench's engine host reads); Ctrl-C / SIGTERM cancel it
+ * (the work stops at a safe point, CANCELLED, exit 130; a second signal exits at once). With `eventsJson` a
+ * failure the work did not report itself (config, inputs, run directory, model: before anything started) is
+ * written as one typed error event too, so the launcher shows its code and file.
  */
-export async function runWithProgress(options: { configPath: string; eventsJson: boolean; io: CliIo; verbosity: Verbosity }): Promise<number> {
-  const { io, eventsJson, verbosity } = options;
-  const { runStageB } = await import('../runStageB');
-  const progress = new ProgressRenderer(io.stderr, { verbosity });
+export async function runCancellable<T>(
+  options: { eventsJson: boolean; verbosity: Verbosity; io: CliIo },
+  body: (options: { signal: AbortSignal; onEvent: (event: RunEvent) => void }) => Promise<T>,
+): Promise<T> {
+  const { eventsJson, io } = options;
+  const progress = new ProgressRenderer(io.stderr, { verbosity: options.verbosity });
   const controller = new AbortController();
   const removeSignalHandlers = cancelOnSignals(controller);
   let errorEventWritten = false;
   try {
-    const result = await runStageB({
-      configPath: options.configPath,
+    return await body({
       signal: controller.signal,
-      onEvent: (event: RunEvent) => {
+      onEvent: (event) => {
         // With --events-json the launcher reads stdout; a progress line on stderr would repeat every warning and reflection in its log.
         if (eventsJson) {
           io.stdout.write(`${JSON.stringify(event)}\n`);
@@ -34,22 +36,7 @@ export async function runWithProgress(options: { configPath: string; eventsJson:
         } else progress.handle(event);
       },
     });
-    progress.finish();
-    const t = result.telemetry;
-    const lines = [result.alreadyComplete ? `Run already complete: ${result.runDir}` : `Run complete: ${result.runDir}`];
-    if (verbosity !== 'quiet') {
-      lines.push(
-        `  groups ${t.counts.groups_processed}, candidates ${t.counts.candidates}, malformed ${t.counts.malformed}, warnings ${t.counts.warnings}`,
-        `  label_match ${formatRate(t.rates.label_match_rate)}, false-release ${formatRate(t.rates.false_release_rate)}, guidance step ${t.guidance_step}`,
-        `  reflections: ${t.counts.reflections.applied} applied, ${t.counts.reflections.rejected} rejected, ${t.counts.reflections.ineligible} ineligible, ${t.counts.reflections.generation_error} generation errors`,
-        `  tokens: prompt evaluated ${t.tokens.prompt_evaluated} / total ${t.tokens.prompt_total} (unique ${t.tokens.prompt_unique}), generated ${t.tokens.generated}`,
-        `  distill: ${t.distill.status}${t.distill.path ? ` → ${t.distill.path} (${t.distill.rows} rows)` : ''}${t.distill.message ? ` — ${t.distill.message}` : ''}`,
-      );
-    }
-    (eventsJson ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
-    return 0;
   } catch (raw) {
-    // Errors before the pipeline starts (config, inputs, run directory, model) reach the launcher as typed events too.
     if (eventsJson && !errorEventWritten) {
       io.stdout.write(`${JSON.stringify({ type: 'error', ts: new Date().toISOString(), error: toStageBError(raw).toJSON() } satisfies RunEvent)}\n`);
     }
@@ -58,6 +45,26 @@ export async function runWithProgress(options: { configPath: string; eventsJson:
     removeSignalHandlers();
     progress.finish();
   }
+}
+
+/** A Stage-B run as `stageb run`, `demo` and `distill run` launch it (runCancellable), and a summary when it ends. */
+export async function runWithProgress(options: { configPath: string; eventsJson: boolean; io: CliIo; verbosity: Verbosity }): Promise<number> {
+  const { io, eventsJson, verbosity } = options;
+  const { runStageB } = await import('../runStageB');
+  const result = await runCancellable(options, ({ signal, onEvent }) => runStageB({ configPath: options.configPath, signal, onEvent }));
+  const t = result.telemetry;
+  const lines = [result.alreadyComplete ? `Run already complete: ${result.runDir}` : `Run complete: ${result.runDir}`];
+  if (verbosity !== 'quiet') {
+    lines.push(
+      `  groups ${t.counts.groups_processed}, candidates ${t.counts.candidates}, malformed ${t.counts.malformed}, warnings ${t.counts.warnings}`,
+      `  label_match ${formatRate(t.rates.label_match_rate)}, false-release ${formatRate(t.rates.false_release_rate)}, guidance step ${t.guidance_step}`,
+      `  reflections: ${t.counts.reflections.applied} applied, ${t.counts.reflections.rejected} rejected, ${t.counts.reflections.ineligible} ineligible, ${t.counts.reflections.generation_error} generation errors`,
+      `  tokens: prompt evaluated ${t.tokens.prompt_evaluated} / total ${t.tokens.prompt_total} (unique ${t.tokens.prompt_unique}), generated ${t.tokens.generated}`,
+      `  distill: ${t.distill.status}${t.distill.path ? ` → ${t.distill.path} (${t.distill.rows} rows)` : ''}${t.distill.message ? ` — ${t.distill.message}` : ''}`,
+    );
+  }
+  (eventsJson ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
+  return 0;
 }
 
 /** --config and --events-json, shared by the commands that start a run. */

@@ -1,6 +1,7 @@
 import { defineCommand } from '../Command';
 import { EXIT } from '../exitCodes';
-import { comparisonCells, formatTable, readStudyTarget, runCancellable, STUDY_OPTIONS } from '../holdoutStudyCli';
+import { comparisonCells, formatTable, readStudyTarget, STUDY_OPTIONS } from '../holdoutStudyCli';
+import { runCancellable } from '../runWithProgress';
 
 export const attributeCommand = defineCommand({
   name: 'attribute',

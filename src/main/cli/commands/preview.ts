@@ -7,7 +7,8 @@ import { PreviewDraftSchema, PreviewIdSchema, type PreviewDraft } from '../../io
 import { defineCommand } from '../Command';
 import { EXIT } from '../exitCodes';
 import { UsageError } from '../UsageError';
-import { comparisonCells, formatTable, readStudyTarget, runCancellable, STUDY_OPTIONS } from '../holdoutStudyCli';
+import { comparisonCells, formatTable, readStudyTarget, STUDY_OPTIONS } from '../holdoutStudyCli';
+import { runCancellable } from '../runWithProgress';
 
 /** A draft as a person hands it over: an edit, a guidance state, or a whole guidance file of the mission. */
 export async function readDraft(file: string): Promise<PreviewDraft> {
