@@ -18,6 +18,7 @@ import { GuidanceRepository } from './io/GuidanceRepository';
 import type { LlmBackend } from './llm/LlmBackend';
 import type { GuidanceStore } from './engine/ports/ArtifactStore';
 import { exportDistill, runStageBPipeline, type PipelineResult } from './engine/StageBPipeline';
+import type { RunControl } from './engine/ports/RunControl';
 import { limitTickets, splitHoldout } from './engine/epochPlan';
 import { carriedTelemetryOf } from './engine/buildTelemetry';
 import { hostname } from 'node:os';
@@ -45,6 +46,8 @@ export type ComposeStageBRunOptions = {
   model: StageBModelPort;
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
+  /** Pause / resume at batch boundaries, driven by the workbench (PausableRunControl). */
+  control?: RunControl;
   /** Injected for tests that need a fixed clock; defaults to the wall clock. */
   now?: () => string;
   /** Wraps the run's guidance repository (the crash tests kill the process right after a write). */
@@ -276,6 +279,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
       now,
       onEvent: report,
       signal: options.signal,
+      control: options.control,
       promptBudget,
       timings: { ingest: ingestMs, model_load: modelLoadMs },
       startedAt,

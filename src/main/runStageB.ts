@@ -10,6 +10,7 @@ import type { LlmBackend } from './llm/LlmBackend';
 import { findExportGaps, type ExportGap } from './engine/exportCompleteness';
 import { buildExportRows } from './engine/buildExportRows';
 import { collectRunVersions } from './runVersions';
+import type { RunControl } from './engine/ports/RunControl';
 import {
   composeStageBRun,
   runDirectoryOf,
@@ -25,6 +26,8 @@ export type RunStageBOptions = {
   configPath: string;
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
+  /** Pause / resume at batch boundaries (the workbench's engine host). */
+  control?: RunControl;
   /** Injected for tests that need a fixed clock; defaults to the wall clock. */
   now?: () => string;
 };

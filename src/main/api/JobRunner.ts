@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { StageBError, type SerializedError } from '../../shared/errors';
 import type { JobInfo, JobKind, JobStatus, RunRef } from '../../shared/api/contract';
-import { RunEventSchema } from '../../shared/schemas/telemetry';
+import { RunEventSchema, type RunControlMessage } from '../../shared/schemas/telemetry';
 import type { EventHub } from './EventHub';
 
 /** A running engine host, however it was started (Node child process or Electron utilityProcess). */
@@ -11,6 +11,12 @@ export type EngineProcess = {
   /** Fires once; `error` when the process could not start at all. */
   onExit(listener: (exit: { code: number | null; signal: string | null; error?: Error }) => void): void;
   kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+  /**
+   * Pause / resume, as the engine's control channel carries it (stdin lines of a Node child,
+   * parentPort messages of a utilityProcess): no signal, so Windows is no different. false
+   * when it could not be delivered (the process is gone or its channel closed).
+   */
+  send(control: RunControlMessage): boolean;
 };
 
 /**
@@ -30,6 +36,10 @@ export type JobStartOptions = {
 export type EngineLauncher = (launch: EngineLaunch) => EngineProcess;
 
 const MAX_LOG_LINE = 2000;
+/** The kinds whose engine runs the Stage-B batch loop, the only one with batch boundaries to pause at. */
+const PAUSABLE_KINDS: ReadonlySet<JobKind> = new Set(['stage_b', 'distill']);
+/** An engine process is there and working (or waiting at a boundary): it can be cancelled. */
+const LIVE_STATUSES: ReadonlySet<JobStatus> = new Set(['starting', 'running', 'pausing', 'paused']);
 const MAX_JOBS_KEPT = 50;
 
 type Job = { info: JobInfo; process: EngineProcess; cancelRequested: boolean; killTimer: NodeJS.Timeout | null };
@@ -38,7 +48,9 @@ type Job = { info: JobInfo; process: EngineProcess; cancelRequested: boolean; ki
  * Starts engine hosts, turns their stdout (one RunEvent JSON per line, from
  * `--events-json`) into pushed events, and keeps the window alive whatever the
  * engine does: a crash becomes a `job_status: failed` event with the error.
- * Cancel sends SIGTERM, then SIGKILL after `graceMs`.
+ * Cancel sends SIGTERM, then SIGKILL after `graceMs`, whether the run works or is paused.
+ * Pause / resume go down the engine's control channel: the job is `pausing` until the engine
+ * says `paused` at its next batch boundary, and `running` again when it says `resumed`.
  */
 export class JobRunner {
   private readonly jobs = new Map<string, Job>();
@@ -96,6 +108,8 @@ export class JobRunner {
       if (event.type === 'error') lastError = toSerialized(event.error);
       if (event.type === 'done') doneStatus = event.status === 'running' ? null : event.status;
       this.events.emit({ type: 'run_event', jobId, event });
+      if (event.type === 'paused' && LIVE_STATUSES.has(job.info.status)) this.setStatus(job, 'paused', null, null);
+      if (event.type === 'resumed' && LIVE_STATUSES.has(job.info.status)) this.setStatus(job, 'running', null, null);
     });
     process.onStderrLine((line) => {
       if (line.trim() !== '') this.events.emit({ type: 'job_log', jobId, line: line.slice(0, MAX_LOG_LINE) });
@@ -118,13 +132,37 @@ export class JobRunner {
   }
 
   cancel(jobId: string): boolean {
-    const job = this.jobs.get(jobId);
-    if (!job) throw new StageBError('API_NOT_FOUND', `no job ${jobId}`, { field: 'jobId' });
-    if (job.info.status !== 'running' && job.info.status !== 'starting') return false;
+    const job = this.find(jobId);
+    if (!LIVE_STATUSES.has(job.info.status)) return false;
     job.cancelRequested = true;
     job.process.kill('SIGTERM');
     job.killTimer = setTimeout(() => job.process.kill('SIGKILL'), this.graceMs);
     job.killTimer.unref?.();
+    return true;
+  }
+
+  /**
+   * Asks a running stage_b / distill job to pause at its next batch boundary: `pausing` now,
+   * `paused` once the engine waits there. false when there is nothing to pause.
+   */
+  pause(jobId: string): boolean {
+    const job = this.find(jobId);
+    if (!PAUSABLE_KINDS.has(job.info.kind)) {
+      throw new StageBError('API_INVALID_REQUEST', `a ${job.info.kind} job has no batches to pause at; only Stage-B runs and distill runs pause`, { field: 'jobId' });
+    }
+    if ((job.info.status !== 'running' && job.info.status !== 'starting') || job.cancelRequested) return false;
+    if (!job.process.send({ type: 'pause' })) return false;
+    this.setStatus(job, 'pausing', null, null);
+    return true;
+  }
+
+  /** Resumes a paused job, or withdraws a pause it has not reached yet. false when it is neither. */
+  resume(jobId: string): boolean {
+    const job = this.find(jobId);
+    if ((job.info.status !== 'paused' && job.info.status !== 'pausing') || job.cancelRequested) return false;
+    if (!job.process.send({ type: 'resume' })) return false;
+    // A withdrawn pause is running again at once; a paused engine says so itself (`resumed`).
+    if (job.info.status === 'pausing') this.setStatus(job, 'running', null, null);
     return true;
   }
 
@@ -137,16 +175,22 @@ export class JobRunner {
     return job ? { ...job.info } : null;
   }
 
-  /** Stops every running engine (app quit). */
+  /** Stops every running or paused engine (app quit). */
   shutdown(): void {
-    for (const job of this.jobs.values()) if (job.info.status === 'running') this.cancel(job.info.jobId);
+    for (const job of this.jobs.values()) if (LIVE_STATUSES.has(job.info.status)) this.cancel(job.info.jobId);
+  }
+
+  private find(jobId: string): Job {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new StageBError('API_NOT_FOUND', `no job ${jobId}`, { field: 'jobId' });
+    return job;
   }
 
   private setStatus(job: Job, status: JobStatus, exitCode: number | null, error: SerializedError | null): void {
     job.info.status = status;
     job.info.exit_code = exitCode;
     job.info.error = error;
-    if (status !== 'running' && status !== 'starting') job.info.finished_at = new Date().toISOString();
+    if (!LIVE_STATUSES.has(status)) job.info.finished_at = new Date().toISOString();
     this.events.emit({ type: 'job_status', jobId: job.info.jobId, status, exit_code: exitCode, error });
   }
 
@@ -154,7 +198,7 @@ export class JobRunner {
     if (this.jobs.size <= MAX_JOBS_KEPT) return;
     for (const [id, job] of this.jobs) {
       if (this.jobs.size <= MAX_JOBS_KEPT) break;
-      if (job.info.status !== 'running' && job.info.status !== 'starting') this.jobs.delete(id);
+      if (!LIVE_STATUSES.has(job.info.status)) this.jobs.delete(id);
     }
   }
 }

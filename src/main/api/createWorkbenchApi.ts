@@ -72,6 +72,8 @@ export function createWorkbenchApi(options: WorkbenchApiOptions): WorkbenchApi {
     attributionResult: (input) => holdoutJobMethods.attributionResult(ctx, input),
     previewStart: (input) => holdoutJobMethods.previewStart(ctx, input),
     previewResult: (input) => holdoutJobMethods.previewResult(ctx, input),
+    pauseJob: async (input) => ({ requested: jobs.pause(input.jobId) }),
+    resumeJob: async (input) => ({ requested: jobs.resume(input.jobId) }),
   };
   return { handlers, events, jobs, context: ctx };
 }

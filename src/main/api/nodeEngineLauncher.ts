@@ -24,14 +24,15 @@ export function engineArgs(kind: JobKind, configPath: string, extraArgs: readonl
 
 /**
  * Web/CLI mode: the engine host is `node bin/stageb.js run --config <path> --events-json`
- * in a child process (own process group, so a cancel reaches its children too).
+ * in a child process (own process group, so a cancel reaches its children too). Pause and
+ * resume travel as JSON lines on its stdin (src/main/cli/runControlChannel.ts reads them).
  */
 export function createNodeEngineLauncher(options: { stagebBin: string; nodePath?: string; cwd?: string; env?: NodeJS.ProcessEnv }): EngineLauncher {
   return ({ kind, configPath, extraArgs }) => {
     const child = spawn(options.nodePath ?? process.execPath, [options.stagebBin, ...engineArgs(kind, configPath, extraArgs)], {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       detached: process.platform !== 'win32',
     });
     const exitListeners: ((exit: { code: number | null; signal: string | null; error?: Error }) => void)[] = [];
@@ -42,6 +43,8 @@ export function createNodeEngineLauncher(options: { stagebBin: string; nodePath?
       for (const listener of exitListeners) listener(exit);
     };
     let stdoutDone: Promise<void> = Promise.resolve();
+    // An engine that exited (or closed its stdin) makes a late write fail: send reports it, nothing throws.
+    child.stdin?.on('error', () => undefined);
     const engine: EngineProcess = {
       onStdoutLine(listener) {
         const lines = createInterface({ input: child.stdout! });
@@ -53,6 +56,12 @@ export function createNodeEngineLauncher(options: { stagebBin: string; nodePath?
       },
       onExit(listener) {
         exitListeners.push(listener);
+      },
+      send(control) {
+        const stdin = child.stdin;
+        if (exited || !stdin || stdin.destroyed || !stdin.writable) return false;
+        stdin.write(`${JSON.stringify(control)}\n`);
+        return true;
       },
       kill(signal) {
         if (exited || child.pid === undefined) return;

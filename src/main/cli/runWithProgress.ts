@@ -4,6 +4,7 @@ import type { CliIo } from './CliIo';
 import type { Verbosity } from './Command';
 import { ProgressRenderer } from './ProgressRenderer';
 import { cancelOnSignals } from './cancelOnSignals';
+import { PausableRunControl } from '../engine/ports/RunControl';
 
 function formatRate(value: number | null): string {
   return value === null ? 'n/a' : `${(value * 100).toFixed(1)}%`;
@@ -14,20 +15,25 @@ function formatRate(value: number | null): string {
  * JSON line on stdout with `eventsJson` (what the workbench's engine host reads); Ctrl-C / SIGTERM cancel it
  * (the work stops at a safe point, CANCELLED, exit 130; a second signal exits at once). With `eventsJson` a
  * failure the work did not report itself (config, inputs, run directory, model: before anything started) is
- * written as one typed error event too, so the launcher shows its code and file.
+ * written as one typed error event too, so the launcher shows its code and file. With `eventsJson` the work
+ * also gets a `control` the workbench pauses and resumes through `io.runControl` (stdin lines or parentPort).
  */
 export async function runCancellable<T>(
   options: { eventsJson: boolean; verbosity: Verbosity; io: CliIo },
-  body: (options: { signal: AbortSignal; onEvent: (event: RunEvent) => void }) => Promise<T>,
+  body: (options: { signal: AbortSignal; onEvent: (event: RunEvent) => void; control?: PausableRunControl }) => Promise<T>,
 ): Promise<T> {
   const { eventsJson, io } = options;
   const progress = new ProgressRenderer(io.stderr, { verbosity: options.verbosity });
   const controller = new AbortController();
   const removeSignalHandlers = cancelOnSignals(controller);
+  // Only an engine host the workbench started listens for pause / resume.
+  const control = eventsJson && io.runControl ? new PausableRunControl({ signal: controller.signal }) : undefined;
+  const stopListening = control && io.runControl ? io.runControl((message) => (message.type === 'pause' ? control.pause() : control.resume())) : () => undefined;
   let errorEventWritten = false;
   try {
     return await body({
       signal: controller.signal,
+      control,
       onEvent: (event) => {
         // With --events-json the launcher reads stdout; a progress line on stderr would repeat every warning and reflection in its log.
         if (eventsJson) {
@@ -42,6 +48,7 @@ export async function runCancellable<T>(
     }
     throw raw;
   } finally {
+    stopListening();
     removeSignalHandlers();
     progress.finish();
   }
@@ -51,7 +58,7 @@ export async function runCancellable<T>(
 export async function runWithProgress(options: { configPath: string; eventsJson: boolean; io: CliIo; verbosity: Verbosity }): Promise<number> {
   const { io, eventsJson, verbosity } = options;
   const { runStageB } = await import('../runStageB');
-  const result = await runCancellable(options, ({ signal, onEvent }) => runStageB({ configPath: options.configPath, signal, onEvent }));
+  const result = await runCancellable(options, ({ signal, onEvent, control }) => runStageB({ configPath: options.configPath, signal, onEvent, control }));
   const t = result.telemetry;
   const lines = [result.alreadyComplete ? `Run already complete: ${result.runDir}` : `Run complete: ${result.runDir}`];
   if (verbosity !== 'quiet') {

@@ -6,6 +6,7 @@ import { engineArgs } from '../api/nodeEngineLauncher';
 /**
  * Electron mode: the engine host runs in a utilityProcess (a Node process the
  * window does not share), speaking the same `--events-json` protocol as the CLI.
+ * Pause and resume are messages to its process.parentPort (runControlChannel.ts).
  */
 export function createElectronEngineLauncher(engineHostPath: string): EngineLauncher {
   return ({ kind, configPath, jobId, extraArgs }) => {
@@ -30,6 +31,15 @@ export function createElectronEngineLauncher(engineHostPath: string): EngineLaun
       },
       onExit(listener) {
         exitListeners.push(listener);
+      },
+      send(control) {
+        if (exited) return false;
+        try {
+          child.postMessage(control);
+          return true;
+        } catch {
+          return false;
+        }
       },
       kill(signal) {
         if (exited) return;

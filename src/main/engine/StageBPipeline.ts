@@ -1,5 +1,6 @@
 import type { LlmBackend } from '../llm/LlmBackend';
 import type { ArtifactStore, GuidanceStore } from './ports/ArtifactStore';
+import type { RunControl } from './ports/RunControl';
 import type { RunConfig } from '../../shared/schemas/runConfig';
 import type { Ticket } from '../../shared/schemas/stageARecord';
 import type { GuidanceState } from '../../shared/schemas/guidance';
@@ -39,6 +40,8 @@ export type PipelineInput = {
   now: () => string;
   onEvent: (event: RunEvent) => void;
   signal?: AbortSignal;
+  /** Pause / resume at batch boundaries (the workbench's engine host); none: the run never pauses. */
+  control?: RunControl;
   /** Prompt token budget per request: context minus generation room. */
   promptBudget: number;
   timings?: Partial<TelemetryTimings>;
@@ -76,7 +79,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
   const { config, store, backend, now } = input;
   const mission = config.mission;
   const timings: TelemetryTimings = { ingest: 0, model_load: 0, rollout: 0, reflection: 0, export: 0, total: 0, ...input.timings };
-  const started = Date.now();
+  let started = Date.now();
   // Every phase of this process: ingest and model load happened before the pipeline started.
   const ownTotal = () => Date.now() - started + timings.ingest + timings.model_load;
   const emit = async (event: RunEvent) => {
@@ -123,7 +126,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
   const epochGroupsTotal = (epoch: number) => plans[epoch].reduce((sum, batch) => sum + batch.length, 0);
   const epochGroupsDone = (epoch: number) => selections.filter((row) => row.epoch === epoch).length;
   let generatedAtStart = backend.tokenMeter().generated;
-  const rolloutStarted = Date.now();
+  let rolloutStarted = Date.now();
   let needReviewKeys = new Set<string>();
   // The guidance sampling uses can change under the run (resume, hand edit, apply): its
   // budget is checked each time before anything is sampled with it or written.
@@ -178,6 +181,10 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
         const key = batchKey(epoch, batchIndex);
         const needsReflection = config.reflection.enabled && !reflected.has(key);
         if (complete.has(key) && !needsReflection) continue;
+        // Time spent paused is no run time: the clocks of the rate, the ETA and the timings start that much later.
+        const pausedMs = (await input.control?.atBatchBoundary({ epoch, batchIndex, batches: batches.length }, emit)) ?? 0;
+        started += pausedMs;
+        rolloutStarted += pausedMs;
 
         let batchSelections: SelectionRecord[];
         let batchTrajectories: TrajectoryRecord[];

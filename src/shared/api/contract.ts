@@ -338,7 +338,8 @@ export const JobKindSchema = z.enum(['stage_b', 'distill', 'attribution', 'previ
 export type JobKind = z.infer<typeof JobKindSchema>;
 /** The kinds startRun launches from a config file (attribution and preview have their own methods). */
 export const RunJobKindSchema = z.enum(['stage_b', 'distill']);
-export const JobStatusSchema = z.enum(['starting', 'running', 'completed', 'failed', 'cancelled']);
+/** pausing: a pause was asked for and the batch in flight is finishing; paused: waiting at a batch boundary, model loaded. */
+export const JobStatusSchema = z.enum(['starting', 'running', 'pausing', 'paused', 'completed', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
 export const JobInfoSchema = z.object({
@@ -500,6 +501,13 @@ export const api = {
   previewStart: { input: RunRefSchema.extend({ draft: GuidanceEditSchema }), output: z.object({ jobId: z.string() }) },
   /** The preview of job jobId: null while the job runs (or when it failed or was cancelled: see listJobs). */
   previewResult: { input: RunRefSchema.extend({ jobId: z.string().min(1).max(100) }), output: z.object({ result: PreviewResultSchema.nullable() }) },
+  /**
+   * Asks a running stage_b / distill job to pause at its next batch boundary (status pausing, then
+   * paused when the engine waits there, model loaded). false when the job is not running.
+   */
+  pauseJob: { input: z.object({ jobId: z.string().min(1).max(100) }), output: z.object({ requested: z.boolean() }) },
+  /** Resumes a paused job with its next batch (or withdraws a pause not reached yet). false when it is neither. */
+  resumeJob: { input: z.object({ jobId: z.string().min(1).max(100) }), output: z.object({ requested: z.boolean() }) },
 } as const;
 
 export type Api = typeof api;

@@ -128,8 +128,22 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('reflection'), ts: z.string(), epoch: z.number().int().nonnegative(), batch_index: z.number().int().nonnegative(), reflection_id: z.string(), applied: z.boolean(), ineligible_reason: z.string().nullable() }),
   z.object({ type: z.literal('done'), ts: z.string(), status: RunStatusSchema, message: z.string() }),
   z.object({ type: z.literal('error'), ts: z.string(), error: ErrorShape }),
+  /**
+   * Paused at a batch boundary (the operator asked; every batch before it and its reflection are done):
+   * batch_index is the batch the run continues with, of `batches` in epoch `epoch`.
+   */
+  z.object({ type: z.literal('paused'), ts: z.string(), epoch: z.number().int().nonnegative(), batch_index: z.number().int().nonnegative(), batches: z.number().int().nonnegative() }),
+  /** Resumed at the boundary it paused at; paused_ms is the time it waited (not run time: no rate or timing counts it). */
+  z.object({ type: z.literal('resumed'), ts: z.string(), epoch: z.number().int().nonnegative(), batch_index: z.number().int().nonnegative(), paused_ms: z.number().nonnegative() }),
 ]);
 export type RunEvent = z.infer<typeof RunEventSchema>;
+
+/**
+ * What the workbench sends an engine host it started (one JSON object per stdin line, or a
+ * utilityProcess message): pause at the next batch boundary, or resume. Cancel stays a signal.
+ */
+export const RunControlMessageSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('pause') }), z.object({ type: z.literal('resume') })]);
+export type RunControlMessage = z.infer<typeof RunControlMessageSchema>;
 
 /**
  * How a llama-cpp backend decodes candidates (model.batch_decode resolved at load):
