@@ -9,6 +9,7 @@ import { KeyList } from '../../shared/ui/KeyList';
 import { time } from '../../shared/format';
 import { useDebounced } from '../trajectories/useDebounced';
 import { JobProgressView } from './JobProgressView';
+import { isPausableKind } from './jobProgress';
 import type { LauncherStore } from './store';
 
 export function LauncherScreen({ store }: { store: LauncherStore }) {
@@ -62,7 +63,8 @@ export function LauncherScreen({ store }: { store: LauncherStore }) {
               </div>
             </>
           )}
-          {active && <JobProgressView progress={active} onCancel={() => void store.getState().cancel(active.jobId)} />}
+          {active && <JobProgressView progress={active} onCancel={() => void store.getState().cancel(active.jobId)}
+            {...(isPausableKind(s.jobs.find((j) => j.jobId === active.jobId)?.kind) ? { onPause: () => void store.getState().pause(active.jobId), onResume: () => void store.getState().resume(active.jobId) } : {})} />}
         </div>
       </div>
     </section>

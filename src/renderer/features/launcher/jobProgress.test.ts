@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../../shared/api/contract';
-import { applyJobEvent, epochFraction, newJobProgress, overallFraction } from './jobProgress';
+import { applyJobEvent, epochFraction, isPausableKind, jobControls, newJobProgress, overallFraction, pauseStatusText } from './jobProgress';
 
 const ts = '2026-01-01T00:00:00Z';
 const run = (event: unknown) => ({ type: 'run_event', jobId: 'j1', event }) as ApiEvent;
@@ -26,5 +26,36 @@ describe('applyJobEvent', () => {
     expect(applyJobEvent(p, { type: 'job_log', jobId: 'other', line: 'x' })).toBe(p);
     const failed = applyJobEvent(p, { type: 'job_status', jobId: 'j1', status: 'failed', exit_code: 1, error: { code: 'MODEL_NOT_FOUND', message: 'no model', location: { file: 'm.gguf' } } });
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'MODEL_NOT_FOUND' } });
+  });
+});
+
+describe('pause and resume in the job progress', () => {
+  const status = (value: string) => ({ type: 'job_status', jobId: 'j1', status: value, exit_code: null, error: null }) as ApiEvent;
+  it('shows pausing, then where the run waits, then running again; the controls follow', () => {
+    let p = applyJobEvent(newJobProgress('j1'), run({ type: 'progress', ts, epoch: 0, epochs: 2, batch_index: 1, batches: 4, groups_done: 8, groups_total: 32, epoch_groups_done: 8, epoch_groups_total: 16, tokens_per_second: 3, eta_ms: 9000 }));
+    expect(jobControls(p)).toEqual({ pause: true, resume: false, cancel: true });
+    expect(pauseStatusText(p)).toBeNull();
+    p = applyJobEvent(p, status('pausing'));
+    expect(jobControls(p)).toEqual({ pause: false, resume: true, cancel: true });
+    expect(pauseStatusText(p)).toMatch(/batch in flight and its reflection finish first/);
+    p = applyJobEvent(p, run({ type: 'paused', ts, epoch: 0, batch_index: 2, batches: 4 }));
+    p = applyJobEvent(p, status('paused'));
+    expect(p.pausedAt).toEqual({ epoch: 0, batchIndex: 2, batches: 4 });
+    expect(jobControls(p)).toEqual({ pause: false, resume: true, cancel: true });
+    expect(pauseStatusText(p)).toBe('Paused at batch 2/4 of epoch 1/2: it and its reflection are done, the model stays loaded. Resume continues with batch 3/4.');
+    p = applyJobEvent(p, run({ type: 'resumed', ts, epoch: 0, batch_index: 2, paused_ms: 61_000 }));
+    expect(p).toMatchObject({ status: 'running', pausedAt: null });
+    expect(p.log.at(-1)).toBe('resumed after 61 s paused');
+    p = applyJobEvent(p, status('running'));
+    expect(pauseStatusText(p)).toBeNull();
+    p = applyJobEvent(p, status('cancelled'));
+    expect(jobControls(p)).toEqual({ pause: false, resume: false, cancel: false });
+  });
+  it('says so when a run pauses before the first batch of an epoch', () => {
+    const p = applyJobEvent({ ...newJobProgress('j1'), epochs: 2 }, run({ type: 'paused', ts, epoch: 1, batch_index: 0, batches: 4 }));
+    expect(pauseStatusText(p)).toBe('Paused before the first batch of epoch 2/2, model loaded. Resume continues with batch 1/4.');
+  });
+  it('offers pause only to runs', () => {
+    expect(['stage_b', 'distill', 'attribution', 'preview', undefined].map((k) => isPausableKind(k as never))).toEqual([true, true, false, false, true]);
   });
 });

@@ -3,7 +3,7 @@ import type { ApiClient } from '../../../shared/api/transport';
 import type { ApiEvent, ConfigValidation, JobInfo } from '../../../shared/api/contract';
 import type { SerializedError } from '../../../shared/errors';
 import { toSerializedError } from '../../shared/asyncState';
-import { applyJobEvent, newJobProgress, type JobProgress } from './jobProgress';
+import { applyJobEvent, isLiveJob, newJobProgress, type JobProgress } from './jobProgress';
 
 type ConfigEntry = { path: string; size_bytes: number; modified_at: string };
 
@@ -28,6 +28,8 @@ export type LauncherState = {
   setKind(kind: 'stage_b' | 'distill'): void;
   start(): Promise<void>;
   cancel(jobId: string): Promise<void>;
+  pause(jobId: string): Promise<void>;
+  resume(jobId: string): Promise<void>;
   onEvent(event: ApiEvent): void;
 };
 
@@ -56,7 +58,7 @@ export function createLauncherStore(client: () => ApiClient) {
           if (job.last_event) p = applyJobEvent(p, { type: 'run_event', jobId: job.jobId, event: job.last_event });
           progress[job.jobId] = { ...p, status: job.status };
         }
-        const running = jobs.find((j) => j.status === 'running' || j.status === 'starting');
+        const running = jobs.find((j) => isLiveJob(j.status));
         set({ configs, jobs, progress, activeJob: get().activeJob ?? running?.jobId ?? null, error: null });
       } catch (error) {
         set({ error: toSerializedError(error) });
@@ -114,6 +116,20 @@ export function createLauncherStore(client: () => ApiClient) {
     async cancel(jobId) {
       try {
         await client().cancelRun({ jobId });
+      } catch (error) {
+        set({ error: toSerializedError(error) });
+      }
+    },
+    async pause(jobId) {
+      try {
+        await client().pauseJob({ jobId });
+      } catch (error) {
+        set({ error: toSerializedError(error) });
+      }
+    },
+    async resume(jobId) {
+      try {
+        await client().resumeJob({ jobId });
       } catch (error) {
         set({ error: toSerializedError(error) });
       }
