@@ -6,7 +6,8 @@ import { engineArgs } from '../api/nodeEngineLauncher';
 /**
  * Electron mode: the engine host runs in a utilityProcess (a Node process the
  * window does not share), speaking the same `--events-json` protocol as the CLI.
- * Pause and resume are messages to its process.parentPort (runControlChannel.ts).
+ * Pause and resume are messages to its process.parentPort (runControlChannel.ts); Electron
+ * queues them until the engine listens, so a pause asked for while it starts is not lost.
  */
 export function createElectronEngineLauncher(engineHostPath: string): EngineLauncher {
   return ({ kind, configPath, jobId, extraArgs }) => {
