@@ -1,4 +1,4 @@
-import type { ComparisonRow, MetricComparison, RateEstimate, RunComparison } from '../../shared/distill/compareRuns';
+import type { ComparisonRow, MetricComparison, RateEstimate, RunComparison } from '../../shared/metrics/compareRuns';
 
 const pct = (x: number) => (x * 100).toFixed(1);
 const signedPp = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
