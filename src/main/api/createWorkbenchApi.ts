@@ -9,6 +9,7 @@ import * as guidanceMethods from './guidanceMethods';
 import * as runMethods from './runMethods';
 import * as reviewQueueMethods from './reviewQueueMethods';
 import * as holdoutJobMethods from './holdoutJobMethods';
+import * as compareMethods from './compareMethods';
 
 export type ApiHandlers = { [M in ApiMethod]: (input: ApiParsedInput<M>) => Promise<ApiOutput<M>> };
 
@@ -72,6 +73,8 @@ export function createWorkbenchApi(options: WorkbenchApiOptions): WorkbenchApi {
     attributionResult: (input) => holdoutJobMethods.attributionResult(ctx, input),
     previewStart: (input) => holdoutJobMethods.previewStart(ctx, input),
     previewResult: (input) => holdoutJobMethods.previewResult(ctx, input),
+    runSteps: (input) => compareMethods.runSteps(ctx, input),
+    compare: (input) => compareMethods.compare(ctx, input),
   };
   return { handlers, events, jobs, context: ctx };
 }
