@@ -9,6 +9,7 @@ import * as guidanceMethods from './guidanceMethods';
 import * as runMethods from './runMethods';
 import * as reviewQueueMethods from './reviewQueueMethods';
 import * as holdoutJobMethods from './holdoutJobMethods';
+import * as compareMethods from './compareMethods';
 
 export type ApiHandlers = { [M in ApiMethod]: (input: ApiParsedInput<M>) => Promise<ApiOutput<M>> };
 
@@ -74,6 +75,8 @@ export function createWorkbenchApi(options: WorkbenchApiOptions): WorkbenchApi {
     previewResult: (input) => holdoutJobMethods.previewResult(ctx, input),
     pauseJob: async (input) => ({ requested: jobs.pause(input.jobId) }),
     resumeJob: async (input) => ({ requested: jobs.resume(input.jobId) }),
+    runSteps: (input) => compareMethods.runSteps(ctx, input),
+    compare: (input) => compareMethods.compare(ctx, input),
   };
   return { handlers, events, jobs, context: ctx };
 }

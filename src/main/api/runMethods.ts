@@ -25,13 +25,14 @@ import { normalizeVerdict, ticketKey } from '../../shared/verdict';
 import { rates } from '../../shared/metrics/rates';
 import {
   NeedReviewRecordSchema,
+  ReflectionLogRecordSchema,
   SelectionRecordSchema,
   TrajectoryRecordSchema,
   type NeedReviewRecord,
   type SelectionRecord,
   type TrajectoryRecord,
 } from '../../shared/schemas/records';
-import { RunManifestViewSchema, TelemetrySchema, type BatchTelemetry, type EpochTelemetry } from '../../shared/schemas/telemetry';
+import { RunEventSchema, RunManifestViewSchema, TelemetrySchema, type BatchTelemetry, type EpochTelemetry } from '../../shared/schemas/telemetry';
 import type { ApiContext } from './ApiContext';
 import { loadGuidanceTimeline } from './GuidanceTimeline';
 import { readJsonFile } from '../io/readJsonFile';
@@ -443,10 +444,13 @@ export async function charts(ctx: ApiContext, input: ApiParsedInput<'charts'>): 
   } catch {
     telemetry = null;
   }
-  if (telemetry && telemetry.batches.length > 0) return { batches: telemetry.batches, epochs: telemetry.epochs, guidanceSizes, source: 'telemetry' };
+  const holdout = await holdoutPerDecision(missionDir);
+  const throughput = await throughputPerBatch(missionDir);
+  const extra = { holdout, throughput };
+  if (telemetry && telemetry.batches.length > 0) return { batches: telemetry.batches, epochs: telemetry.epochs, guidanceSizes, source: 'telemetry', ...extra };
   const index = await ctx.indexes.get(path.join(missionDir, RUN_FILES.selections), SelectionRecordSchema);
   const c = index.rowColumns;
-  if (c.length === 0) return { batches: [], epochs: [], guidanceSizes, source: 'none' };
+  if (c.length === 0) return { batches: [], epochs: [], guidanceSizes, source: 'none', ...extra };
   const decode = (code: number): 'pass' | 'fail' | null => (code === LABEL_CODE.pass ? 'pass' : code === LABEL_CODE.fail ? 'fail' : null);
   const batchRows = new Map<string, { epoch: number; batch: number; rows: { label: 'pass' | 'fail' | null; verdict: 'pass' | 'fail' | null }[]; step: number }>();
   const epochRows = new Map<number, { rows: { label: 'pass' | 'fail' | null; verdict: 'pass' | 'fail' | null }[]; first: number; last: number }>();
@@ -483,6 +487,43 @@ export async function charts(ctx: ApiContext, input: ApiParsedInput<'charts'>): 
       applied_updates: Math.max(0, value.last - value.first),
       converged: false,
     }));
-  return { batches, epochs, guidanceSizes, source: 'selections' };
+  return { batches, epochs, guidanceSizes, source: 'selections', ...extra };
+}
+
+/** A run that has not written the file yet has nothing to chart; any other read failure is the caller's error. */
+function noRowsIfMissing(error: unknown): { rows: [] } {
+  if (error instanceof StageBError && error.code === 'INPUT_NOT_FOUND') return { rows: [] };
+  throw error;
+}
+
+/** The holdout the gate measured before and with each plan, in decision order; decisions the gate never measured are left out. */
+async function holdoutPerDecision(missionDir: string): Promise<ApiOutput<'charts'>['holdout']> {
+  const log = await readJsonlLenient(path.join(missionDir, RUN_FILES.reflections), ReflectionLogRecordSchema).catch(noRowsIfMissing);
+  return log.rows.flatMap(({ record }) => {
+    const r = record.reflection;
+    if (!r.pre_uplift || !r.post_uplift) return [];
+    return [{
+      reflection_id: r.reflection_id,
+      epoch: record.epoch,
+      batch_index: r.batch_index,
+      applied: r.applied,
+      ineligible_reason: r.ineligible_reason,
+      guidance_step_before: r.guidance_step_before,
+      guidance_step_after: r.guidance_step_after,
+      before: r.pre_uplift,
+      after: r.post_uplift,
+    }];
+  });
+}
+
+/** tokens/s of the last progress event of each batch (events.jsonl), in batch order. */
+async function throughputPerBatch(missionDir: string): Promise<ApiOutput<'charts'>['throughput']> {
+  const log = await readJsonlLenient(path.join(missionDir, RUN_FILES.events), RunEventSchema).catch(noRowsIfMissing);
+  const byBatch = new Map<string, { epoch: number; batch_index: number; tokens_per_second: number }>();
+  for (const { record } of log.rows) {
+    if (record.type !== 'progress') continue;
+    byBatch.set(`${record.epoch}:${record.batch_index}`, { epoch: record.epoch, batch_index: record.batch_index, tokens_per_second: record.tokens_per_second });
+  }
+  return [...byBatch.values()].sort((a, b) => a.epoch - b.epoch || a.batch_index - b.batch_index);
 }
 

@@ -2,7 +2,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { StageBError } from '../../shared/errors';
 import { SelectionRecordSchema, type SelectionRecord } from '../../shared/schemas/records';
-import type { RunSelections } from '../../shared/distill/compareRuns';
+import type { RunSelections } from '../../shared/metrics/compareRuns';
 import { readJsonl } from '../io/jsonl';
 import { RUN_FILES } from '../io/FsArtifactStore';
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../cli';
 import { selection } from '../../shared/distill/testFixtures';
-import type { RunComparison } from '../../shared/distill/compareRuns';
+import type { RunComparison } from '../../shared/metrics/compareRuns';
 import type { GroupLabel } from '../../shared/verdict';
 import type { CliIo } from '../cli/CliIo';
 

@@ -1,18 +1,5 @@
-import type { ComparisonRow, MetricComparison, RateEstimate, RunComparison } from '../../shared/distill/compareRuns';
-
-const pct = (x: number) => (x * 100).toFixed(1);
-const signedPp = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
-
-function formatRate(r: RateEstimate): string {
-  if (r.rate === null || !r.ci) return `n/a (0 rows)`;
-  return `${pct(r.rate)}% [${pct(r.ci.lower)}, ${pct(r.ci.upper)}] ${r.successes}/${r.n}`;
-}
-
-function formatDiff(m: MetricComparison): string {
-  if (!m.diff) return 'n/a';
-  const excludesZero = m.diff.ci.lower > 0 || m.diff.ci.upper < 0;
-  return `${signedPp(m.diff.estimate)} pp [${signedPp(m.diff.ci.lower)}, ${signedPp(m.diff.ci.upper)}]${excludesZero ? ' *' : ''}`;
-}
+import type { ComparisonRow, RunComparison } from '../../shared/metrics/compareRuns';
+import { formatDiff, formatRate } from '../../shared/metrics/formatComparison';
 
 function rowsFor(scope: string, row: ComparisonRow): string[][] {
   return [

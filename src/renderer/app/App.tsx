@@ -17,6 +17,7 @@ const GuidanceScreen = lazy(() => import('../features/guidance/GuidanceScreen').
 const SnapshotsScreen = lazy(() => import('../features/snapshots/SnapshotsScreen').then((m) => ({ default: m.SnapshotsScreen })));
 const ReviewScreen = lazy(() => import('../features/review/ReviewScreen').then((m) => ({ default: m.ReviewScreen })));
 const LauncherScreen = lazy(() => import('../features/launcher/LauncherScreen').then((m) => ({ default: m.LauncherScreen })));
+const CompareScreen = lazy(() => import('../features/compare/CompareScreen').then((m) => ({ default: m.CompareScreen })));
 
 function ScreenView({ screen, stores }: { screen: Screen; stores: AppStores }) {
   switch (screen) {
@@ -30,6 +31,7 @@ function ScreenView({ screen, stores }: { screen: Screen; stores: AppStores }) {
     case 'charts': return <ChartsScreen store={stores.charts} />;
     case 'launcher': return <LauncherScreen store={stores.launcher} />;
     case 'review': return <ReviewScreen store={stores.review} />;
+    case 'compare': return <CompareScreen />;
   }
 }
 

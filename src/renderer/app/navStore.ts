@@ -11,6 +11,7 @@ export const SCREENS = [
   { id: 'charts', title: 'Charts', key: '7' },
   { id: 'launcher', title: 'Launcher', key: '8' },
   { id: 'review', title: 'Review queue', key: '9' },
+  { id: 'compare', title: 'Compare', key: '0' },
 ] as const;
 
 export type Screen = (typeof SCREENS)[number]['id'] | 'group';

@@ -8,12 +8,15 @@ import {
   ReflectionLogRecordSchema,
   NeedReviewRecordSchema,
   WarningCodeSchema,
+  UpliftSchema,
 } from '../schemas/records';
 import { ReviewItemSchema } from '../schemas/reviewQueue';
 import { QaReviewStatusSchema, FoldedQaReviewSchema, QaReviewExportRowSchema } from '../schemas/qaReview';
 import { LabelCorrectionSchema } from '../schemas/labelCorrections';
 import { RunStatusSchema, BatchTelemetrySchema, EpochTelemetrySchema, TelemetrySchema, RunEventSchema } from '../schemas/telemetry';
 import { AttributionResultSchema, PreviewResultSchema } from '../schemas/holdoutComparison';
+import { RunComparisonSchema, ComparisonRowSchema } from '../metrics/compareRuns';
+import { ChangedGroupSchema, SliceRowSchema } from '../metrics/compareBreakdown';
 
 /**
  * The workbench API: one table, every method an input and an output schema.
@@ -322,6 +325,22 @@ export const ChartsOutputSchema = z.object({
   guidanceSizes: z.array(z.object({ step: z.number().int().nonnegative(), size: z.number().int().nonnegative() })),
   /** 'telemetry' when read from telemetry.json, 'selections' when recomputed. */
   source: z.enum(['telemetry', 'selections', 'none']),
+  /** Each reflection decision the holdout gate measured (reflection.jsonl): the holdout under the guidance before (pre_uplift) and with the plan (post_uplift). */
+  holdout: z.array(
+    z.object({
+      reflection_id: z.string(),
+      epoch: z.number().int().nonnegative(),
+      batch_index: z.number().int().nonnegative(),
+      applied: z.boolean(),
+      ineligible_reason: z.string().nullable(),
+      guidance_step_before: z.number().int().nonnegative(),
+      guidance_step_after: z.number().int().nonnegative(),
+      before: UpliftSchema,
+      after: UpliftSchema,
+    }),
+  ),
+  /** Generated tokens per second at the end of each batch (the last progress event of the batch in events.jsonl: the average since the rollout started). */
+  throughput: z.array(z.object({ epoch: z.number().int().nonnegative(), batch_index: z.number().int().nonnegative(), tokens_per_second: z.number().nonnegative() })),
 });
 export type ChartsOutput = z.infer<typeof ChartsOutputSchema>;
 
@@ -357,6 +376,40 @@ export const JobInfoSchema = z.object({
   run: RunRefSchema.optional(),
 });
 export type JobInfo = z.infer<typeof JobInfoSchema>;
+
+// ---------------------------------------------------------------- compare
+
+/** One side of a comparison: a mission run, or only the selections it sampled with one guidance step. */
+export const CompareSideSchema = RunRefSchema.extend({ step: z.number().int().nonnegative().nullable().default(null) });
+export type CompareSide = z.input<typeof CompareSideSchema>;
+
+export const CompareOutputSchema = z.object({
+  sides: z.object({
+    a: RunRefSchema.extend({ step: z.number().int().nullable(), name: z.string() }),
+    b: RunRefSchema.extend({ step: z.number().int().nullable(), name: z.string() }),
+  }),
+  /** What `stageb compare --json` prints for the same selections (src/shared/metrics/compareRuns.ts). */
+  comparison: RunComparisonSchema,
+  /** The two sides' missions when they differ: the rates then compare different tickets. */
+  mission_mismatch: z.object({ a: z.string(), b: z.string() }).nullable(),
+  /** The same rates over only the groups both sides judged (paired by mission and ticket_key). */
+  common: z.object({ groups: z.number().int().nonnegative(), row: ComparisonRowSchema }),
+  changed: z.object({ total: z.number().int().nonnegative(), rows: z.array(ChangedGroupSchema) }),
+  slices: z.array(SliceRowSchema),
+  /** Why the Stage-A categories are missing from the slices (input moved, unreadable); null when fine. */
+  slices_error: SerializedErrorSchema.nullable(),
+  /** What is compared, in words (shown above the numbers). */
+  note: z.string(),
+});
+export type CompareOutput = z.infer<typeof CompareOutputSchema>;
+
+export const RunStepInfoSchema = z.object({
+  step: z.number().int().nonnegative(),
+  /** Groups with a selection sampled with this step, and the epochs those selections are of. */
+  groups: z.number().int().nonnegative(),
+  epochs: z.array(z.number().int().nonnegative()),
+});
+export type RunStepInfo = z.infer<typeof RunStepInfoSchema>;
 
 // ---------------------------------------------------------------- the table
 
@@ -508,6 +561,13 @@ export const api = {
   pauseJob: { input: z.object({ jobId: z.string().min(1).max(100) }), output: z.object({ requested: z.boolean() }) },
   /** Resumes a paused job with its next batch (or withdraws a pause not reached yet). false when it is neither. */
   resumeJob: { input: z.object({ jobId: z.string().min(1).max(100) }), output: z.object({ requested: z.boolean() }) },
+  /** The guidance steps a run's selections were sampled with: what compare can put side by side within one run. */
+  runSteps: { input: RunRefSchema, output: z.object({ steps: z.array(RunStepInfoSchema) }) },
+  /** label_match and false-release of two runs (or two guidance steps of one) with 95% intervals, as `stageb compare` computes them, plus the groups whose verdict changed and a breakdown by slice. */
+  compare: {
+    input: z.object({ a: CompareSideSchema, b: CompareSideSchema, changedLimit: Limit(5000, 1000) }),
+    output: CompareOutputSchema,
+  },
 } as const;
 
 export type Api = typeof api;

@@ -38,6 +38,8 @@ const METHOD_FLAGS = {
   previewResult: true,
   pauseJob: true,
   resumeJob: true,
+  runSteps: true,
+  compare: true,
 } as const satisfies Record<ApiMethod, true>;
 
 export const API_METHOD_NAMES = Object.keys(METHOD_FLAGS) as ApiMethod[];

@@ -4,6 +4,5 @@ export * from './assertNoReflectionText';
 export * from './assistantVerdict';
 export * from './splitCorpus';
 export * from './markHighValue';
-export * from './compareRuns';
 export * from './splitPaths';
 export * from './fusionConfig';

@@ -19,7 +19,7 @@ A run dir is {output.root}/{run_name} (one folder per mission with selections.js
     const runs = [...(values.runs ?? []), ...positionals];
     if (runs.length !== 2) throw new UsageError(`--runs needs exactly two run directories, got ${runs.length}`, ['compare']);
     const { loadRunSelections } = await import('../../distill/loadRunSelections');
-    const { compareRuns } = await import('../../../shared/distill/compareRuns');
+    const { compareRuns } = await import('../../../shared/metrics/compareRuns');
     const { formatComparison } = await import('../../distill/runCompare');
     const [a, b] = await Promise.all(runs.map((dir) => loadRunSelections(dir)));
     const comparison = compareRuns(a, b);

@@ -19,6 +19,7 @@ const LIST_KEYS: Array<[string, string]> = [
   ['a / d', 'review queue: accept / dismiss the selected proposal (with a note)'],
   ['Ctrl+S', 'guidance editor: save'],
   ...JOB_CONTROL_KEYS,
+  ['a / b, c', 'runs: mark the selected run as A / B, open the comparison; compare: set A / B (t two runs ⇄ two steps, w swap, x clear, o open a group in A)'],
 ];
 
 export function ShortcutsOverlay({ onClose }: { onClose(): void }) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareRuns, finalSelections } from './compareRuns';
-import { selection } from './testFixtures';
+import { selection } from '../distill/testFixtures';
 import type { GroupLabel } from '../verdict';
 
 type Row = [groupId: string, label: GroupLabel | null, verdict: GroupLabel | null, epoch?: number, mission?: string];

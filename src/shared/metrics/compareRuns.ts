@@ -1,30 +1,44 @@
+import { z } from 'zod';
 import type { SelectionRecord } from '../schemas/records';
-import { differenceInterval, wilsonInterval } from '../metrics';
+import { differenceInterval } from './differenceInterval';
+import { wilsonInterval } from './wilsonInterval';
 
-export type Interval = { lower: number; upper: number };
+export const IntervalSchema = z.object({ lower: z.number(), upper: z.number() });
+export type Interval = z.infer<typeof IntervalSchema>;
 
 export type RunSelections = { name: string; selections: readonly SelectionRecord[] };
 
-export type RateEstimate = { successes: number; n: number; rate: number | null; ci: Interval | null };
-export type RateDifference = { estimate: number; ci: Interval } | null;
+export const RateEstimateSchema = z.object({
+  successes: z.number().int().nonnegative(),
+  n: z.number().int().nonnegative(),
+  rate: z.number().nullable(),
+  ci: IntervalSchema.nullable(),
+});
+export type RateEstimate = z.infer<typeof RateEstimateSchema>;
+export const RateDifferenceSchema = z.object({ estimate: z.number(), ci: IntervalSchema }).nullable();
+export type RateDifference = z.infer<typeof RateDifferenceSchema>;
 
-export type MetricComparison = { a: RateEstimate; b: RateEstimate; diff: RateDifference };
+export const MetricComparisonSchema = z.object({ a: RateEstimateSchema, b: RateEstimateSchema, diff: RateDifferenceSchema });
+export type MetricComparison = z.infer<typeof MetricComparisonSchema>;
 
-export type ComparisonRow = {
+export const ComparisonRowSchema = z.object({
   /** Groups counted (last epoch per group), labelled or not. */
-  groups: { a: number; b: number };
+  groups: z.object({ a: z.number().int().nonnegative(), b: z.number().int().nonnegative() }),
   /** verdict = label, over labelled groups; a malformed verdict counts as a miss. */
-  label_match: MetricComparison;
+  label_match: MetricComparisonSchema,
   /** label = fail and verdict = pass, over label = fail groups. */
-  false_release: MetricComparison;
-};
+  false_release: MetricComparisonSchema,
+});
+export type ComparisonRow = z.infer<typeof ComparisonRowSchema>;
 
-export type RunComparison = {
-  a: string;
-  b: string;
-  overall: ComparisonRow;
-  missions: Record<string, ComparisonRow>;
-};
+/** What `stageb compare --json` prints and the workbench's compare screen shows. */
+export const RunComparisonSchema = z.object({
+  a: z.string(),
+  b: z.string(),
+  overall: ComparisonRowSchema,
+  missions: z.record(z.string(), ComparisonRowSchema),
+});
+export type RunComparison = z.infer<typeof RunComparisonSchema>;
 
 /**
  * The selection that counts for each group of a run: the one from the run's
@@ -71,7 +85,8 @@ function compareMetric(a: RateEstimate, b: RateEstimate): MetricComparison {
   return { a, b, diff: d.estimate === null ? null : { estimate: d.estimate, ci: { lower: d.lower, upper: d.upper } } };
 }
 
-function compareRows(a: readonly SelectionRecord[], b: readonly SelectionRecord[]): ComparisonRow {
+/** label_match and false-release of two sets of final selections (one row per group), b − a with its interval. */
+export function compareRows(a: readonly SelectionRecord[], b: readonly SelectionRecord[]): ComparisonRow {
   const ta = tally(a);
   const tb = tally(b);
   return {
@@ -81,8 +96,9 @@ function compareRows(a: readonly SelectionRecord[], b: readonly SelectionRecord[
   };
 }
 
-/** label_match and false-release rate of two runs, overall and per mission, with 95% CIs and b − a. */
 /**
+ * label_match and false-release rate of two runs, overall and per mission, with 95% CIs and b − a.
+ *
  * The difference interval treats the runs as independent samples. When both runs
  * judged the same tickets (the usual A/B of two students) the samples are
  * positively correlated and the interval is conservative — an interval that
