@@ -84,9 +84,6 @@ function workbench() {
     engineLauncher: () => {
       throw new Error('no engine in the bench');
     },
-    guidanceWriter: () => {
-      throw new Error('no guidance writes in the bench');
-    },
     parseConfig: () => ({ config: {} }),
   });
 }

@@ -34,6 +34,7 @@ import {
 import { RunManifestViewSchema, TelemetrySchema, type BatchTelemetry, type EpochTelemetry } from '../../shared/schemas/telemetry';
 import type { ApiContext } from './ApiContext';
 import { loadGuidanceTimeline } from './GuidanceTimeline';
+import { missionGuidance } from './guidanceMethods';
 import { readJsonFile } from '../io/readJsonFile';
 import { readJsonlLenient } from '../io/jsonl';
 import { BOOL_CODE, LABEL_CODE, ROW_FLAG } from './RowColumns';
@@ -264,7 +265,7 @@ export async function groupDetail(ctx: ApiContext, input: ApiParsedInput<'groupD
   const latest = chosen[chosen.length - 1] ?? candidates[candidates.length - 1];
   let guidance = null;
   if (latest) {
-    const timeline = await loadGuidanceTimeline(missionDir, input.mission);
+    const timeline = await loadGuidanceTimeline(missionDir, missionGuidance(ctx, missionDir, input.mission));
     guidance = { step: latest.guidance_step, state: timeline.get(latest.guidance_step) ?? null };
   }
   const reviews = (await foldedReviews(missionDir)).fold.live.filter((review) => review.group_id === input.groupId);
@@ -435,7 +436,7 @@ export async function qaLabelCorrections(ctx: ApiContext, input: ApiParsedInput<
 /** Per batch / per epoch rates from telemetry.json, or recomputed from selections while a run has none. */
 export async function charts(ctx: ApiContext, input: ApiParsedInput<'charts'>): Promise<ApiOutput<'charts'>> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
-  const timeline = await loadGuidanceTimeline(missionDir, input.mission);
+  const timeline = await loadGuidanceTimeline(missionDir, missionGuidance(ctx, missionDir, input.mission));
   const guidanceSizes = [...timeline.values()].sort((a, b) => a.step - b.step).map((state) => ({ step: state.step, size: Object.keys(state.experiences).length }));
   let telemetry = null;
   try {

@@ -1,5 +1,6 @@
 import type { LlmBackend } from '../llm/LlmBackend';
-import type { ArtifactStore, GuidanceStore } from './ports/ArtifactStore';
+import type { ArtifactStore } from './ports/ArtifactStore';
+import type { GuidancePort } from './ports/GuidancePort';
 import type { RunConfig } from '../../shared/schemas/runConfig';
 import type { Ticket } from '../../shared/schemas/stageARecord';
 import type { GuidanceState } from '../../shared/schemas/guidance';
@@ -34,7 +35,7 @@ export type PipelineInput = {
   /** Labelled tickets that gate reflection proposals; never trained on. */
   holdout: Ticket[];
   store: ArtifactStore;
-  guidance: GuidanceStore;
+  guidance: GuidancePort;
   backend: LlmBackend;
   now: () => string;
   onEvent: (event: RunEvent) => void;
