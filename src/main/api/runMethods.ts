@@ -186,7 +186,7 @@ function reviewedItems(fold: QaReviewFold, filter: NonNullable<ApiParsedInput<'q
 /** The Stage-A tickets of one group, found by scanning the run's input files (named in run.json). */
 async function findTickets(missionDir: string, groupId: string): Promise<GroupTicket[]> {
   const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), RunManifestViewSchema);
-  if (!manifest) throw new StageBError('INPUT_NOT_FOUND', 'run.json is missing, so the Stage-A inputs are unknown', { file: RUN_FILES.manifest });
+  if (!manifest) throw new StageBError('INPUT_NOT_FOUND', `${RUN_FILES.manifest} is missing, so the Stage-A inputs are unknown`, { file: RUN_FILES.manifest });
   const configured = manifest.config?.stage_a_paths;
   const paths = manifest.inputs?.length
     ? manifest.inputs.map((input) => input.path)

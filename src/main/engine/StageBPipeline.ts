@@ -27,6 +27,7 @@ import { reflectOnBatch } from './reflection/reflectOnBatch';
 import { findNeedReview } from './reflection/needReview';
 import { detectConvergedEpoch } from '../../shared/distill/detectConvergedEpoch';
 import { buildDistillRecords, DISTILL_ASSISTANT_FORMAT } from '../../shared/distill/buildDistillRecords';
+import { RUN_FILES } from '../../shared/runFiles';
 
 export type PipelineInput = {
   config: RunConfig;
@@ -271,7 +272,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
     }
     timings.rollout = Date.now() - rolloutStarted - timings.reflection;
 
-    await emit({ type: 'phase', ts: now(), phase: 'export', message: 'writing export/verdicts.{jsonl,parquet}' });
+    await emit({ type: 'phase', ts: now(), phase: 'export', message: `writing ${RUN_FILES.export}/verdicts.{jsonl,parquet}` });
     const exportStarted = Date.now();
     const lastEpoch = config.runner.epochs - 1;
     const exportRows = buildExportRows(selections.filter((row) => row.epoch === lastEpoch), reflections);
