@@ -8,7 +8,7 @@ import { describeInvalidUtf8 } from './utf8';
 import { RUN_FILES } from '../../shared/runFiles';
 
 /**
- * The owner of qa_reviews.jsonl in a mission run directory: its name, its appends and
+ * The owner of qa_reviews.jsonl in a mission run directory (named in RUN_FILES): its appends and
  * its reads. The workbench API appends reviews and retractions (undo); the API and
  * `stageb reviews` read it through here and fold it with foldQaReviews.
  */

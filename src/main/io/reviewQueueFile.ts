@@ -5,7 +5,7 @@ import { appendJsonl, readJsonl } from './jsonl';
 import { RUN_FILES } from '../../shared/runFiles';
 
 /**
- * The owner of review_queue.jsonl in a mission run directory: its name, its writes and
+ * The owner of review_queue.jsonl in a mission run directory (named in RUN_FILES): its writes and
  * its reads. The engine appends proposals (through FsArtifactStore), the workbench API
  * appends decisions; both read through here.
  */
