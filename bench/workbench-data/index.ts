@@ -38,6 +38,8 @@ import { sidecarPathOf } from '../../src/main/api/index/IndexSidecar';
 import type { ApiParsedInput } from '../../src/shared/api/contract';
 import { DEFAULT_RATE_TOLERANCE, describeJudgement, repeatUntilUndisturbed, summarizeDisturbance, type RunObservation } from '../shared/disturbance';
 import { jsonParseRate } from '../shared/hostProbe';
+import { RUN_FILES } from '../../src/shared/runFiles';
+import { openRunGuidance } from '../../src/main/io/GuidanceRepository';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argRows = process.argv.indexOf('--rows');
@@ -57,7 +59,7 @@ const MISSION = 'BBU接地线检查';
 const RUN = `bench-${ROWS}`;
 const runsRoot = path.join(here, '..', '.cache', 'workbench-data', 'runs');
 const missionDir = path.join(runsRoot, RUN, MISSION);
-const trajectories = path.join(missionDir, 'trajectories.jsonl');
+const trajectories = path.join(missionDir, RUN_FILES.trajectories);
 const marker = path.join(missionDir, '.complete');
 const sidecar = sidecarPathOf(trajectories);
 const mode = ['--generate', '--cold', '--warm'].find((flag) => process.argv.includes(flag)) ?? 'main';
@@ -83,9 +85,6 @@ function workbench() {
     runsRoot,
     engineLauncher: () => {
       throw new Error('no engine in the bench');
-    },
-    guidanceWriter: () => {
-      throw new Error('no guidance writes in the bench');
     },
     parseConfig: () => ({ config: {} }),
   });
@@ -154,7 +153,7 @@ async function generate(): Promise<void> {
   await mkdir(missionDir, { recursive: true });
   const options = { runName: RUN, mission: MISSION, groups: GROUPS, candidates: CANDIDATES, epochs: EPOCHS, seed: 11 };
   const count = await writeJsonlRows(trajectories, fixtureTrajectories(options));
-  await writeFile(path.join(missionDir, 'guidance.json'), JSON.stringify({ [MISSION]: { step: 0, updated_at: new Date(0).toISOString(), experiences: { G0: '检查接地线' }, metadata: {} } }));
+  await openRunGuidance({ missionDir, mission: MISSION }).initialize({ step: 0, updated_at: new Date(0).toISOString(), experiences: { G0: '检查接地线' }, metadata: {} });
   await writeFile(marker, String(count));
 }
 

@@ -11,8 +11,8 @@ import { canonicalJson } from '../shared/guidance/canonicalJson';
 import { loadRunConfig } from './io/loadRunConfig';
 import { ingestStageA } from './io/ingestStageA';
 import { FsArtifactStore, RUN_FILES } from './io/FsArtifactStore';
-import { GuidanceRepository } from './io/GuidanceRepository';
-import { readAttribution, writeAttribution } from './io/attributionFiles';
+import { openRunGuidance } from './io/GuidanceRepository';
+import { attributionPath, readAttribution, writeAttribution } from './io/attributionFiles';
 import { writePreviewResult, type PreviewDraft } from './io/previewFiles';
 import { createBackend } from './llm/createBackend';
 import type { LlmBackend } from './llm/LlmBackend';
@@ -64,7 +64,7 @@ async function loadStudyRun(target: HoldoutStudyTarget): Promise<StudyRun> {
   if ('configPath' in target && manifest.config_hash !== hashConfig(config)) {
     throw new StageBError('RUN_DIR_CONFLICT', `run directory ${runDir} holds a run made with a different config; its holdout and guidance are not this config's`, { file: path.join(runDir, RUN_FILES.manifest), field: 'config_hash' });
   }
-  const guidance = await new GuidanceRepository({ path: store.path(RUN_FILES.guidance), mission: config.mission, snapshotDir: store.path(RUN_FILES.snapshots), retention: config.guidance.snapshot_retention }).read();
+  const guidance = await openRunGuidance({ missionDir: store.runDir, mission: config.mission, retention: config.guidance.snapshot_retention }).read();
   const { tickets } = await ingestStageA({ paths: config.stage_a_paths, mission: config.mission, maxTickets: config.runner.max_tickets });
   // The run's own split (composeStageBRun): the same tickets the reflection gate evaluated on.
   const { holdout } = splitHoldout(tickets, { fraction: config.reflection.holdout_fraction, max: config.reflection.holdout_max, seed: config.seed });
@@ -157,7 +157,7 @@ export async function runAttribution(options: HoldoutStudyOptions & { force?: bo
     const cached = await readAttribution(run.runDir, guidance.step).catch(() => null);
     if (cached && cached.experiences_hash === hash && cached.holdout.fingerprint === holdoutInfo.fingerprint) {
       emit({ type: 'done', ts: now(), status: 'completed', message: `attribution of guidance step ${guidance.step} already measured; reused (--force measures again)` });
-      return { result: cached, file: path.join(run.runDir, 'attribution', `step-${guidance.step}.json`), reused: true };
+      return { result: cached, file: attributionPath(run.runDir, guidance.step), reused: true };
     }
   }
   const rules = Object.keys(guidance.experiences).length;

@@ -14,9 +14,9 @@ import { ingestStageA } from './io/ingestStageA';
 import { applyLabelCorrections, loadLabelCorrections } from './io/loadLabelCorrections';
 import { loadInitialGuidance, utf8ByteTokenCount } from './io/loadInitialGuidance';
 import { FsArtifactStore, RUN_FILES } from './io/FsArtifactStore';
-import { GuidanceRepository } from './io/GuidanceRepository';
+import { openRunGuidance } from './io/GuidanceRepository';
 import type { LlmBackend } from './llm/LlmBackend';
-import type { GuidanceStore } from './engine/ports/ArtifactStore';
+import type { GuidancePort } from './engine/ports/GuidancePort';
 import { exportDistill, runStageBPipeline, type PipelineResult } from './engine/StageBPipeline';
 import type { RunControl } from './engine/ports/RunControl';
 import { limitTickets, splitHoldout } from './engine/epochPlan';
@@ -51,7 +51,7 @@ export type ComposeStageBRunOptions = {
   /** Injected for tests that need a fixed clock; defaults to the wall clock. */
   now?: () => string;
   /** Wraps the run's guidance repository (the crash tests kill the process right after a write). */
-  guidanceStore?: (repository: GuidanceRepository) => GuidanceStore;
+  guidanceStore?: (port: GuidancePort) => GuidancePort;
 };
 
 export type ValidatedRun = {
@@ -243,12 +243,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
 
     await store.ensureDir();
     for (const event of earlyEvents.splice(0)) await store.appendEvent(event);
-    const repository = new GuidanceRepository({
-      path: store.path(RUN_FILES.guidance),
-      mission: config.mission,
-      snapshotDir: store.path(RUN_FILES.snapshots),
-      retention: config.guidance.snapshot_retention,
-    });
+    const repository = openRunGuidance({ missionDir: store.runDir, mission: config.mission, retention: config.guidance.snapshot_retention });
     if (validated.existing === 'none') {
       await store.writeManifest({
         run_name: config.run_name,

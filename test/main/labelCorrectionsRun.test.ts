@@ -13,7 +13,6 @@ import { StageBError } from '../../src/shared/errors';
 import { openScriptedWorkspace, scriptedModel, writeScriptedRunConfig, type ScriptedWorkspace } from '../helpers/scriptedRun';
 import { createWorkbenchApi } from '../../src/main/api/createWorkbenchApi';
 import { dispatchApiCall } from '../../src/main/api/dispatchApiCall';
-import { GuidanceRepository } from '../../src/main/io/GuidanceRepository';
 import { parseRunConfigText } from '../../src/main/io/loadRunConfig';
 
 /**
@@ -99,7 +98,6 @@ describe('label corrections close the loop', () => {
       engineLauncher: () => {
         throw new Error('no engine here');
       },
-      guidanceWriter: (options) => new GuidanceRepository(options),
       parseConfig: parseRunConfigText,
     });
     const shown = trained[0];

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkbenchApi } from '../../src/main/api/createWorkbenchApi';
 import { dispatchApiCall } from '../../src/main/api/dispatchApiCall';
 import type { EngineLauncher } from '../../src/main/api/JobRunner';
-import { GuidanceRepository } from '../../src/main/io/GuidanceRepository';
+import { GuidanceRepository, openRunGuidance } from '../../src/main/io/GuidanceRepository';
 import { parseRunConfigText } from '../../src/main/io/loadRunConfig';
 import { GuidanceFileSchema, type GuidanceState } from '../../src/shared/schemas/guidance';
 import type { GuidanceWriteResult } from '../../src/shared/api/contract';
@@ -57,7 +57,7 @@ describe('annotator (workbench API) vs engine (child process) on one guidance fi
       runsRoot: path.join(root, 'runs'),
       engineLauncher: noEngine,
       // Unlimited retention so that the whole history can be checked afterwards.
-      guidanceWriter: (options) => new GuidanceRepository({ ...options, retention: Infinity, lock: { timeoutMs: 60_000 } }),
+      openGuidance: (run) => openRunGuidance({ ...run, retention: Infinity, lock: { timeoutMs: 60_000 } }),
       parseConfig: (text, label) => parseRunConfigText(text, label),
     });
 

@@ -1,23 +1,10 @@
-import type { GuidanceState, GuidanceWriteBy, StoredExperienceMeta } from '../../shared/schemas/guidance';
+import type { GuidancePort } from '../engine/ports/GuidancePort';
 import type { EventHub } from './EventHub';
 import type { JobRunner } from './JobRunner';
 import type { JsonlIndexCache } from './JsonlIndexCache';
 
-/** The slice of src/main/io/GuidanceRepository the workbench uses (compare-and-swap writes, ARCHITECTURE.md §5). */
-export type GuidanceWithHash = GuidanceState & { hash?: string };
-
-export interface GuidanceWriter {
-  read(): Promise<GuidanceWithHash>;
-  /** Throws StageBError GUIDANCE_STEP_CONFLICT (details { baseStep, currentStep, current }) when the file moved. */
-  write(
-    next: { experiences: Record<string, string>; metadata?: Record<string, StoredExperienceMeta> },
-    baseStep: number,
-    options?: { expectedHash?: string; by?: GuidanceWriteBy },
-  ): Promise<GuidanceWithHash>;
-  rollback(snapshotName: string, baseStep: number, options?: { expectedHash?: string; author?: string | null }): Promise<GuidanceWithHash>;
-}
-
-export type GuidanceWriterFactory = (options: { path: string; mission: string; snapshotDir: string; retention: number }) => GuidanceWriter;
+/** Opens the guidance port of one mission run (default: src/main/io/GuidanceRepository's openRunGuidance). */
+export type OpenRunGuidance = (run: { missionDir: string; mission: string; retention: number }) => GuidancePort;
 
 /** Parses and validates run-config YAML text (src/main/io/loadRunConfig.ts parseRunConfigText). */
 export type ConfigParser = (text: string, fileLabel: string) => { config: unknown };
@@ -29,7 +16,7 @@ export type ApiContext = {
   indexes: JsonlIndexCache;
   jobs: JobRunner;
   events: EventHub;
-  guidanceWriter: GuidanceWriterFactory;
+  openGuidance: OpenRunGuidance;
   parseConfig: ConfigParser;
   snapshotRetention: number;
   now: () => Date;

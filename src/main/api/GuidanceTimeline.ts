@@ -1,8 +1,8 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { GuidanceHistoryEntrySchema, GuidanceStateSchema, type GuidanceState } from '../../shared/schemas/guidance';
-import type { SnapshotInfo } from '../../shared/api/contract';
+import type { GuidancePort, GuidanceWithHash } from '../engine/ports/GuidancePort';
 import type { ReflectionLogRecord } from '../../shared/schemas/records';
 import { readJsonlLenient } from '../io/jsonl';
 import { RUN_FILES } from './runDirectory';
@@ -22,58 +22,30 @@ export function guidanceStateFromDocument(value: unknown, mission: string): Guid
   return null;
 }
 
-export async function readGuidanceDocument(file: string, mission: string): Promise<GuidanceState | null> {
-  try {
-    return guidanceStateFromDocument(JSON.parse(await readFile(file, 'utf8')), mission);
-  } catch {
-    return null;
-  }
-}
-
-export async function listSnapshotInfos(missionDir: string, mission: string): Promise<SnapshotInfo[]> {
-  const dir = path.join(missionDir, RUN_FILES.snapshots);
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((name) => name.endsWith('.json'));
-  } catch {
-    return [];
-  }
-  const infos = await Promise.all(
-    names.map(async (name) => {
-      const file = path.join(dir, name);
-      const [info, state] = await Promise.all([stat(file), readGuidanceDocument(file, mission)]);
-      return { name, step: state?.step ?? null, updated_at: state?.updated_at ?? null, size_bytes: info.size };
-    }),
-  );
-  return infos.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
-}
-
 /**
  * Every guidance state of a mission run that can still be recovered, by step:
- * the snapshots, the live file, and guidance_history.jsonl (experiences the
- * engine used, for steps whose snapshot was pruned).
+ * the snapshots and the live file (through the run's guidance port), and
+ * guidance_history.jsonl (experiences the engine used, for steps whose snapshot
+ * was pruned).
  */
-export async function loadGuidanceTimeline(missionDir: string, mission: string): Promise<Map<number, GuidanceState>> {
+export async function loadGuidanceTimeline(missionDir: string, guidance: GuidancePort): Promise<Map<number, GuidanceState>> {
   const timeline = new Map<number, GuidanceState>();
   const history = await readJsonlLenient(path.join(missionDir, RUN_FILES.guidanceHistory), GuidanceHistoryEntrySchema);
   for (const { record } of history.rows) {
     if (Object.keys(record.experiences).length === 0) continue;
     timeline.set(record.step, { step: record.step, updated_at: record.recorded_at, experiences: record.experiences, metadata: {} });
   }
-  const dir = path.join(missionDir, RUN_FILES.snapshots);
-  let names: string[] = [];
-  try {
-    names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
-  } catch {
-    names = [];
-  }
-  for (const name of names) {
-    const state = await readGuidanceDocument(path.join(dir, name), mission);
-    if (state) timeline.set(state.step, state);
-  }
-  const current = await readGuidanceDocument(path.join(missionDir, RUN_FILES.guidance), mission);
-  if (current) timeline.set(current.step, current);
+  // Oldest first, so that of two snapshots of one step the newer one is kept.
+  const readable = (await guidance.listSnapshots()).filter((info) => info.step !== null).reverse();
+  const snapshots = await Promise.all(readable.map((info) => guidance.readSnapshot(info.name).catch(() => null)));
+  for (const state of snapshots) if (state) timeline.set(state.step, withoutHash(state));
+  const current = await guidance.read().catch(() => null);
+  if (current) timeline.set(current.step, withoutHash(current));
   return timeline;
+}
+
+function withoutHash({ hash: _hash, ...state }: GuidanceWithHash): GuidanceState {
+  return state;
 }
 
 /**

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GuidanceRepository } from '../io/GuidanceRepository';
 import { parseRunConfigText } from '../io/loadRunConfig';
 import type { EngineLauncher } from './JobRunner';
 import { createNodeEngineLauncher } from './nodeEngineLauncher';
@@ -11,14 +10,13 @@ export function findProjectRoot(from: string = path.dirname(fileURLToPath(import
   return path.resolve(from, from.includes(`${path.sep}src${path.sep}`) ? '../../..' : '../..');
 }
 
-/** The workbench API wired to the real guidance repository, config parser and engine host. */
+/** The workbench API wired to the real config parser and engine host (and, by default, the real guidance repository). */
 export function createDefaultWorkbenchApi(options: { runsRoot: string; configsRoot?: string | null; engineLauncher?: EngineLauncher; projectRoot?: string }): WorkbenchApi {
   const projectRoot = options.projectRoot ?? findProjectRoot();
   return createWorkbenchApi({
     runsRoot: options.runsRoot,
     configsRoot: options.configsRoot ?? null,
     engineLauncher: options.engineLauncher ?? createNodeEngineLauncher({ stagebBin: path.join(projectRoot, 'bin', 'stageb.js'), cwd: projectRoot }),
-    guidanceWriter: (repo) => new GuidanceRepository(repo),
     parseConfig: (text, label) => parseRunConfigText(text, label),
   });
 }

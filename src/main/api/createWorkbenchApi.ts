@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { ApiMethod, ApiOutput, ApiParsedInput } from '../../shared/api/contract';
-import type { ApiContext, ConfigParser, GuidanceWriterFactory } from './ApiContext';
+import type { ApiContext, ConfigParser, OpenRunGuidance } from './ApiContext';
+import { openRunGuidance } from '../io/GuidanceRepository';
 import { EventHub } from './EventHub';
 import { JobRunner, type EngineLauncher } from './JobRunner';
 import { JsonlIndexCache } from './JsonlIndexCache';
@@ -17,7 +18,8 @@ export type WorkbenchApiOptions = {
   runsRoot: string;
   configsRoot?: string | null;
   engineLauncher: EngineLauncher;
-  guidanceWriter: GuidanceWriterFactory;
+  /** Default: the run's guidance file through GuidanceRepository (tests widen its retention or lock timeout). */
+  openGuidance?: OpenRunGuidance;
   parseConfig: ConfigParser;
   snapshotRetention?: number;
   cancelGraceMs?: number;
@@ -37,7 +39,7 @@ export function createWorkbenchApi(options: WorkbenchApiOptions): WorkbenchApi {
     indexes: new JsonlIndexCache(options.maxIndexedFiles),
     jobs,
     events,
-    guidanceWriter: options.guidanceWriter,
+    openGuidance: options.openGuidance ?? ((run) => openRunGuidance(run)),
     parseConfig: options.parseConfig,
     snapshotRetention: options.snapshotRetention ?? 50,
     now: options.now ?? (() => new Date()),

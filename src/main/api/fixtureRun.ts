@@ -4,9 +4,8 @@ import { NeedReviewRecordSchema, type SelectionRecord, type TrajectoryRecord, ty
 import { RunManifestSchema } from '../../shared/schemas/telemetry';
 import { FsArtifactStore } from '../io/FsArtifactStore';
 import { writeJsonlRows } from '../io/jsonl';
-import { GuidanceRepository } from '../io/GuidanceRepository';
+import { openRunGuidance } from '../io/GuidanceRepository';
 import type { GuidanceState } from '../../shared/schemas/guidance';
-import { RUN_FILES } from './runDirectory';
 
 /**
  * Schema-valid run artifacts for tests and the workbench bench: deterministic
@@ -143,7 +142,7 @@ export async function writeFixtureRun(runsRoot: string, options: FixtureOptions)
   for (const chunk of chunksOf(fixtureSelections(options), 5000)) await store.appendSelections(chunk);
   // Steps 0 → 1 → 2 leave snapshots of steps 0 and 1, as a run with two applied reflections does.
   let tick = 0;
-  const repository = new GuidanceRepository({ path: store.path(RUN_FILES.guidance), mission: options.mission, snapshotDir: store.path(RUN_FILES.snapshots), clock: () => new Date(Date.UTC(2025, 0, 1, 0, 0, tick++)) });
+  const repository = openRunGuidance({ missionDir: dir, mission: options.mission, clock: () => new Date(Date.UTC(2025, 0, 1, 0, 0, tick++)) });
   await repository.initialize(fixtureGuidance(0, 0));
   for (const step of [1, 2]) await repository.write({ experiences: fixtureGuidance(step, step).experiences }, step - 1, { by: { kind: 'reflection', author: null, reflection_id: `refl-fixture-${step}` } });
   const stageA = path.join(runsRoot, options.runName, 'input.stage_a.jsonl');

@@ -1,99 +1,91 @@
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { StageBError, toStageBError } from '../../shared/errors';
+import { toStageBError, type StageBError } from '../../shared/errors';
 import type { ApiOutput, ApiParsedInput, GuidanceWriteResult } from '../../shared/api/contract';
 import { ReflectionLogRecordSchema, type ReflectionLogRecord } from '../../shared/schemas/records';
-import type { GuidanceState, StoredExperienceMeta } from '../../shared/schemas/guidance';
-import type { ApiContext, GuidanceWriter } from './ApiContext';
-import { guidanceStateFromDocument, listSnapshotInfos, loadGuidanceTimeline, readGuidanceDocument, readProposedGuidance } from './GuidanceTimeline';
+import type { GuidanceState } from '../../shared/schemas/guidance';
+import type { GuidanceEdit, GuidancePort } from '../engine/ports/GuidancePort';
+import type { ApiContext } from './ApiContext';
+import { guidanceStateFromDocument, loadGuidanceTimeline, readProposedGuidance } from './GuidanceTimeline';
 import { readJsonlLenient } from '../io/jsonl';
 import { RUN_FILES, resolveMissionDir, resolveMissionFile } from './runDirectory';
 
-/** The guidance repository of a mission run, for the API methods that write guidance. */
-export async function guidanceWriterFor(ctx: ApiContext, runId: string, mission: string): Promise<{ missionDir: string; writer: GuidanceWriter }> {
+/** The guidance port of the mission run in `missionDir` (resolved inside the runs root). */
+export function missionGuidance(ctx: ApiContext, missionDir: string, mission: string): GuidancePort {
+  return ctx.openGuidance({ missionDir, mission, retention: ctx.snapshotRetention });
+}
+
+/** The guidance port of a mission run, for the API methods that read or change guidance. */
+export async function guidanceFor(ctx: ApiContext, runId: string, mission: string): Promise<{ missionDir: string; guidance: GuidancePort }> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, runId, mission);
-  const writer = ctx.guidanceWriter({
-    path: path.join(missionDir, RUN_FILES.guidance),
-    mission,
-    snapshotDir: path.join(missionDir, RUN_FILES.snapshots),
-    retention: ctx.snapshotRetention,
-  });
-  return { missionDir, writer };
+  return { missionDir, guidance: missionGuidance(ctx, missionDir, mission) };
+}
+
+/**
+ * A snapshot name from a request, refused (API_FORBIDDEN / API_INVALID_REQUEST) unless it names a
+ * plain entry of the run's snapshot folder that stays inside it after symlinks: the
+ * transport's confinement, before the guidance port reads it.
+ */
+async function confinedSnapshotName(missionDir: string, name: string, field: string): Promise<string> {
+  await resolveMissionFile(missionDir, RUN_FILES.snapshots, name, field);
+  return name;
 }
 
 export async function listSnapshots(ctx: ApiContext, input: ApiParsedInput<'listSnapshots'>): Promise<ApiOutput<'listSnapshots'>> {
-  const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
-  return { snapshots: await listSnapshotInfos(missionDir, input.mission) };
+  const { guidance } = await guidanceFor(ctx, input.runId, input.mission);
+  return { snapshots: await guidance.listSnapshots() };
 }
 
 export async function readSnapshot(ctx: ApiContext, input: ApiParsedInput<'readSnapshot'>): Promise<ApiOutput<'readSnapshot'>> {
-  const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
-  const file = await resolveMissionFile(missionDir, RUN_FILES.snapshots, input.name, 'name');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new StageBError('API_NOT_FOUND', `no snapshot ${input.name}`, { file: `snapshots/${input.name}` });
-  }
-  let state: GuidanceState | null = null;
-  try {
-    state = guidanceStateFromDocument(JSON.parse(text), input.mission);
-  } catch {
-    state = null;
-  }
-  if (!state) throw new StageBError('GUIDANCE_INVALID', 'snapshot is not a guidance document', { file: `snapshots/${input.name}` });
+  const { missionDir, guidance } = await guidanceFor(ctx, input.runId, input.mission);
+  const { hash: _hash, ...state } = await guidance.readSnapshot(await confinedSnapshotName(missionDir, input.name, 'name'));
   return { name: input.name, state };
 }
 
 export async function guidanceRead(ctx: ApiContext, input: ApiParsedInput<'guidanceRead'>): Promise<ApiOutput<'guidanceRead'>> {
-  const { writer } = await guidanceWriterFor(ctx, input.runId, input.mission);
-  const { hash, ...state } = await writer.read();
+  const { guidance } = await guidanceFor(ctx, input.runId, input.mission);
+  const { hash, ...state } = await guidance.read();
   return { state, hash };
 }
 
 async function conflictResult(
-  ctx: ApiContext,
   missionDir: string,
   mission: string,
-  writer: GuidanceWriter,
+  guidance: GuidancePort,
   baseStep: number,
-  mine: { experiences: Record<string, string>; metadata?: Record<string, StoredExperienceMeta> },
+  mine: GuidanceEdit,
   error: StageBError,
 ): Promise<GuidanceWriteResult> {
   const details = (error.details ?? {}) as { current?: unknown };
-  const theirs = guidanceStateFromDocument(details.current, mission) ?? (await writer.read());
-  const base = (await loadGuidanceTimeline(missionDir, mission)).get(baseStep) ?? null;
+  const theirs = guidanceStateFromDocument(details.current, mission) ?? (await guidance.read());
+  const base = (await loadGuidanceTimeline(missionDir, guidance)).get(baseStep) ?? null;
   return { status: 'conflict', base, theirs, mine, error: error.toJSON() };
 }
 
 export async function guidanceSave(ctx: ApiContext, input: ApiParsedInput<'guidanceSave'>): Promise<ApiOutput<'guidanceSave'>> {
-  const { missionDir, writer } = await guidanceWriterFor(ctx, input.runId, input.mission);
+  const { missionDir, guidance } = await guidanceFor(ctx, input.runId, input.mission);
+  const mine: GuidanceEdit = { experiences: input.experiences, metadata: input.metadata };
   try {
     // Rule identity and authorship of the changed rules: GuidanceRepository (carryRuleMetadata).
-    const { hash, ...state } = await writer.write({ experiences: input.experiences, metadata: input.metadata }, input.baseStep, {
-      expectedHash: input.baseHash,
-      by: { kind: input.kind, author: input.author },
-    });
+    const { hash, ...state } = await guidance.write(mine, input.baseStep, { expectedHash: input.baseHash, by: { kind: input.kind, author: input.author } });
     return { status: 'ok', state, hash };
   } catch (error) {
     const typed = toStageBError(error);
     if (typed.code !== 'GUIDANCE_STEP_CONFLICT') throw typed;
-    return conflictResult(ctx, missionDir, input.mission, writer, input.baseStep, { experiences: input.experiences, metadata: input.metadata }, typed);
+    return conflictResult(missionDir, input.mission, guidance, input.baseStep, mine, typed);
   }
 }
 
 export async function guidanceRollback(ctx: ApiContext, input: ApiParsedInput<'guidanceRollback'>): Promise<ApiOutput<'guidanceRollback'>> {
-  const { missionDir, writer } = await guidanceWriterFor(ctx, input.runId, input.mission);
-  const file = await resolveMissionFile(missionDir, RUN_FILES.snapshots, input.snapshot, 'snapshot');
-  const target = await readGuidanceDocument(file, input.mission);
-  if (!target) throw new StageBError('API_NOT_FOUND', `no readable snapshot ${input.snapshot}`, { file: `snapshots/${input.snapshot}` });
+  const { missionDir, guidance } = await guidanceFor(ctx, input.runId, input.mission);
+  const target = await guidance.readSnapshot(await confinedSnapshotName(missionDir, input.snapshot, 'snapshot'));
   try {
-    const { hash, ...state } = await writer.rollback(input.snapshot, input.baseStep, { expectedHash: input.baseHash, author: input.author });
+    const { hash, ...state } = await guidance.rollback(input.snapshot, input.baseStep, { expectedHash: input.baseHash, author: input.author });
     return { status: 'ok', state, hash };
   } catch (error) {
     const typed = toStageBError(error);
     if (typed.code !== 'GUIDANCE_STEP_CONFLICT') throw typed;
-    return conflictResult(ctx, missionDir, input.mission, writer, input.baseStep, { experiences: target.experiences, metadata: target.metadata }, typed);
+    return conflictResult(missionDir, input.mission, guidance, input.baseStep, { experiences: target.experiences, metadata: target.metadata }, typed);
   }
 }
 
@@ -122,11 +114,11 @@ async function previewFromCache(missionDir: string, record: ReflectionLogRecord,
 }
 
 export async function reflectionLog(ctx: ApiContext, input: ApiParsedInput<'reflectionLog'>): Promise<ApiOutput<'reflectionLog'>> {
-  const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
+  const { missionDir, guidance } = await guidanceFor(ctx, input.runId, input.mission);
   const log = await readJsonlLenient(path.join(missionDir, RUN_FILES.reflections), ReflectionLogRecordSchema);
   const selected = input.appliedOnly ? log.rows.filter((row) => row.record.reflection.applied) : log.rows;
   const page = selected.slice(input.offset, input.offset + input.limit);
-  const timeline = page.length > 0 ? await loadGuidanceTimeline(missionDir, input.mission) : new Map<number, GuidanceState>();
+  const timeline = page.length > 0 ? await loadGuidanceTimeline(missionDir, guidance) : new Map<number, GuidanceState>();
   const rows = await Promise.all(
     page.map(async ({ line, record }) => {
       // Every decision, applied or not, shows what it proposed against the step it was proposed on.

@@ -7,7 +7,7 @@ import { experiencesHash } from '../../shared/guidance/experiencesHash';
 import { listAttributionSteps, readAttribution } from '../io/attributionFiles';
 import { readPreviewResult, writePreviewDraft } from '../io/previewFiles';
 import type { ApiContext } from './ApiContext';
-import { guidanceWriterFor } from './guidanceMethods';
+import { guidanceFor } from './guidanceMethods';
 import { RUN_FILES, resolveMissionDir } from './runDirectory';
 
 /**
@@ -39,8 +39,8 @@ export async function attributionStart(ctx: ApiContext, input: ApiParsedInput<'a
 }
 
 export async function attributionResult(ctx: ApiContext, input: ApiParsedInput<'attributionResult'>): Promise<ApiOutput<'attributionResult'>> {
-  const { missionDir, writer } = await guidanceWriterFor(ctx, input.runId, input.mission);
-  const current = await writer.read();
+  const { missionDir, guidance } = await guidanceFor(ctx, input.runId, input.mission);
+  const current = await guidance.read();
   const step = input.step ?? current.step;
   const [steps, result] = await Promise.all([listAttributionSteps(missionDir), readAttribution(missionDir, step)]);
   // Stale only for the current step: older steps' texts are what they were when measured.

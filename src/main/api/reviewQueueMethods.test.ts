@@ -39,7 +39,6 @@ beforeEach(async () => {
     engineLauncher: () => {
       throw new Error('no engine in this test');
     },
-    guidanceWriter: (options) => new GuidanceRepository(options),
     parseConfig: (text, label) => parseRunConfigText(text, label),
   });
 });

@@ -4,9 +4,10 @@ import type { GuidanceState } from '../../shared/schemas/guidance';
 import type { ReviewItem } from '../../shared/schemas/reviewQueue';
 import { foldReviewQueue } from '../../shared/guidance/foldReviewQueue';
 import { applyReviewItem } from '../../shared/guidance/applyReviewItem';
-import { appendReviewQueue, readReviewQueue, REVIEW_QUEUE_FILE } from '../io/reviewQueueFile';
+import { appendReviewQueue, readReviewQueue } from '../io/reviewQueueFile';
+import { RUN_FILES } from '../../shared/runFiles';
 import type { ApiContext } from './ApiContext';
-import { guidanceWriterFor } from './guidanceMethods';
+import { guidanceFor } from './guidanceMethods';
 
 function withNow(item: ReviewItem, current: GuidanceState | null): ReviewQueueItem {
   const keyById = new Map(Object.entries(current?.metadata ?? {}).filter(([key]) => current && key in current.experiences).map(([key, meta]) => [meta.rule_id, key]));
@@ -21,22 +22,22 @@ function withNow(item: ReviewItem, current: GuidanceState | null): ReviewQueueIt
 }
 
 async function loadItems(ctx: ApiContext, runId: string, mission: string) {
-  const { missionDir, writer } = await guidanceWriterFor(ctx, runId, mission);
+  const { missionDir, guidance } = await guidanceFor(ctx, runId, mission);
   const items = foldReviewQueue(await readReviewQueue(missionDir));
   let current: GuidanceState | null = null;
   try {
-    current = await writer.read();
+    current = await guidance.read();
   } catch {
     current = null;
   }
-  return { missionDir, writer, items, current };
+  return { missionDir, guidance, items, current };
 }
 
 function pendingItem(items: ReviewItem[], itemId: string): ReviewItem {
   const item = items.find((i) => i.item_id === itemId);
-  if (!item) throw new StageBError('API_NOT_FOUND', `no review item ${itemId}`, { file: REVIEW_QUEUE_FILE, field: 'itemId' });
+  if (!item) throw new StageBError('API_NOT_FOUND', `no review item ${itemId}`, { file: RUN_FILES.reviewQueue, field: 'itemId' });
   if (item.status !== 'pending') {
-    throw new StageBError('API_INVALID_REQUEST', `review item ${itemId} was already ${item.status}${item.decision?.by ? ` by ${item.decision.by}` : ''}`, { file: REVIEW_QUEUE_FILE, field: 'itemId' });
+    throw new StageBError('API_INVALID_REQUEST', `review item ${itemId} was already ${item.status}${item.decision?.by ? ` by ${item.decision.by}` : ''}`, { file: RUN_FILES.reviewQueue, field: 'itemId' });
   }
   return item;
 }
@@ -53,9 +54,9 @@ export async function reviewQueue(ctx: ApiContext, input: ApiParsedInput<'review
  * and accept again), recorded as an approval by the author; then the decision is logged.
  */
 export async function reviewAccept(ctx: ApiContext, input: ApiParsedInput<'reviewAccept'>): Promise<ApiOutput<'reviewAccept'>> {
-  const { missionDir, writer, items } = await loadItems(ctx, input.runId, input.mission);
+  const { missionDir, guidance, items } = await loadItems(ctx, input.runId, input.mission);
   const item = pendingItem(items, input.itemId);
-  const current = await writer.read();
+  const current = await guidance.read();
   const now = ctx.now().toISOString();
   let next;
   try {
@@ -63,7 +64,7 @@ export async function reviewAccept(ctx: ApiContext, input: ApiParsedInput<'revie
   } catch (error) {
     throw toStageBError(error);
   }
-  const { hash, ...state } = await writer.write({ experiences: next.experiences, metadata: next.metadata }, current.step, {
+  const { hash, ...state } = await guidance.write({ experiences: next.experiences, metadata: next.metadata }, current.step, {
     expectedHash: current.hash,
     by: { kind: 'approval', author: input.author, reflection_id: item.reflection_id, epoch: item.epoch, batch_index: item.batch_index, review_item_id: item.item_id },
   });

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QaReviewLogRowSchema } from '../../shared/schemas/qaReview';
 import { LabelCorrectionSchema } from '../../shared/schemas/labelCorrections';
-import { GuidanceRepository } from '../io/GuidanceRepository';
 import { parseRunConfigText } from '../io/loadRunConfig';
 import { createWorkbenchApi, type WorkbenchApi } from './createWorkbenchApi';
 import { dispatchApiCall } from './dispatchApiCall';
@@ -37,7 +36,6 @@ beforeEach(async () => {
     engineLauncher: () => {
       throw new Error('no engine in this test');
     },
-    guidanceWriter: (options) => new GuidanceRepository(options),
     parseConfig: (text, label) => parseRunConfigText(text, label),
     now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, clock++)),
   });

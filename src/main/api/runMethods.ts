@@ -35,6 +35,7 @@ import {
 import { RunEventSchema, RunManifestViewSchema, TelemetrySchema, type BatchTelemetry, type EpochTelemetry } from '../../shared/schemas/telemetry';
 import type { ApiContext } from './ApiContext';
 import { loadGuidanceTimeline } from './GuidanceTimeline';
+import { missionGuidance } from './guidanceMethods';
 import { readJsonFile } from '../io/readJsonFile';
 import { readJsonlLenient } from '../io/jsonl';
 import { BOOL_CODE, LABEL_CODE, ROW_FLAG } from './RowColumns';
@@ -186,7 +187,7 @@ function reviewedItems(fold: QaReviewFold, filter: NonNullable<ApiParsedInput<'q
 /** The Stage-A tickets of one group, found by scanning the run's input files (named in run.json). */
 async function findTickets(missionDir: string, groupId: string): Promise<GroupTicket[]> {
   const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), RunManifestViewSchema);
-  if (!manifest) throw new StageBError('INPUT_NOT_FOUND', 'run.json is missing, so the Stage-A inputs are unknown', { file: RUN_FILES.manifest });
+  if (!manifest) throw new StageBError('INPUT_NOT_FOUND', `${RUN_FILES.manifest} is missing, so the Stage-A inputs are unknown`, { file: RUN_FILES.manifest });
   const configured = manifest.config?.stage_a_paths;
   const paths = manifest.inputs?.length
     ? manifest.inputs.map((input) => input.path)
@@ -265,7 +266,7 @@ export async function groupDetail(ctx: ApiContext, input: ApiParsedInput<'groupD
   const latest = chosen[chosen.length - 1] ?? candidates[candidates.length - 1];
   let guidance = null;
   if (latest) {
-    const timeline = await loadGuidanceTimeline(missionDir, input.mission);
+    const timeline = await loadGuidanceTimeline(missionDir, missionGuidance(ctx, missionDir, input.mission));
     guidance = { step: latest.guidance_step, state: timeline.get(latest.guidance_step) ?? null };
   }
   const reviews = (await foldedReviews(missionDir)).fold.live.filter((review) => review.group_id === input.groupId);
@@ -436,7 +437,7 @@ export async function qaLabelCorrections(ctx: ApiContext, input: ApiParsedInput<
 /** Per batch / per epoch rates from telemetry.json, or recomputed from selections while a run has none. */
 export async function charts(ctx: ApiContext, input: ApiParsedInput<'charts'>): Promise<ApiOutput<'charts'>> {
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
-  const timeline = await loadGuidanceTimeline(missionDir, input.mission);
+  const timeline = await loadGuidanceTimeline(missionDir, missionGuidance(ctx, missionDir, input.mission));
   const guidanceSizes = [...timeline.values()].sort((a, b) => a.step - b.step).map((state) => ({ step: state.step, size: Object.keys(state.experiences).length }));
   let telemetry = null;
   try {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../shared/api/contract';
-import { GuidanceRepository } from '../io/GuidanceRepository';
 import { parseRunConfigText } from '../io/loadRunConfig';
 import { createWorkbenchApi, type WorkbenchApi } from './createWorkbenchApi';
 import { dispatchApiCall } from './dispatchApiCall';
@@ -77,7 +76,6 @@ beforeAll(async () => {
     runsRoot,
     configsRoot,
     engineLauncher: createNodeEngineLauncher({ stagebBin: engine }),
-    guidanceWriter: (options) => new GuidanceRepository(options),
     parseConfig: parseRunConfigText,
     cancelGraceMs: 2000,
   });

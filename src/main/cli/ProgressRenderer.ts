@@ -1,6 +1,7 @@
 import type { RunEvent } from '../../shared/schemas/telemetry';
 import type { CliStream } from './CliIo';
 import type { Verbosity } from './Command';
+import { RUN_FILES } from '../../shared/runFiles';
 
 /**
  * The CLI's progress display: one redrawn line with a bar, epoch/batch, tokens/s
@@ -46,7 +47,7 @@ export class ProgressRenderer {
       case 'warning':
         this.warnings++;
         if (verbose || this.warnings <= ProgressRenderer.WARNINGS_SHOWN) this.line(`[warning] ${event.group_id ?? '-'} ${event.code}: ${event.message}`);
-        else if (this.warnings === ProgressRenderer.WARNINGS_SHOWN + 1) this.line('[warning] further warnings are recorded in events.jsonl; the run summary counts them (one count, the whole run\'s)');
+        else if (this.warnings === ProgressRenderer.WARNINGS_SHOWN + 1) this.line(`[warning] further warnings are recorded in ${RUN_FILES.events}; the run summary counts them (one count, the whole run's)`);
         break;
       case 'reflection':
         this.line(`[reflection] epoch ${event.epoch} batch ${event.batch_index}: ${event.applied ? 'applied' : `not applied (${event.ineligible_reason ?? 'gate'})`}`);

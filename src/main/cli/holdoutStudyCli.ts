@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { HoldoutComparison, PairedDifference } from '../../shared/schemas/holdoutComparison';
 import type { HoldoutStudyTarget } from '../composeHoldoutStudy';
 import { UsageError } from './UsageError';
+import { RUN_FILES } from '../../shared/runFiles';
 
 /** `--config <file>` (a run config) or `--run <dir>` (a run directory: its run.json holds the config). */
 export function readStudyTarget(values: { config?: string; run?: string }): HoldoutStudyTarget {
@@ -12,7 +13,7 @@ export function readStudyTarget(values: { config?: string; run?: string }): Hold
 /** The options attribute and preview share. */
 export const STUDY_OPTIONS = {
   config: { type: 'string', value: 'file', description: "the run's config (YAML)" },
-  run: { type: 'string', value: 'runDir', description: 'the run directory (its run.json holds the config)' },
+  run: { type: 'string', value: 'runDir', description: `the run directory (its ${RUN_FILES.manifest} holds the config)` },
   json: { type: 'boolean', description: 'print the result as JSON' },
   'events-json': { type: 'boolean', description: 'print progress as run events, one JSON line each, on stdout (the result moves to stderr)' },
 } as const;

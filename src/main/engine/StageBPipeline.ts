@@ -1,6 +1,7 @@
 import type { LlmBackend } from '../llm/LlmBackend';
-import type { ArtifactStore, GuidanceStore } from './ports/ArtifactStore';
+import type { ArtifactStore } from './ports/ArtifactStore';
 import type { RunControl } from './ports/RunControl';
+import type { GuidancePort } from './ports/GuidancePort';
 import type { RunConfig } from '../../shared/schemas/runConfig';
 import type { Ticket } from '../../shared/schemas/stageARecord';
 import type { GuidanceState } from '../../shared/schemas/guidance';
@@ -27,6 +28,7 @@ import { reflectOnBatch } from './reflection/reflectOnBatch';
 import { findNeedReview } from './reflection/needReview';
 import { detectConvergedEpoch } from '../../shared/distill/detectConvergedEpoch';
 import { buildDistillRecords, DISTILL_ASSISTANT_FORMAT } from '../../shared/distill/buildDistillRecords';
+import { RUN_FILES } from '../../shared/runFiles';
 
 export type PipelineInput = {
   config: RunConfig;
@@ -35,7 +37,7 @@ export type PipelineInput = {
   /** Labelled tickets that gate reflection proposals; never trained on. */
   holdout: Ticket[];
   store: ArtifactStore;
-  guidance: GuidanceStore;
+  guidance: GuidancePort;
   backend: LlmBackend;
   now: () => string;
   onEvent: (event: RunEvent) => void;
@@ -277,7 +279,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
     }
     timings.rollout = Date.now() - rolloutStarted - timings.reflection;
 
-    await emit({ type: 'phase', ts: now(), phase: 'export', message: 'writing export/verdicts.{jsonl,parquet}' });
+    await emit({ type: 'phase', ts: now(), phase: 'export', message: `writing ${RUN_FILES.export}/verdicts.{jsonl,parquet}` });
     const exportStarted = Date.now();
     const lastEpoch = config.runner.epochs - 1;
     const exportRows = buildExportRows(selections.filter((row) => row.epoch === lastEpoch), reflections);

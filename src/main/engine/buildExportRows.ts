@@ -1,6 +1,7 @@
 import type { ExportRow, ReflectionLogRecord, SelectionRecord } from '../../shared/schemas/records';
 import { ExportRowSchema } from '../../shared/schemas/records';
 import { StageBError } from '../../shared/errors';
+import { RUN_FILES } from '../../shared/runFiles';
 
 const REQUIRED_METADATA = ['signals', 'guidance_step', 'reflection_id'] as const;
 
@@ -16,7 +17,7 @@ export function buildExportRows(selections: SelectionRecord[], reflections: Refl
   return selections.map((selection, index) => {
     for (const field of REQUIRED_METADATA) {
       if ((selection as Record<string, unknown>)[field] === undefined) {
-        throw new StageBError('EXPORT_MISSING_METADATA', `selection of group ${selection.group_id} has no ${field}; refusing to export`, { file: 'selections.jsonl', line: index + 1, field });
+        throw new StageBError('EXPORT_MISSING_METADATA', `selection of group ${selection.group_id} has no ${field}; refusing to export`, { file: RUN_FILES.selections, line: index + 1, field });
       }
     }
     const decision = decisionByBatch.get(`${selection.epoch}:${selection.batch_index}`);

@@ -22,28 +22,12 @@ import { appendJsonl, mkdirForWrite, readJsonl, serializeJsonlRows, writeJsonAto
 import { writeVerdictsParquet } from './writeVerdictsParquet';
 import { readJsonFile, readTextIfPresent } from './readJsonFile';
 import { removeLeftoverTempFiles } from './tempFiles';
-import { REVIEW_QUEUE_FILE, appendReviewQueue, readReviewQueue } from './reviewQueueFile';
-import { QA_REVIEWS_FILE } from './qaReviewsFile';
+import { appendReviewQueue, readReviewQueue } from './reviewQueueFile';
+import { RUN_FILES } from '../../shared/runFiles';
 import type { ReviewQueueEntry } from '../../shared/schemas/reviewQueue';
 
-/** The files of a mission run directory (ARCHITECTURE.md §4), plus the workbench's review log. */
-export const RUN_FILES = {
-  manifest: 'run.json',
-  guidance: 'guidance.json',
-  snapshots: 'snapshots',
-  trajectories: 'trajectories.jsonl',
-  selections: 'selections.jsonl',
-  reflections: 'reflection.jsonl',
-  needReview: 'need_review.jsonl',
-  guidanceHistory: 'guidance_history.jsonl',
-  telemetry: 'telemetry.json',
-  events: 'events.jsonl',
-  reflectionCache: 'reflection_cache',
-  distill: 'distill_chatml.jsonl',
-  export: 'export',
-  qaReviews: QA_REVIEWS_FILE,
-  reviewQueue: REVIEW_QUEUE_FILE,
-} as const;
+/** The names of the run directory's files: src/shared/runFiles.ts (re-exported for the io and API modules). */
+export { RUN_FILES };
 
 const CACHE_NAME = /^[A-Za-z0-9_.-]+\.json$/;
 const EXPORT_FILES = new Set(['verdicts.jsonl', 'verdicts.parquet']);
@@ -61,7 +45,7 @@ export class FsArtifactStore implements ArtifactStore {
 
   constructor(runDir: string, options: { exportDir?: string } = {}) {
     this.runDir = runDir;
-    const exportDir = options.exportDir ?? 'export';
+    const exportDir = options.exportDir ?? RUN_FILES.export;
     this.exportDir = isAbsolute(exportDir) ? exportDir : join(runDir, exportDir);
   }
 

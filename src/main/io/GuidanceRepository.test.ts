@@ -199,6 +199,20 @@ describe('GuidanceRepository', () => {
     expect((await caught(store.rollback('guidance-20200101-000000-000000.json', 3))).code).toBe('GUIDANCE_NOT_FOUND');
   });
 
+  it('lists a snapshot that cannot be read with step null, newest first, and only files named as snapshots', async () => {
+    const store = repo();
+    await store.initialize(initial);
+    await store.write({ experiences: { ...initial.experiences, G2: 'two' }, metadata: {} }, 0);
+    await store.write({ experiences: { ...initial.experiences, G2: 'three' }, metadata: {} }, 1);
+    const [newer, older] = await store.listSnapshots();
+    await fsp.writeFile(path.join(dir, 'snapshots', older.name), '{"torn":');
+    await fsp.writeFile(path.join(dir, 'snapshots', 'notes.json'), '{}');
+    const listed = await store.listSnapshots();
+    expect(listed.map((s) => [s.name, s.step, s.updated_at === null])).toEqual([[newer.name, 1, false], [older.name, null, true]]);
+    expect(listed[1].size_bytes).toBe(Buffer.byteLength('{"torn":'));
+    expect((await caught(store.rollback(older.name, 2))).code).toBe('GUIDANCE_INVALID');
+  });
+
   it('prunes snapshots beyond retention, oldest first, with unique increasing names', async () => {
     const store = repo({ retention: 3 });
     await store.initialize(initial);

@@ -13,7 +13,9 @@ import {
   type StoredGuidanceState,
 } from '../../shared/schemas/guidance';
 import { carryRuleMetadata, type RuleStamp } from '../../shared/guidance/carryRuleMetadata';
-import type { GuidanceStore } from '../engine/ports/ArtifactStore';
+import type { GuidanceEdit, GuidancePort, GuidanceRollbackOptions, GuidanceWithHash, GuidanceWriteOptions } from '../engine/ports/GuidancePort';
+import type { SnapshotInfo } from '../../shared/api/contract';
+import { RUN_FILES } from '../../shared/runFiles';
 import { guidanceContentHash } from '../../shared/guidance/guidanceContentHash';
 import { sortExperienceKeys } from '../../shared/guidance/sortExperienceKeys';
 import { guidanceEditIssues } from '../../shared/guidance/guidanceEditRules';
@@ -35,18 +37,7 @@ import { isSnapshotName, microsFromSnapshotName, nowMicros, snapshotNameFromMicr
  * missions' entries are carried over byte-for-byte as parsed JSON.
  */
 
-export type GuidanceWithHash = GuidanceState & { hash: string };
-
-export type GuidanceWriteOptions = {
-  /** The content hash the caller based its edit on; a different hash at the same step is a hand edit → conflict. */
-  expectedHash?: string;
-  /**
-   * Who makes the step (recorded as the state's written_by). Rules whose text changed and
-   * whose metadata the caller did not update are stamped with it: a save or merge as the
-   * annotator's, an approval as approved by that person. Default: a save by an unnamed person.
-   */
-  by?: GuidanceWriteBy;
-};
+export type { GuidanceEdit, GuidanceWithHash, GuidanceWriteOptions } from '../engine/ports/GuidancePort';
 
 /** The metadata a write stamps on the rules it changed without giving their metadata. */
 function stampOf(by: GuidanceWriteBy, updatedAt: string): RuleStamp {
@@ -60,8 +51,6 @@ function stampOf(by: GuidanceWriteBy, updatedAt: string): RuleStamp {
   };
 }
 
-export type GuidanceSnapshotInfo = { name: string; step: number; updated_at: string; size: number };
-
 /** The filesystem calls the writer makes; tests inject real errno failures (ENOSPC, EROFS) here. */
 export type GuidanceFsIo = {
   open: typeof fsp.open;
@@ -72,7 +61,7 @@ export type GuidanceFsIo = {
 export type GuidanceRepositoryOptions = {
   path: string;
   mission: string;
-  /** Default: `snapshots/` next to the guidance file. */
+  /** Default: the run's snapshot folder next to the guidance file. */
   snapshotDir?: string;
   /** How many snapshots to keep (oldest pruned first). Default 100; Infinity keeps all. */
   retention?: number;
@@ -80,6 +69,18 @@ export type GuidanceRepositoryOptions = {
   clock?: () => Date;
   io?: Partial<GuidanceFsIo>;
 };
+
+export type RunGuidanceOptions = Omit<GuidanceRepositoryOptions, 'path' | 'snapshotDir'> & { missionDir: string };
+
+/**
+ * The guidance of the mission run in `missionDir` (its guidance file and snapshot folder, as
+ * the run layout names them): how the engine's composition, the workbench API and the CLI
+ * commands open a run's guidance port.
+ */
+export function openRunGuidance(options: RunGuidanceOptions): GuidanceRepository {
+  const { missionDir, ...rest } = options;
+  return new GuidanceRepository({ ...rest, path: path.join(missionDir, RUN_FILES.guidance), snapshotDir: path.join(missionDir, RUN_FILES.snapshots) });
+}
 
 const WRITE_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE', 'EBUSY', 'EFBIG']);
 
@@ -91,8 +92,6 @@ type CurrentFile = {
   hash: string;
 };
 
-/** A whole new experiences map; metadata may be partial (carryRuleMetadata fills and matches it). */
-export type GuidanceEdit = { experiences: Record<string, string>; metadata?: Record<string, StoredExperienceMeta> };
 
 type CommitRequest = {
   next: GuidanceEdit;
@@ -126,7 +125,7 @@ function orderedState(state: GuidanceState): GuidanceState {
   return out;
 }
 
-export class GuidanceRepository implements GuidanceStore {
+export class GuidanceRepository implements GuidancePort {
   readonly path: string;
   readonly mission: string;
   readonly snapshotDir: string;
@@ -143,7 +142,7 @@ export class GuidanceRepository implements GuidanceStore {
   constructor(options: GuidanceRepositoryOptions) {
     this.path = path.resolve(options.path);
     this.mission = options.mission;
-    this.snapshotDir = path.resolve(options.snapshotDir ?? path.join(path.dirname(this.path), 'snapshots'));
+    this.snapshotDir = path.resolve(options.snapshotDir ?? path.join(path.dirname(this.path), RUN_FILES.snapshots));
     this.lockPath = `${this.path}.lock`;
     this.retention = options.retention ?? 100;
     this.snapshotTmpBase = `${path.basename(this.path)}.snapshot`;
@@ -204,7 +203,7 @@ export class GuidanceRepository implements GuidanceStore {
    * A rollback is a new step whose content equals the snapshot's (rule ids included); nothing
    * is deleted. written_by records who rolled back and which snapshot (and step) was restored.
    */
-  async rollback(snapshotName: string, baseStep: number, options: { expectedHash?: string; author?: string | null } = {}): Promise<GuidanceWithHash> {
+  async rollback(snapshotName: string, baseStep: number, options: GuidanceRollbackOptions = {}): Promise<GuidanceWithHash> {
     const snapshot = await this.readSnapshot(snapshotName);
     const result = await this.commit({
       next: { experiences: snapshot.experiences, metadata: snapshot.metadata },
@@ -216,20 +215,23 @@ export class GuidanceRepository implements GuidanceStore {
     return result.state;
   }
 
-  /** Snapshots, newest first. Files that do not parse are skipped. */
-  async listSnapshots(): Promise<GuidanceSnapshotInfo[]> {
+  /**
+   * Snapshots, newest first. One that does not parse is still listed (step and updated_at
+   * null), so that a broken snapshot is seen rather than silently missing.
+   */
+  async listSnapshots(): Promise<SnapshotInfo[]> {
     const names = (await this.snapshotNames()).reverse();
-    const out: GuidanceSnapshotInfo[] = [];
-    for (const name of names) {
-      try {
+    const infos = await Promise.all(
+      names.map(async (name): Promise<SnapshotInfo | null> => {
         const file = path.join(this.snapshotDir, name);
-        const [state, stat] = await Promise.all([this.readSnapshot(name), fsp.stat(file)]);
-        out.push({ name, step: state.step, updated_at: state.updated_at, size: stat.size });
-      } catch {
-        // A snapshot pruned meanwhile or broken by hand is not listed.
-      }
-    }
-    return out;
+        const size = await fsp.stat(file).then((stat) => stat.size, () => null);
+        // A snapshot pruned meanwhile is not listed.
+        if (size === null) return null;
+        const state = await this.readSnapshot(name).catch(() => null);
+        return { name, step: state?.step ?? null, updated_at: state?.updated_at ?? null, size_bytes: size };
+      }),
+    );
+    return infos.filter((info): info is SnapshotInfo => info !== null);
   }
 
   async readSnapshot(name: string): Promise<GuidanceWithHash> {

@@ -3,18 +3,18 @@ import path from 'node:path';
 import { AttributionResultSchema, type AttributionResult } from '../../shared/schemas/holdoutComparison';
 import { writeJsonAtomic } from './jsonl';
 import { readJsonFile } from './readJsonFile';
+import { RUN_FILES } from '../../shared/runFiles';
 
 /**
  * The one owner of `attribution/step-<N>.json` in a mission directory: the measured
  * effect of every rule of guidance step N on the run's holdout (`stageb attribute`).
  * One file per step, replaced atomically; readers validate against the schema.
  */
-export const ATTRIBUTION_DIR = 'attribution';
 
 const STEP_FILE = /^step-(\d+)\.json$/;
 
 export function attributionPath(missionDir: string, step: number): string {
-  return path.join(missionDir, ATTRIBUTION_DIR, `step-${step}.json`);
+  return path.join(missionDir, RUN_FILES.attribution, `step-${step}.json`);
 }
 
 /** The result for a step; null when none was measured. A malformed file raises INPUT_* with its path. */
@@ -32,7 +32,7 @@ export async function writeAttribution(missionDir: string, result: AttributionRe
 export async function listAttributionSteps(missionDir: string): Promise<number[]> {
   let names: string[];
   try {
-    names = await readdir(path.join(missionDir, ATTRIBUTION_DIR));
+    names = await readdir(path.join(missionDir, RUN_FILES.attribution));
   } catch {
     return [];
   }

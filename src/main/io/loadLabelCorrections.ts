@@ -5,6 +5,7 @@ import { LabelCorrectionSchema, type LabelCorrection } from '../../shared/schema
 import type { Ticket } from '../../shared/schemas/stageARecord';
 import { readJsonl, readJsonlLines } from './jsonl';
 import { readJsonFile } from './readJsonFile';
+import { RUN_FILES } from '../../shared/runFiles';
 
 /**
  * A label corrections file (run config `label_corrections.path`), read and checked
@@ -81,7 +82,7 @@ const ManifestCorrectionsSchema = z.object({
  * run used none; `missing`: it did, but the file is gone or unreadable (nothing carried).
  */
 export async function readRunLabelCorrections(missionDir: string): Promise<{ path: string | null; corrections: LabelCorrection[]; missing: boolean }> {
-  const manifest = await readJsonFile(path.join(missionDir, 'run.json'), ManifestCorrectionsSchema).catch(() => null);
+  const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), ManifestCorrectionsSchema).catch(() => null);
   const file = manifest?.config?.label_corrections?.path ?? null;
   if (file === null) return { path: null, corrections: [], missing: false };
   try {

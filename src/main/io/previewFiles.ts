@@ -5,13 +5,13 @@ import { PreviewResultSchema, type PreviewResult } from '../../shared/schemas/ho
 import { ExperienceKeySchema, StoredExperienceMetaSchema } from '../../shared/schemas/guidance';
 import { writeJsonAtomic } from './jsonl';
 import { readJsonFile } from './readJsonFile';
+import { RUN_FILES } from '../../shared/runFiles';
 
 /**
  * The one owner of `preview/` in a mission directory: a draft guidance handed to the
  * engine process (`<id>.draft.json`) and the engine's evaluation of it against the
  * current guidance on the run's holdout (`<id>.json`).
  */
-export const PREVIEW_DIR = 'preview';
 
 export const PreviewIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'preview ids are 1-100 letters, digits, _ or -');
 
@@ -28,11 +28,11 @@ function checkedId(id: string): string {
 }
 
 export function previewDraftPath(missionDir: string, id: string): string {
-  return path.join(missionDir, PREVIEW_DIR, `${checkedId(id)}.draft.json`);
+  return path.join(missionDir, RUN_FILES.preview, `${checkedId(id)}.draft.json`);
 }
 
 export function previewResultPath(missionDir: string, id: string): string {
-  return path.join(missionDir, PREVIEW_DIR, `${checkedId(id)}.json`);
+  return path.join(missionDir, RUN_FILES.preview, `${checkedId(id)}.json`);
 }
 
 export async function writePreviewDraft(missionDir: string, id: string, draft: PreviewDraft): Promise<string> {

@@ -5,16 +5,16 @@ import type { QaReviewLogEntry } from '../../shared/qaReviews/foldQaReviews';
 import { appendJsonl, readJsonlLines, type TornTail } from './jsonl';
 import { describeZodIssue } from './zodIssuePath';
 import { describeInvalidUtf8 } from './utf8';
+import { RUN_FILES } from '../../shared/runFiles';
 
 /**
- * The owner of qa_reviews.jsonl in a mission run directory: its name, its appends and
+ * The owner of qa_reviews.jsonl in a mission run directory (named in RUN_FILES): its appends and
  * its reads. The workbench API appends reviews and retractions (undo); the API and
  * `stageb reviews` read it through here and fold it with foldQaReviews.
  */
-export const QA_REVIEWS_FILE = 'qa_reviews.jsonl';
 
 export function qaReviewsPath(missionDir: string): string {
-  return path.join(missionDir, QA_REVIEWS_FILE);
+  return path.join(missionDir, RUN_FILES.qaReviews);
 }
 
 export type QaReviewsRead = {

@@ -2,16 +2,16 @@ import * as path from 'node:path';
 import { ReviewQueueEntrySchema, type ReviewQueueEntry } from '../../shared/schemas/reviewQueue';
 import { StageBError } from '../../shared/errors';
 import { appendJsonl, readJsonl } from './jsonl';
+import { RUN_FILES } from '../../shared/runFiles';
 
 /**
- * The owner of review_queue.jsonl in a mission run directory: its name, its writes and
+ * The owner of review_queue.jsonl in a mission run directory (named in RUN_FILES): its writes and
  * its reads. The engine appends proposals (through FsArtifactStore), the workbench API
  * appends decisions; both read through here.
  */
-export const REVIEW_QUEUE_FILE = 'review_queue.jsonl';
 
 export function reviewQueuePath(missionDir: string): string {
-  return path.join(missionDir, REVIEW_QUEUE_FILE);
+  return path.join(missionDir, RUN_FILES.reviewQueue);
 }
 
 /** Every row, in file order; a missing file is an empty queue, a torn last line is skipped. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PromptVariantSchema } from './decode';
 import { VerdictFormatSchema } from '../verdictProtocol';
 import { RuleIdSchema } from './guidance';
+import { RUN_FILES } from '../runFiles';
 
 /**
  * The run config (YAML). Every key carries a description: the README's config
@@ -55,7 +56,7 @@ export const LlamaCppModelSchema = z
       .union([z.literal('auto'), z.boolean()])
       .default('auto')
       .describe(
-        "Decode the candidates in flight together, in one batch per step. 'auto' (default) checks at load whether sharing a decode step changes a sequence's logits on this model and machine (it does for F32 weights on the CPU, where llama.cpp runs one-token and several-token steps through different matmul kernels): batched when it does not; when it does, one candidate at a time on the CPU (exact) and batched on a GPU (throughput); run.json records the outcome under model.decode_batching. true always batches, false always decodes one candidate at a time (bit-identical to the sequential path).",
+        `Decode the candidates in flight together, in one batch per step. 'auto' (default) checks at load whether sharing a decode step changes a sequence's logits on this model and machine (it does for F32 weights on the CPU, where llama.cpp runs one-token and several-token steps through different matmul kernels): batched when it does not; when it does, one candidate at a time on the CPU (exact) and batched on a GPU (throughput); ${RUN_FILES.manifest} records the outcome under model.decode_batching. true always batches, false always decodes one candidate at a time (bit-identical to the sequential path).`,
       ),
     flash_attention: z
       .enum(['auto', 'on', 'off'])
@@ -98,7 +99,7 @@ export const RunConfigSchema = z
       .object({
         path: z.string().min(1).describe('Initial guidance file ({mission: {step, updated_at, experiences, metadata}}), UTF-8; `updated_at` and every rule\'s `metadata.*.updated_at` are ISO 8601 timestamps. Copied into the run directory on first start.'),
         max_tokens: z.number().int().positive().default(2048).describe('Token budget for the rendered experiences block (model tokenizer); over it the run stops before any rollout and before anything is written.'),
-        snapshot_retention: z.number().int().positive().default(50).describe('Snapshots kept in snapshots/; older ones are pruned.'),
+        snapshot_retention: z.number().int().positive().default(50).describe(`Snapshots kept in ${RUN_FILES.snapshots}/; older ones are pruned.`),
       })
       .strict()
       .describe('Mission guidance.'),
@@ -177,7 +178,7 @@ export const RunConfigSchema = z
         max_false_release_increase: z.number().min(0).default(0).describe('Reject a plan that raises the holdout false-release rate by more than this.'),
         bootstrap_samples: z.number().int().positive().default(1000).describe('Paired-bootstrap resamples for the probability that the uplift is real.'),
         max_new_tokens: z.number().int().positive().default(512).describe('Generation cap per reflection stage.'),
-        need_review_min_epochs: z.number().int().positive().default(2).describe('Epochs in which all candidates agree against the label before a group goes to need_review.jsonl.'),
+        need_review_min_epochs: z.number().int().positive().default(2).describe(`Epochs in which all candidates agree against the label before a group goes to ${RUN_FILES.needReview}.`),
       })
       .strict()
       .default({
@@ -199,16 +200,16 @@ export const RunConfigSchema = z
     output: z
       .object({
         root: z.string().min(1).default('runs').describe('Root of run directories: {root}/{run_name}/{mission}/.'),
-        export_dir: z.string().min(1).default('export').describe('Export folder, relative to the mission run directory unless absolute.'),
-        parquet: z.boolean().default(true).describe('Also write export/verdicts.parquet.'),
+        export_dir: z.string().min(1).default(RUN_FILES.export).describe('Export folder, relative to the mission run directory unless absolute.'),
+        parquet: z.boolean().default(true).describe(`Also write ${RUN_FILES.export}/verdicts.parquet.`),
       })
       .strict()
-      .default({ root: 'runs', export_dir: 'export', parquet: true })
+      .default({ root: 'runs', export_dir: RUN_FILES.export, parquet: true })
       .describe('Where artifacts go.'),
     stage_b_distillation: z
       .object({
         enabled: z.boolean().default(true).describe('Write the converged epoch as a ChatML corpus.'),
-        output_path: z.string().nullable().default(null).describe('Corpus path; null = {run}/{mission}/distill_chatml.jsonl.'),
+        output_path: z.string().nullable().default(null).describe(`Corpus path; null = {run}/{mission}/${RUN_FILES.distill}.`),
         export_last_if_unconverged: z.boolean().default(false).describe('When no epoch converged, export the last epoch anyway, with a warning.'),
       })
       .strict()

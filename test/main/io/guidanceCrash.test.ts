@@ -123,7 +123,8 @@ async function runLane(lane: number, kills: number): Promise<LaneStats> {
       expect([state.step - 1, state.step]).toContain(newest.step);
       if (newest.step === state.step) stats.betweenSnapshotAndRename++;
       const content = await checker.readSnapshot(newest.name);
-      expect({ experiences: content.experiences, metadata: content.metadata }).toEqual(crashStateContent(newest.step));
+      expect(content.step).toBe(newest.step);
+      expect({ experiences: content.experiences, metadata: content.metadata }).toEqual(crashStateContent(content.step));
     }
 
     const left = await leftovers();

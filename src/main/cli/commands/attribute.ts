@@ -2,6 +2,7 @@ import { defineCommand } from '../Command';
 import { EXIT } from '../exitCodes';
 import { comparisonCells, formatTable, readStudyTarget, STUDY_OPTIONS } from '../holdoutStudyCli';
 import { runCancellable } from '../runWithProgress';
+import { RUN_FILES } from '../../../shared/runFiles';
 
 export const attributeCommand = defineCommand({
   name: 'attribute',
@@ -13,7 +14,7 @@ export const attributeCommand = defineCommand({
   },
   description: `For each rule of the run's current guidance: the holdout with the rule left out and kept,
 label_match and false release with and without it, the difference with a 95% paired-bootstrap
-interval and P(the rule improves label_match). Cached in <runDir>/attribution/step-<N>.json;
+interval and P(the rule improves label_match). Cached in <runDir>/${RUN_FILES.attribution}/step-<N>.json;
 --force measures again. Ctrl-C cancels (exit 130).`,
   run: async ({ values, io, verbosity }) => {
     const target = readStudyTarget(values);

@@ -1,5 +1,6 @@
 import { defineCommand } from '../Command';
 import { UsageError } from '../UsageError';
+import { RUN_FILES } from '../../../shared/runFiles';
 
 export const compareCommand = defineCommand({
   name: 'compare',
@@ -13,7 +14,7 @@ export const compareCommand = defineCommand({
   description: `Compares label_match and the false-release rate (label=fail judged pass) of two
 runs, overall and per mission, using each group's selection from its last epoch.
 Rates carry 95% Wilson intervals; B − A carries a 95% Newcombe interval.
-A run dir is {output.root}/{run_name} (one folder per mission with selections.jsonl).`,
+A run dir is {output.root}/{run_name} (one folder per mission with ${RUN_FILES.selections}).`,
   run: async ({ values, positionals, io }) => {
     // `--runs A B` leaves B as a positional.
     const runs = [...(values.runs ?? []), ...positionals];

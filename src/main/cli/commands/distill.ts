@@ -5,6 +5,7 @@ import type { CliIo } from '../CliIo';
 import { defineCommand } from '../Command';
 import { RUN_OPTIONS, runWithProgress } from '../runWithProgress';
 import { numberOption } from '../UsageError';
+import { RUN_FILES } from '../../../shared/runFiles';
 
 const SPLIT_OPTIONS = {
   'out-dir': { type: 'string', value: 'dir', default: DEFAULT_SPLIT_OUT_DIR, description: 'where the split files go (relative to the current folder)' },
@@ -32,9 +33,9 @@ writes ${SPLIT_FILE_NAMES.train}, ${SPLIT_FILE_NAMES.val} and ${SPLIT_FILE_NAMES
 const distillSplitCommand = defineCommand({
   name: 'split',
   summary: 'train/val split of a distill corpus',
-  usage: `--input <distill_chatml.jsonl> [--out-dir ${DEFAULT_SPLIT_OUT_DIR}] [--val-fraction ${DEFAULT_VAL_FRACTION}] [--seed ${DEFAULT_SPLIT_SEED}] [--drop-conflicts] [--json]`,
+  usage: `--input <${RUN_FILES.distill}> [--out-dir ${DEFAULT_SPLIT_OUT_DIR}] [--val-fraction ${DEFAULT_VAL_FRACTION}] [--seed ${DEFAULT_SPLIT_SEED}] [--drop-conflicts] [--json]`,
   options: {
-    input: { type: 'string', value: 'file', multiple: true, required: true, description: 'a distill_chatml.jsonl corpus' },
+    input: { type: 'string', value: 'file', multiple: true, required: true, description: `a ${RUN_FILES.distill} corpus` },
     ...SPLIT_OPTIONS,
   },
   description: SPLIT_DESCRIPTION,

@@ -3,10 +3,11 @@ import { toStageBError } from '../../../shared/errors';
 import { defineCommand } from '../Command';
 import { errorIssues } from '../formatCliError';
 import { EXIT } from '../exitCodes';
+import { RUN_FILES } from '../../../shared/runFiles';
 
 export const exportCommand = defineCommand({
   name: 'export',
-  summary: 'rewrite export/verdicts.{jsonl,parquet} from a finished run',
+  summary: `rewrite ${RUN_FILES.export}/verdicts.{jsonl,parquet} from a finished run`,
   usage: '--config <file> [--allow-incomplete] [--json]',
   options: {
     config: { type: 'string', value: 'file', required: true, description: "the run's config (YAML)" },

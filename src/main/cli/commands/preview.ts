@@ -9,6 +9,7 @@ import { EXIT } from '../exitCodes';
 import { UsageError } from '../UsageError';
 import { comparisonCells, formatTable, readStudyTarget, STUDY_OPTIONS } from '../holdoutStudyCli';
 import { runCancellable } from '../runWithProgress';
+import { RUN_FILES } from '../../../shared/runFiles';
 
 /** A draft as a person hands it over: an edit, a guidance state, or a whole guidance file of the mission. */
 export async function readDraft(file: string): Promise<PreviewDraft> {
@@ -39,11 +40,11 @@ export const previewCommand = defineCommand({
   options: {
     ...STUDY_OPTIONS,
     guidance: { type: 'string', value: 'draft.json', required: true, description: 'the draft: {"experiences": {...}}, a guidance state, or a guidance file {"<mission>": {...}}' },
-    id: { type: 'string', value: 'name', description: 'the result name under <runDir>/preview/ (1-100 letters, digits, _ or -); default from the draft' },
+    id: { type: 'string', value: 'name', description: `the result name under <runDir>/${RUN_FILES.preview}/ (1-100 letters, digits, _ or -); default from the draft` },
   },
   description: `Evaluates a draft guidance against the run's current guidance on its holdout: uplift and
 false-release change with 95% intervals, what the reflection gate would decide, and the
-tickets whose verdict changes. Writes <runDir>/preview/<id>.json. Ctrl-C cancels (exit 130).`,
+tickets whose verdict changes. Writes <runDir>/${RUN_FILES.preview}/<id>.json. Ctrl-C cancels (exit 130).`,
   run: async ({ values, io, verbosity }) => {
     const target = readStudyTarget(values);
     if (values.id !== undefined && !PreviewIdSchema.safeParse(values.id).success) throw new UsageError('--id must be 1-100 letters, digits, _ or -');

@@ -5,9 +5,10 @@ import type { CliIo } from '../CliIo';
 import { defineCommand } from '../Command';
 import { errorIssues } from '../formatCliError';
 import { EXIT } from '../exitCodes';
+import { RUN_FILES } from '../../../shared/runFiles';
 
 /** A mission directory holds the run's files; a run directory holds one folder per mission. */
-const MISSION_MARKERS = ['qa_reviews.jsonl', 'selections.jsonl', 'run.json'];
+const MISSION_MARKERS = [RUN_FILES.qaReviews, RUN_FILES.selections, RUN_FILES.manifest];
 
 async function isFile(file: string): Promise<boolean> {
   return stat(file).then((entry) => entry.isFile(), () => false);
@@ -33,7 +34,7 @@ async function missionDirsOf(runDir: string, mission: string | undefined): Promi
   }
   if (mission !== undefined) found = found.filter((entry) => entry.mission === mission);
   if (found.length === 0) {
-    const what = mission !== undefined ? `no mission ${JSON.stringify(mission)} in this run directory` : 'no mission run directory here (expected qa_reviews.jsonl, selections.jsonl or run.json, or folders holding them)';
+    const what = mission !== undefined ? `no mission ${JSON.stringify(mission)} in this run directory` : `no mission run directory here (expected ${MISSION_MARKERS.slice(0, -1).join(', ')} or ${MISSION_MARKERS.at(-1)}, or folders holding them)`;
     throw new StageBError('INPUT_NOT_FOUND', what, { file: dir, field: '--run' });
   }
   return found;
@@ -45,12 +46,12 @@ async function readMission(dir: string) {
   const { FsArtifactStore } = await import('../../io/FsArtifactStore');
   const { foldQaReviews, runTicketRowsOf } = await import('../../../shared/qaReviews/foldQaReviews');
   const read = await readQaReviews(dir);
-  const selections = (await isFile(path.join(dir, 'selections.jsonl'))) ? await new FsArtifactStore(dir).readSelections() : [];
+  const selections = (await isFile(path.join(dir, RUN_FILES.selections))) ? await new FsArtifactStore(dir).readSelections() : [];
   return { fold: foldQaReviews(read.rows), read, tickets: runTicketRowsOf(selections) };
 }
 
 function warnInvalid(io: CliIo, dir: string, read: { invalid: { line: number; message: string }[]; tornTail: { line: number } | null }): void {
-  const file = path.join(dir, 'qa_reviews.jsonl');
+  const file = path.join(dir, RUN_FILES.qaReviews);
   for (const bad of read.invalid) io.stderr.write(`warning: ${file}:${bad.line}: skipped: ${bad.message}\n`);
   if (read.tornTail) io.stderr.write(`warning: ${file}:${read.tornTail.line}: skipped a torn last line (a crash mid-append)\n`);
 }
@@ -78,7 +79,7 @@ const reviewsExportCommand = defineCommand({
     out: { type: 'string', value: 'file', description: 'the JSONL file to write (replaced atomically); without it the rows go to stdout' },
     json: { type: 'boolean', description: 'print {"ok", "out", "count", "rows"} (rows only without --out), or {"ok": false, "errors"}, on stdout' },
   },
-  description: `Reads qa_reviews.jsonl of each mission: the latest review of each item
+  description: `Reads ${RUN_FILES.qaReviews} of each mission: the latest review of each item
 (group, ticket, epoch) that no undo retracted. One row per item, in review order:
 mission, review_id, group_id, ticket_key, epoch, label, status, note, reviewer, reviewed_at.
 Lines of the log that cannot be read are skipped with a warning on stderr.`,

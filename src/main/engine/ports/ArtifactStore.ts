@@ -1,4 +1,5 @@
-import type { GuidanceHistoryEntry, GuidanceState, GuidanceWriteBy } from '../../../shared/schemas/guidance';
+import type { GuidanceHistoryEntry } from '../../../shared/schemas/guidance';
+import type { GuidancePort } from './GuidancePort';
 import type {
   NeedReviewRecord,
   ReflectionLogRecord,
@@ -44,13 +45,9 @@ export interface ArtifactStore {
   writeCacheArtifact(name: string, value: unknown): Promise<string>;
 }
 
-/** Guidance persistence with the write rule of ARCHITECTURE.md §5. */
-export interface GuidanceStore {
-  read(): Promise<GuidanceState>;
-  /**
-   * Compare-and-swap: succeeds only if the stored step is still `baseStep` (and the
-   * content hash unchanged). Writes step + 1 after a snapshot. Throws a
-   * StageBError GUIDANCE_STEP_CONFLICT otherwise. `by` names the writer (recorded as written_by).
-   */
-  write(next: Pick<GuidanceState, 'experiences' | 'metadata'>, baseStep: number, options?: { by?: GuidanceWriteBy }): Promise<GuidanceState>;
-}
+/**
+ * The guidance port's former name, kept only so that src/main/engine/reflection/reflectOnBatch.ts
+ * (being refactored on another branch) compiles unchanged; use GuidancePort.
+ * @deprecated GuidancePort (./GuidancePort.ts)
+ */
+export type GuidanceStore = GuidancePort;

@@ -1,6 +1,6 @@
 import { StageBError } from '../../../shared/errors';
 import type { GuidanceState } from '../../../shared/schemas/guidance';
-import type { GuidanceStore } from '../ports/ArtifactStore';
+import type { GuidancePort } from '../ports/GuidancePort';
 
 export type ReflectionPlanWrite =
   | { status: 'applied'; guidance: GuidanceState }
@@ -14,7 +14,7 @@ export type ReflectionPlanWrite =
  * suites drive this function too.
  */
 export async function writeReflectionPlan(
-  guidance: GuidanceStore,
+  guidance: GuidancePort,
   preview: Pick<GuidanceState, 'experiences' | 'metadata'>,
   baseStep: number,
   by: { reflection_id: string; epoch: number | null; batch_index: number | null },

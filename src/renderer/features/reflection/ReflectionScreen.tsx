@@ -12,6 +12,7 @@ import { RuleIdDiffTable } from './RuleIdDiffTable';
 import { sortedExperienceKeys } from '../../shared/experienceKeys';
 import { renderExperiences } from './ruleDiff';
 import type { ReflectionStores } from './store';
+import { RUN_FILES } from '../../../shared/runFiles';
 
 type Row = ReflectionLogOutput['rows'][number];
 
@@ -159,7 +160,7 @@ function DecisionChanges({ row }: { row: Row }) {
           <ol className="rules" data-testid="proposed-rules">{sortedExperienceKeys(proposed.experiences).map((k) => <li key={k}><code>{k}</code> {proposed.experiences[k]}</li>)}</ol>
         </>
       ) : (
-        <p className="muted" data-testid="no-proposal">{r.proposal.operations.length === 0 ? 'Nothing was proposed.' : 'No batch-update artifact records the guidance this proposal would give (the decision stopped before the batch update, or its reflection_cache is gone); its operations are listed above.'}</p>
+        <p className="muted" data-testid="no-proposal">{r.proposal.operations.length === 0 ? 'Nothing was proposed.' : `No batch-update artifact records the guidance this proposal would give (the decision stopped before the batch update, or its ${RUN_FILES.reflectionCache} is gone); its operations are listed above.`}</p>
       )}
       {r.applied && (
         <>
