@@ -7,7 +7,6 @@ import type { RunComparison } from '../../shared/metrics/compareRuns';
 import { main } from '../cli';
 import type { CliIo } from '../cli/CliIo';
 import { FsArtifactStore } from '../io/FsArtifactStore';
-import { GuidanceRepository } from '../io/GuidanceRepository';
 import { parseRunConfigText } from '../io/loadRunConfig';
 import { createWorkbenchApi, type WorkbenchApi } from './createWorkbenchApi';
 import { dispatchApiCall } from './dispatchApiCall';
@@ -51,7 +50,6 @@ beforeAll(async () => {
   workbench = createWorkbenchApi({
     runsRoot,
     engineLauncher: createNodeEngineLauncher({ stagebBin: path.join(base, 'none.cjs') }),
-    guidanceWriter: (options) => new GuidanceRepository(options),
     parseConfig: parseRunConfigText,
   });
 });

@@ -41,9 +41,6 @@ beforeAll(async () => {
   workbench = createWorkbenchApi({
     runsRoot: base,
     engineLauncher: createNodeEngineLauncher({ stagebBin: engine }),
-    guidanceWriter: () => {
-      throw new Error('not used');
-    },
     parseConfig: () => {
       throw new Error('not used');
     },

@@ -6,7 +6,6 @@ import type { ChartsOutput } from '../../shared/api/contract';
 import type { ReflectionLogRecord } from '../../shared/schemas/records';
 import type { RunEvent } from '../../shared/schemas/telemetry';
 import { FsArtifactStore } from '../io/FsArtifactStore';
-import { GuidanceRepository } from '../io/GuidanceRepository';
 import { parseRunConfigText } from '../io/loadRunConfig';
 import { createWorkbenchApi, type WorkbenchApi } from './createWorkbenchApi';
 import { dispatchApiCall } from './dispatchApiCall';
@@ -49,7 +48,6 @@ beforeAll(async () => {
   workbench = createWorkbenchApi({
     runsRoot,
     engineLauncher: createNodeEngineLauncher({ stagebBin: path.join(base, 'none.cjs') }),
-    guidanceWriter: (options) => new GuidanceRepository(options),
     parseConfig: parseRunConfigText,
   });
 });
