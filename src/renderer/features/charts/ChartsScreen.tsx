@@ -3,6 +3,7 @@ import { useStore } from 'zustand';
 import { navStore } from '../../app/navStore';
 import { StatusLine } from '../../shared/ui/StatusLine';
 import type { ChartsStore } from './store';
+import { RUN_FILES } from '../../../shared/runFiles';
 
 // uPlot, its stylesheet and the chart specs load with the first chart, never with the shell.
 const ChartsGrid = lazy(() => import('./ChartsGrid'));
@@ -19,7 +20,7 @@ export function ChartsScreen({ store }: { store: ChartsStore }) {
     <section className="screen" aria-labelledby="charts-title">
       <header className="screen-head">
         <h1 id="charts-title">Charts</h1>
-        {data && <span className="muted">rates from {data.source === 'telemetry' ? 'telemetry.json' : data.source === 'selections' ? 'selections.jsonl (recomputed)' : 'nothing yet'}</span>}
+        {data && <span className="muted">rates from {data.source === 'telemetry' ? RUN_FILES.telemetry : data.source === 'selections' ? `${RUN_FILES.selections} (recomputed)` : 'nothing yet'}</span>}
         <button onClick={() => void store.getState().reload()}>Refresh</button>
         <span className="muted small">Hover a chart for the values at a point; the legend shows the last values otherwise.</span>
       </header>

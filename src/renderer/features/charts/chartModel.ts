@@ -1,4 +1,5 @@
 import type { ChartsOutput } from '../../../shared/api/contract';
+import { RUN_FILES } from '../../../shared/runFiles';
 
 /** A colour of the app's palette (src/renderer/styles.css), read when the chart is drawn so it follows the theme. */
 export type ChartColor = '--accent' | '--err' | '--ok' | '--warn' | '--muted';
@@ -94,7 +95,7 @@ export function chartSpecs(data: ChartsOutput): ChartSpec[] {
       xLabel: 'epoch · batch',
       xLabels: data.throughput.map((t) => batchLabel(t.epoch, t.batch_index)),
       series: [{ label: 'tokens/s (average since the rollout started)', color: '--warn', values: data.throughput.map((t) => t.tokens_per_second) }],
-      empty: 'No progress event with tokens/s in events.jsonl.',
+      empty: `No progress event with tokens/s in ${RUN_FILES.events}.`,
     },
   ];
   return specs;
