@@ -7,10 +7,11 @@ import type { Browser } from 'playwright-core';
 import { chromiumMissingReason, launchChromium, screenshot } from './fixtures/browser';
 import { ensureRendererBuilt, REPO_ROOT } from './fixtures/ensureRendererBuilt';
 import { openFixtureRun, openWorkbenchSession, type WorkbenchSession } from './fixtures/workbenchSession';
+import { ensureTinyModelForTests, TINY_MODEL_PATH } from '../test/helpers/tinyModel';
 
 const STAGEB = path.join(REPO_ROOT, 'bin', 'stageb.js');
 const DEMO_CONFIG = path.join(REPO_ROOT, 'configs', 'demo.yaml');
-const TINY_MODEL = path.join(REPO_ROOT, 'resources', 'models', 'tiny.gguf');
+const TINY_MODEL = TINY_MODEL_PATH;
 
 function skipReason(): string | null {
   const chromium = chromiumMissingReason();
@@ -30,6 +31,8 @@ if (skip) console.warn(skip);
 async function writeDemoConfig(dir: string, runsRoot: string): Promise<string> {
   const demo = path.join(dir, 'demo');
   execFileSync(process.execPath, [STAGEB, 'demo-data', '--out', demo], { cwd: REPO_ROOT, stdio: 'pipe' });
+  // A run only loads its model; `stageb demo` writes the demo's, the tests' helper this one.
+  await ensureTinyModelForTests();
   const configs = path.join(dir, 'configs');
   await mkdir(configs, { recursive: true });
   const text = (await readFile(DEMO_CONFIG, 'utf8'))

@@ -158,7 +158,8 @@ export function createTinyModel(options: { out: string; seed?: number }): Promis
 
 /**
  * Creates the tiny model at `path` unless the current tiny model is already there
- * (`model.auto_create_tiny`). It writes only where nothing is, or over a tiny model an
+ * (`stageb demo` for its config's model file, and the test helpers; never a run or a
+ * backend, which only load models). It writes only where nothing is, or over a tiny model an
  * earlier version of this generator wrote (another weight type or seed), recognised by its
  * GGUF metadata (`general.name` stageb-random-tiny, `stageb.shape` tiny). Any other valid
  * GGUF is left alone and used. Anything else at `path` — a file that is not a readable
@@ -169,7 +170,7 @@ export function createTinyModel(options: { out: string; seed?: number }): Promis
  * rename is atomic; the files are byte-identical because the seed is fixed. Temp files
  * that writers killed mid-write left next to `path` are removed first.
  */
-export async function ensureTinyModel(path: string, seed: number = TINY_MODEL_SEED): Promise<string> {
+export async function ensureTinyModel(path: string, seed: number = TINY_MODEL_SEED, options: { onWrite?: (file: string) => void } = {}): Promise<string> {
   const target = await writableTarget(path);
   await removeLeftoverTempFiles(dirname(target.file), { targets: (name) => name === basename(target.file) });
   if (target.present) {
@@ -179,8 +180,8 @@ export async function ensureTinyModel(path: string, seed: number = TINY_MODEL_SE
     } catch (error) {
       throw new StageBError(
         'MODEL_INVALID_GGUF',
-        `model.auto_create_tiny: ${path} is not a readable GGUF (${error instanceof StageBError ? error.message : String(error)}); ` +
-          'the tiny model is generated only where no file is or over its own earlier tiny model, so this file was left as it is. Move or delete it, or point model.path elsewhere',
+        `the tiny model's path ${path} is not a readable GGUF (${error instanceof StageBError ? error.message : String(error)}); ` +
+          'the tiny model is written only where no file is or over its own earlier tiny model, so this file was left as it is. Move or delete it, or point model.path elsewhere',
         { file: path, field: 'model.path' },
       );
     }
@@ -195,13 +196,14 @@ export async function ensureTinyModel(path: string, seed: number = TINY_MODEL_SE
     }
   }
   await createTinyModel({ out: target.file, seed });
+  options.onWrite?.(target.file);
   return path;
 }
 
 /** Where the tiny model may be written for `path`: the file itself, or a symlink's existing target. */
 async function writableTarget(path: string): Promise<{ file: string; present: boolean }> {
   const refuse = (why: string, code: 'MODEL_NOT_FOUND' | 'MODEL_INVALID_GGUF' | 'IO_READ_FAILED' = 'MODEL_INVALID_GGUF'): never => {
-    throw new StageBError(code, `model.auto_create_tiny: ${path} ${why}; nothing was written. Point model.path at a .gguf file or at a path where nothing is`, {
+    throw new StageBError(code, `the tiny model's path ${path} ${why}; nothing was written. Point model.path at a .gguf file or at a path where nothing is`, {
       file: path,
       field: 'model.path',
     });
