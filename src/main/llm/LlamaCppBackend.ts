@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import {
   ChatMLChatWrapper,
   JinjaTemplateChatWrapper,
@@ -379,8 +379,8 @@ async function refuseImpossibleKvCache(llama: Llama, config: LlamaCppModelConfig
 }
 
 export async function createLlamaCppBackend(config: LlamaCppModelConfig, options: LlamaCppBackendOptions = {}): Promise<LlamaCppBackend> {
-  // Relative paths are the config loader's to resolve (against the config's folder); this only loads.
-  const modelPath = config.path;
+  // The config loader resolves a config's paths against its folder; here a relative path is the process's, made absolute for messages.
+  const modelPath = resolve(config.path);
   // Before node-llama-cpp sees the file: some malformed headers abort the process natively.
   const { header, architecture } = await checkGgufFile(modelPath);
   const rollout = options.rollout ?? 'shared';
