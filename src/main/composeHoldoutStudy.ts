@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { StageBError } from '../shared/errors';
 import { RunConfigSchema, type RunConfig } from '../shared/schemas/runConfig';
+import { modelLoadMessage } from '../shared/schemas/backends';
 import type { RunEvent } from '../shared/schemas/telemetry';
 import type { Ticket } from '../shared/schemas/stageARecord';
 import type { GuidanceState } from '../shared/schemas/guidance';
@@ -94,7 +95,7 @@ async function withEvaluator<T>(
   const now = options.now ?? (() => new Date().toISOString());
   const emit = options.onEvent ?? (() => undefined);
   const { config } = run;
-  emit({ type: 'phase', ts: now(), phase: 'model_load', message: config.model.backend === 'llama-cpp' ? `loading ${config.model.path}` : `connecting to ${config.model.base_url}` });
+  emit({ type: 'phase', ts: now(), phase: 'model_load', message: modelLoadMessage(config.model) });
   const backend = await (options.openBackend ?? ((c, signal) => createBackend(c.model, { signal })))(config, options.signal);
   try {
     const promptBudget = config.sampler.max_prompt_tokens ?? backend.info.contextSize - config.sampler.max_new_tokens;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunConfig } from '../shared/schemas/runConfig';
+import { modelLoadMessage } from '../shared/schemas/backends';
 import type { RunEvent, RunManifest } from '../shared/schemas/telemetry';
 import type { Ticket } from '../shared/schemas/stageARecord';
 import type { GuidanceState } from '../shared/schemas/guidance';
@@ -224,7 +225,7 @@ export async function composeStageBRun(options: ComposeStageBRunOptions): Promis
     return { status: 'completed', telemetry, exportPaths: null, distillPath: telemetry.distill.path, runDir: validated.runDir, alreadyComplete: true };
   }
 
-  onEvent({ type: 'phase', ts: now(), phase: 'model_load', message: config.model.backend === 'llama-cpp' ? `loading ${config.model.path}` : `connecting to ${config.model.base_url}` });
+  onEvent({ type: 'phase', ts: now(), phase: 'model_load', message: modelLoadMessage(config.model) });
   const loadStarted = Date.now();
   const backend = await options.model.open(config, options.signal);
   const modelLoadMs = Date.now() - loadStarted;

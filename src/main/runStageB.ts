@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
 import type { RunConfig } from '../shared/schemas/runConfig';
 import type { RunEvent, RunManifest } from '../shared/schemas/telemetry';
 import { StageBError } from '../shared/errors';
 import { loadRunConfig } from './io/loadRunConfig';
 import { FsArtifactStore, RUN_FILES } from './io/FsArtifactStore';
 import { createBackend } from './llm/createBackend';
+import { countTokensBeforeLoad, describeLoadedModel } from './llm/backends/registry';
 import type { LlmBackend } from './llm/LlmBackend';
 import { findExportGaps, type ExportGap } from './engine/exportCompleteness';
 import { buildExportRows } from './engine/buildExportRows';
@@ -33,49 +32,31 @@ export type RunStageBOptions = {
 };
 
 /**
- * Over budget by bytes, a local model's own tokenizer decides, loaded
- * vocabulary-only so the budget is enforced before the weights load. A remote
- * backend (or a model file not there yet) is counted after it opens.
+ * Over budget by bytes, the backend counts exactly before the model loads where it can
+ * (a local model's own tokenizer, loaded vocabulary-only); otherwise (a server, a model
+ * file not there yet) the open backend counts before anything is written.
  */
 async function countTokensWithModelVocab(config: RunConfig, text: string): Promise<number | null> {
-  if (config.model.backend !== 'llama-cpp' || !(await stat(config.model.path).then(() => true, () => false))) return null;
-  const { countTokensWithVocab } = await import('./llm/countTokensWithVocab');
-  const [tokens] = await countTokensWithVocab(config.model, [text]);
-  return tokens;
-}
-
-async function modelFingerprint(path: string): Promise<string> {
-  const info = await stat(path);
-  const handle = await open(path, 'r');
-  try {
-    const chunk = Math.min(1 << 20, info.size);
-    const head = Buffer.alloc(chunk);
-    const tail = Buffer.alloc(chunk);
-    await handle.read(head, 0, chunk, 0);
-    await handle.read(tail, 0, chunk, Math.max(0, info.size - chunk));
-    return createHash('sha256').update(String(info.size)).update(head).update(tail).digest('hex');
-  } finally {
-    await handle.close();
-  }
+  const counts = await countTokensBeforeLoad(config.model, [text]);
+  return counts === null ? null : counts[0];
 }
 
 async function describeModel(config: RunConfig, backend: LlmBackend): Promise<Pick<RunManifest, 'model' | 'versions' | 'compute'>> {
-  const local = config.model.backend === 'llama-cpp' ? config.model : null;
-  const runtime = backend.info.runtime ?? null;
+  const provenance = await describeLoadedModel(config.model, backend);
   return {
     model: {
       backend: config.model.backend,
-      path: local ? local.path : null,
-      fingerprint: local ? await modelFingerprint(local.path) : null,
+      path: provenance.path,
+      fingerprint: provenance.fingerprint,
       name: backend.info.modelName,
       decode_batching: backend.info.decodeBatching ?? null,
     },
-    versions: collectRunVersions({ llamaCppRelease: runtime?.llamaCppRelease }),
-    compute: runtime?.compute ?? null,
+    versions: collectRunVersions({ backend: provenance.versions }),
+    compute: provenance.compute,
   };
 }
 
-/** The real models: llama.cpp in process (loaded lazily) or an OpenAI-compatible server. */
+/** The real models: whichever registered backend the config names (src/main/llm/backends/registry.ts). */
 const configuredModel: StageBModelPort = {
   countTokensBeforeLoad: countTokensWithModelVocab,
   open: (config, signal) => createBackend(config.model, { signal }),

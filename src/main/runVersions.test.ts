@@ -21,7 +21,7 @@ describe('collectRunVersions', () => {
   it("records llama.cpp's release when a runtime loaded the model, and Electron only inside it", () => {
     expect(collectRunVersions({ electron: undefined })).not.toHaveProperty('llama.cpp');
     expect(collectRunVersions({ electron: undefined })).not.toHaveProperty('electron');
-    const inElectron = collectRunVersions({ llamaCppRelease: 'b6123', electron: '45.4.1' });
+    const inElectron = collectRunVersions({ backend: { 'llama.cpp': 'b6123' }, electron: '45.4.1' });
     expect(inElectron['llama.cpp']).toBe('b6123');
     expect(inElectron.electron).toBe('45.4.1');
   });
@@ -41,7 +41,7 @@ describe('run.json versions and compute', () => {
   it('keeps what the writer records', () => {
     const manifest = RunManifestSchema.parse({
       ...base,
-      versions: collectRunVersions({ llamaCppRelease: 'b6123', electron: undefined }),
+      versions: collectRunVersions({ backend: { 'llama.cpp': 'b6123' }, electron: undefined }),
       compute: { backend: 'cuda', devices: ['NVIDIA H200'], build: 'prebuilt' },
     });
     expect(manifest.versions['llama.cpp']).toBe('b6123');

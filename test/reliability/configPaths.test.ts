@@ -6,6 +6,8 @@ import { ensureDemoMission } from '../../src/main/demo/generateDemoMission';
 import { composeStageBRun, type StageBModelPort } from '../../src/main/composeStageBRun';
 import { runStageB } from '../../src/main/runStageB';
 import { createBackend } from '../../src/main/llm/createBackend';
+import { ensureDemoModel } from '../../src/main/demo/ensureDemoModel';
+import { loadRunConfig } from '../../src/main/io/loadRunConfig';
 import { StageBError } from '../../src/shared/errors';
 import { GuidanceFileSchema } from '../../src/shared/schemas/guidance';
 import { HashScriptedBackend } from '../fixtures/reliability/HashScriptedBackend';
@@ -18,8 +20,10 @@ import { expectTypedError } from '../fuzz/fuzzSupport';
  * not exist yet is created; an existing output folder is the normal case) or fails with a
  * typed error — never INTERNAL — that names the path (or, for output folders, a path under it).
  * Every case runs the real composition (composeStageBRun, as runStageB does); the model
- * port opens the real backend on model.path (its file checks, auto_create_tiny, the load)
- * and then hands the run to the scripted double, so no case generates text with a model.
+ * port opens the real backend on model.path (its file checks, the load) and then hands the
+ * run to the scripted double, so no case generates text with a model. `model.path (stageb
+ * demo)` first writes the demo's tiny model there as `stageb demo` does (ensureDemoModel):
+ * where nothing is, the run then works; anything else is refused and left as it was.
  */
 let work: string;
 let demo: Awaited<ReturnType<typeof ensureDemoMission>>;
@@ -28,7 +32,7 @@ let caseNo = 0;
 const counts = { cases: 0, typed: 0, ok: 0 };
 
 
-/** The real backend opens the model file (resolve, auto_create_tiny, GGUF checks, load), then the scripted double runs. */
+/** The real backend opens the model file (GGUF checks, load), then the scripted double runs. */
 const realModelFileThenScripted: StageBModelPort = {
   ...scriptedModel,
   open: async (config, signal) => {
@@ -51,6 +55,8 @@ type Key = {
   works: Kind[];
   /** What a file of the wrong kind is for this key. */
   wrongKind: (dir: string) => Promise<string>;
+  /** A step before the run, given the config file (the demo command's model preparation). */
+  beforeRun?: (configPath: string) => Promise<unknown>;
 };
 
 const text = async (file: string, content: string | Buffer) => {
@@ -63,7 +69,15 @@ const KEYS: Key[] = [
   { name: 'stage_a_paths[0]', input: true, lines: (v) => ({ stage_a: [`  - ${v}`] }), works: [], wrongKind: (dir) => text(path.join(dir, 'guidance-not-jsonl.jsonl'), '{"a": [1,\n 2]}\n') },
   { name: 'guidance.path', input: true, lines: (v) => ({ guidance: [`  path: ${v}`] }), works: [], wrongKind: (dir) => text(path.join(dir, 'stage-a.json'), '{"group_id":"G1"}\n{"group_id":"G2"}\n') },
   { name: 'model.path', input: true, lines: (v) => ({ model: [`  path: ${v}`] }), works: [], wrongKind: (dir) => text(path.join(dir, 'notes.gguf'), 'not a model') },
-  { name: 'model.path (auto_create_tiny)', input: true, lines: (v) => ({ model: [`  path: ${v}`, '  auto_create_tiny: true'] }), works: [], wrongKind: (dir) => text(path.join(dir, 'notes.gguf'), 'not a model') },
+  {
+    name: 'model.path (stageb demo)',
+    input: true,
+    lines: (v) => ({ model: [`  path: ${v}`] }),
+    // Nothing there is the demo's normal start: it writes the tiny model, and the run loads it.
+    works: ['missing'],
+    wrongKind: (dir) => text(path.join(dir, 'notes.gguf'), 'not a model'),
+    beforeRun: async (configPath) => ensureDemoModel((await loadRunConfig(configPath)).config.model),
+  },
   { name: 'output.root', input: false, lines: (v) => ({ output: [`  root: ${v}`] }), works: ['folder', 'missing'], wrongKind: (dir) => text(path.join(dir, 'root-is-a-file'), 'x') },
   { name: 'output.export_dir', input: false, lines: (v) => ({ output: [`  export_dir: ${v}`] }), works: ['folder', 'missing'], wrongKind: (dir) => text(path.join(dir, 'export-is-a-file'), 'x') },
   {
@@ -144,8 +158,7 @@ async function outcome(run: () => Promise<unknown>): Promise<StageBError | null>
 
 describe('every config path key pointing at a folder, nothing, a wrong-kind file or a symlink loop', () => {
   for (const key of KEYS) {
-    // A missing model with auto_create_tiny is the demo's normal start (test/integration/demoRun.test.ts).
-    for (const kind of KINDS.filter((k) => !(key.name.includes('auto_create_tiny') && k === 'missing'))) {
+    for (const kind of KINDS) {
       it(`${key.name} → ${kind}: ${key.works.includes(kind) ? 'the run works' : 'a typed error naming the path'}`, async () => {
         const dir = path.join(work, `case-${caseNo++}`);
         await fsp.mkdir(dir, { recursive: true });
@@ -153,7 +166,10 @@ describe('every config path key pointing at a folder, nothing, a wrong-kind file
         const config = path.join(dir, 'config.yaml');
         await fsp.writeFile(config, configText(key.lines(JSON.stringify(value))));
         const before = kind === 'wrong kind' ? await fsp.readFile(value).catch(() => null) : null;
-        const error = await outcome(() => composeStageBRun({ configPath: config, model: key.input ? realModelFileThenScripted : scriptedModel }));
+        const error = await outcome(async () => {
+          await key.beforeRun?.(config);
+          await composeStageBRun({ configPath: config, model: key.input ? realModelFileThenScripted : scriptedModel });
+        });
         counts.cases++;
         if (key.works.includes(kind)) {
           expect(error, error?.format()).toBeNull();

@@ -105,7 +105,7 @@ describe('shipped configs', () => {
     expect(config.mission).toBe(DEMO_MISSION);
     expect(config.stage_a_paths).toEqual([path.join(REPO_ROOT, 'resources/demo/demo_mission.stage_a.jsonl')]);
     expect(config.guidance.path).toBe(path.join(REPO_ROOT, 'resources/demo/demo_guidance.json'));
-    expect(config.model).toMatchObject({ backend: 'llama-cpp', path: path.join(REPO_ROOT, 'resources/models/tiny.gguf'), auto_create_tiny: true });
+    expect(config.model).toMatchObject({ backend: 'llama-cpp', path: path.join(REPO_ROOT, 'resources/models/tiny.gguf') });
     expect(config.output.root).toBe(path.join(REPO_ROOT, 'runs'));
     expect(config.reflection.enabled).toBe(true);
     // The grammar-bound verdict fits: a 3-token-per-character reason plus the fixed lines.

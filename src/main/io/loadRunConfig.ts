@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { StageBError } from '../../shared/errors';
 import { RunConfigSchema, type RunConfig } from '../../shared/schemas/runConfig';
+import { resolveModelPaths } from '../../shared/schemas/backends';
 import { describeZodIssue } from './zodIssuePath';
 import { decodeUtf8Strict } from './utf8';
 
@@ -109,14 +110,13 @@ function resolveAgainst(configDir: string, value: string): string {
 
 /** Resolves every file path of a config against `configDir` (absolute paths stay as they are). */
 export function resolveRunConfigPaths(config: RunConfig, configDir: string): RunConfig {
-  const model = config.model.backend === 'llama-cpp' ? { ...config.model, path: resolveAgainst(configDir, config.model.path) } : config.model;
   const outputPath = config.stage_b_distillation.output_path;
   return {
     ...config,
     stage_a_paths: config.stage_a_paths.map((p) => resolveAgainst(configDir, p)),
     guidance: { ...config.guidance, path: resolveAgainst(configDir, config.guidance.path) },
     label_corrections: { path: config.label_corrections.path === null ? null : resolveAgainst(configDir, config.label_corrections.path) },
-    model,
+    model: resolveModelPaths(config.model, (value) => resolveAgainst(configDir, value)),
     output: { ...config.output, root: resolveAgainst(configDir, config.output.root) },
     stage_b_distillation: {
       ...config.stage_b_distillation,

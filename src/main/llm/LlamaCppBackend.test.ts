@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -182,15 +182,12 @@ describe('createLlamaCppBackend file checks', () => {
     expect(error.location).toMatchObject({ file: path, field: 'llama.attention.head_count' });
   });
 
-  it('reports a missing model as MODEL_NOT_FOUND, and creates it with auto_create_tiny', async () => {
-    const error = await thrown(createLlamaCppBackend(config({ path: 'missing.gguf' }), { configDir: dir }));
+  it('reports a missing model as MODEL_NOT_FOUND naming the path, and writes nothing there (it only loads models)', async () => {
+    const missing = join(dir, 'auto', 'tiny.gguf');
+    const error = await thrown(createLlamaCppBackend(config({ path: missing })));
     expect(error.code).toBe('MODEL_NOT_FOUND');
-    const created = await createLlamaCppBackend(config({ path: 'auto/tiny.gguf', auto_create_tiny: true, sequences: 1 }), { configDir: dir });
-    try {
-      expect(created.info.modelPath).toBe(join(dir, 'auto', 'tiny.gguf'));
-    } finally {
-      await created.close();
-    }
+    expect(error.location).toMatchObject({ file: missing });
+    await expect(stat(join(dir, 'auto'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('refuses a KV cache larger than all memory before node-llama-cpp sizes it (MODEL_OUT_OF_MEMORY, no allocation)', async () => {
@@ -208,9 +205,10 @@ describe('createLlamaCppBackend file checks', () => {
     expect(error.message).toContain('cannot create two contexts (model.overlap_prompts) of 1073741824 tokens x 4 sequences: its KV cache alone needs 2048.0 GiB');
   });
 
-  it('loads a copy of the fixture from a relative path', async () => {
+  it('loads a copy of the fixture at another path', async () => {
     await copyFile(modelPath, join(dir, 'copy.gguf'));
-    const copy = await createLlamaCppBackend(config({ path: 'copy.gguf', sequences: 1 }), { configDir: dir });
+    const copy = await createLlamaCppBackend(config({ path: join(dir, 'copy.gguf'), sequences: 1 }));
+    expect(copy.info.modelPath).toBe(join(dir, 'copy.gguf'));
     await copy.close();
   });
 });

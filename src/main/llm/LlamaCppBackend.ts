@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import { basename, isAbsolute, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import {
   ChatMLChatWrapper,
   JinjaTemplateChatWrapper,
@@ -15,7 +15,7 @@ import {
 import { StageBError } from '../../shared/errors';
 import { classifyNativeError } from './classifyNativeError';
 import { NativeErrorLog } from './NativeErrorLog';
-import type { LlamaCppModelConfig } from '../../shared/schemas/runConfig';
+import { llamaCppBackendConfig, type LlamaCppModelConfig } from '../../shared/schemas/backends/llamaCppModel';
 import type { DecodeParams } from '../../shared/schemas/decode';
 import { checkGgufFile, ggufMetadataValue } from './gguf/ggufHeader';
 import { kvCacheBytesPerToken } from './gguf/kvCacheBytesPerToken';
@@ -30,7 +30,6 @@ import { PromptStager } from './llama/PromptStager';
 import { generateOnSequence, reusablePromptPrefix, type SequenceGeneration } from './llama/generateOnSequence';
 import { PromptPrefixMeter } from './promptPrefixMeter';
 import { commonPrefixLength, SharedPrefixScheduler, type PoolSlot, type RolloutMode, type SchedulerOptions } from './llama/SharedPrefixScheduler';
-import { ensureTinyModel } from './tinyModel';
 import type {
   BackendInfo,
   Completion,
@@ -44,7 +43,6 @@ import type {
 } from './LlmBackend';
 
 export type LlamaCppBackendOptions = {
-  configDir?: string;
   signal?: AbortSignal;
   /** 'shared' (default): prefix sharing + batched decode; 'naive': the sequential reference path (bench, tests). */
   rollout?: RolloutMode;
@@ -100,7 +98,7 @@ export class LlamaCppBackend implements LlmBackend {
     runtime: LlamaRuntimeInfo,
   ) {
     this.scheduler = new SharedPrefixScheduler(context, { ...scheduling, mode: rollout });
-    this.info = { backend: 'llama-cpp', modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu, decodeBatching, runtime };
+    this.info = { backend: llamaCppBackendConfig.name, modelName, modelPath, contextSize: context.contextSize, gpu: llama.gpu, decodeBatching, runtime };
   }
 
   /** Where staged prompt states pass through (model.overlap_prompts), or null without staging. */
@@ -356,14 +354,6 @@ export class LlamaCppBackend implements LlmBackend {
   }
 }
 
-/** Resolves `path` against the config directory and makes sure a loadable GGUF is there. */
-async function resolveModelFile(config: LlamaCppModelConfig, configDir: string | undefined): Promise<string> {
-  const path = isAbsolute(config.path) ? config.path : resolve(configDir ?? process.cwd(), config.path);
-  // ensureTinyModel also replaces a tiny model left by an earlier version of the generator.
-  if (config.auto_create_tiny) await ensureTinyModel(path);
-  return path;
-}
-
 const GiB = 2 ** 30;
 
 /**
@@ -389,7 +379,8 @@ async function refuseImpossibleKvCache(llama: Llama, config: LlamaCppModelConfig
 }
 
 export async function createLlamaCppBackend(config: LlamaCppModelConfig, options: LlamaCppBackendOptions = {}): Promise<LlamaCppBackend> {
-  const modelPath = await resolveModelFile(config, options.configDir);
+  // The config loader resolves a config's paths against its folder; here a relative path is the process's, made absolute for messages.
+  const modelPath = resolve(config.path);
   // Before node-llama-cpp sees the file: some malformed headers abort the process natively.
   const { header, architecture } = await checkGgufFile(modelPath);
   const rollout = options.rollout ?? 'shared';

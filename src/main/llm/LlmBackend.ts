@@ -1,3 +1,4 @@
+import type { BackendName } from '../../shared/schemas/backends';
 import type { DecodeParams } from '../../shared/schemas/decode';
 import type { Compute, DecodeBatching } from '../../shared/schemas/telemetry';
 
@@ -47,7 +48,7 @@ export type TokenMeterSnapshot = {
 };
 
 export type BackendInfo = {
-  backend: 'llama-cpp' | 'openai';
+  backend: BackendName;
   modelName: string;
   modelPath: string | null;
   contextSize: number;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { StageBError } from '../../shared/errors';
 import { createRng } from '../../shared/random';
-import type { OpenAiModelConfig } from '../../shared/schemas/runConfig';
+import { openAiBackendConfig, urlWithoutCredentials, type OpenAiModelConfig } from '../../shared/schemas/backends/openAiModel';
 import type { BackendInfo, Completion, GenerateRequest, LlmBackend, PromptSegments, TokenMeterSnapshot } from './LlmBackend';
 import { Semaphore } from './openai/Semaphore';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs } from './openai/retryDelay';
@@ -58,7 +58,7 @@ export function createOpenAiBackend(config: OpenAiModelConfig, options: OpenAiBa
   const baseUrl = config.base_url.replace(/\/+$/, '');
   // vLLM and llama.cpp serve /tokenize at the server root, beside /v1.
   const rootUrl = baseUrl.replace(/\/v1$/, '');
-  const displayBase = withoutCredentials(baseUrl);
+  const displayBase = urlWithoutCredentials(baseUrl);
 
   const semaphore = new Semaphore(config.concurrency);
   const closeController = new AbortController();
@@ -72,7 +72,7 @@ export function createOpenAiBackend(config: OpenAiModelConfig, options: OpenAiBa
   let tokenizeAvailable = true;
 
   const info: BackendInfo = {
-    backend: 'openai',
+    backend: openAiBackendConfig.name,
     modelName: config.model,
     modelPath: null,
     contextSize: config.context_size,
@@ -127,13 +127,13 @@ export function createOpenAiBackend(config: OpenAiModelConfig, options: OpenAiBa
   }
 
   function cancelledError(url: string): StageBError {
-    return new StageBError('CANCELLED', `request to ${withoutCredentials(url)} was cancelled`, { field: 'model' });
+    return new StageBError('CANCELLED', `request to ${urlWithoutCredentials(url)} was cancelled`, { field: 'model' });
   }
 
   /** One logical request: semaphore slot per attempt, retries with backoff, typed errors. Resolves to the body text. */
   async function send(path: string, init: SendInit, signal: AbortSignal, root = false): Promise<string> {
     const url = `${root ? rootUrl : baseUrl}${path}`;
-    const shownUrl = `${init.method} ${withoutCredentials(url)}`;
+    const shownUrl = `${init.method} ${urlWithoutCredentials(url)}`;
     const retries = init.retries ?? config.max_retries;
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) throw cancelledError(url);
@@ -259,7 +259,7 @@ export function createOpenAiBackend(config: OpenAiModelConfig, options: OpenAiBa
       if (!(error instanceof MalformedChatResponse)) throw error;
       throw new StageBError(
         'BACKEND_MALFORMED_RESPONSE',
-        `POST ${withoutCredentials(baseUrl)}/chat/completions: ${error.message}; body starts: ${redact(excerptOf(text)) || '(empty)'}`,
+        `POST ${urlWithoutCredentials(baseUrl)}/chat/completions: ${error.message}; body starts: ${redact(excerptOf(text)) || '(empty)'}`,
         { field: 'model.base_url' },
         { issue: error.issue, expectedChoices: planned.n, bodyExcerpt: redact(excerptOf(text)) },
       );
@@ -288,7 +288,7 @@ export function createOpenAiBackend(config: OpenAiModelConfig, options: OpenAiBa
     if (typeof rendered !== 'string') {
       throw new StageBError(
         'BACKEND_MALFORMED_RESPONSE',
-        `POST ${withoutCredentials(rootUrl)}/apply-template: no "prompt" string in the answer; body starts: ${redact(excerptOf(text)) || '(empty)'}`,
+        `POST ${urlWithoutCredentials(rootUrl)}/apply-template: no "prompt" string in the answer; body starts: ${redact(excerptOf(text)) || '(empty)'}`,
         { field: 'model.base_url' },
         { issue: 'missing_content', bodyExcerpt: redact(excerptOf(text)) },
       );
@@ -307,7 +307,7 @@ export function createOpenAiBackend(config: OpenAiModelConfig, options: OpenAiBa
       if (!(error instanceof MalformedChatResponse)) throw error;
       throw new StageBError(
         'BACKEND_MALFORMED_RESPONSE',
-        `POST ${withoutCredentials(rootUrl)}/completion: ${error.message}; body starts: ${redact(excerptOf(text)) || '(empty)'}`,
+        `POST ${urlWithoutCredentials(rootUrl)}/completion: ${error.message}; body starts: ${redact(excerptOf(text)) || '(empty)'}`,
         { field: 'model.base_url' },
         { issue: error.issue, expectedChoices: 1, bodyExcerpt: redact(excerptOf(text)) },
       );
@@ -481,17 +481,6 @@ export function apportionTokens(total: number, texts: string[]): number[] {
 function excerptOf(body: string): string {
   const flat = body.replace(/\s+/g, ' ').trim();
   return flat.length > BODY_EXCERPT_CHARS ? `${flat.slice(0, BODY_EXCERPT_CHARS)}…` : flat;
-}
-
-function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url;
-  }
 }
 
 function describeNetworkError(error: unknown): string {

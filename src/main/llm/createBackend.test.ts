@@ -40,12 +40,12 @@ describe('createBackend', () => {
     await backend.close();
   });
 
-  it('imports the llama-cpp module only when the config asks for it, passing configDir and signal', async () => {
-    const config = ModelConfigSchema.parse({ backend: 'llama-cpp', path: 'models/tiny.gguf' });
+  it('imports the llama-cpp module only when the config asks for it, passing the config and the signal', async () => {
+    const config = ModelConfigSchema.parse({ backend: 'llama-cpp', path: '/models/tiny.gguf' });
     const signal = new AbortController().signal;
-    const backend = await createBackend(config, { configDir: '/configs', signal });
+    const backend = await createBackend(config, { signal });
     expect(nativeModule.loaded).toBe(true);
     expect(backend.info.backend).toBe('llama-cpp');
-    expect(nativeModule.calls).toEqual([[config, { configDir: '/configs', signal }]]);
+    expect(nativeModule.calls).toEqual([[config, { signal }]]);
   });
 });

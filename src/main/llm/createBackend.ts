@@ -1,25 +1,16 @@
 import type { ModelConfig } from '../../shared/schemas/runConfig';
 import type { LlmBackend } from './LlmBackend';
-import type { LlamaCppBackendOptions } from './LlamaCppBackend';
-import { createOpenAiBackend, type OpenAiBackendOptions } from './OpenAiBackend';
+import type { OpenBackendOptions } from './backends/BackendModule';
+import { openBackend } from './backends/registry';
 
-export type CreateBackendOptions = LlamaCppBackendOptions & {
-  /** Passed to the openai backend only (tests inject fetch, sleep and env here). */
-  openai?: OpenAiBackendOptions;
-};
+export type CreateBackendOptions = OpenBackendOptions;
 
 /**
- * Builds the backend a run config names. The llama-cpp backend is imported
- * lazily so that a run against a remote server never loads node-llama-cpp's
- * native addon (which may not even be installable on that machine).
+ * Builds the backend a run config names, through its registered module
+ * (src/main/llm/backends/registry.ts). A backend that loads native code imports it
+ * lazily, so a run against a remote server never loads node-llama-cpp's addon
+ * (which may not even be installable on that machine).
  */
-export async function createBackend(config: ModelConfig, options: CreateBackendOptions = {}): Promise<LlmBackend> {
-  switch (config.backend) {
-    case 'openai':
-      return createOpenAiBackend(config, options.openai);
-    case 'llama-cpp': {
-      const { createLlamaCppBackend } = await import('./LlamaCppBackend');
-      return createLlamaCppBackend(config, { configDir: options.configDir, signal: options.signal });
-    }
-  }
+export function createBackend(config: ModelConfig, options: CreateBackendOptions = {}): Promise<LlmBackend> {
+  return openBackend(config, options);
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkGgufFile } from './gguf/ggufHeader';
 import { GgmlType } from './gguf/ggufFormat';
-import { createRandomModel, createTinyModel, ensureTinyModel } from './tinyModel';
+import { gguf, writeGguf } from './gguf/ggufWriter';
+import { createRandomModel, createTinyModel, ensureTinyModel, randomModelSpec } from './tinyModel';
 import { main } from '../cli';
 import { gpt2ByteToUnicode } from './byteLevelVocab';
 import { getModelShape, MODEL_SHAPES } from './modelShapes';
@@ -148,6 +149,31 @@ describe('stageb model', () => {
     expect(text).toContain(out);
     expect(text).toContain(await sha(out));
     expect(text).toMatch(/size\s+\d+ bytes/);
+  });
+
+  it('writes over its own earlier random model, and refuses any other file at --out, leaving it as it was', async () => {
+    const io = (sink: string[]) => ({ stdout: { write: () => true }, stderr: { write: (t: string) => (sink.push(t), true) } });
+    const own = join(dir, 'own.gguf');
+    await createRandomModel({ out: own, shape: { ...MODEL_SHAPES.tiny, weightType: 'F32' }, seed: 3 });
+    expect(await main(['model', 'tiny', '--out', own], io([]))).toBe(0);
+    expect(await sha(own)).toBe(await sha((await createTinyModel({ out: join(dir, 'own-expected.gguf') })).path));
+
+    // A valid GGUF someone else made: another name, no stageb keys.
+    const someoneElses = join(dir, 'someone.gguf');
+    const spec = randomModelSpec('tiny');
+    spec.metadata.set('general.name', gguf.str('qwen3-8b'));
+    spec.metadata.delete('stageb.shape');
+    await writeGguf(someoneElses, spec);
+    const notes = join(dir, 'notes-out.gguf');
+    await writeFile(notes, 'my notes, not a model');
+    for (const [path, code] of [[someoneElses, 'IO_WRITE_FAILED'], [notes, 'MODEL_INVALID_GGUF']] as const) {
+      const before = await sha(path);
+      const errors: string[] = [];
+      expect(await main(['model', 'tiny', '--out', path], io(errors))).toBe(1);
+      expect(errors.join('')).toContain(code);
+      expect(errors.join('')).toContain(path);
+      expect(await sha(path)).toBe(before);
+    }
   });
 
   it('refuses an unknown shape with a typed error and exit code 1', async () => {

@@ -158,7 +158,8 @@ export function createTinyModel(options: { out: string; seed?: number }): Promis
 
 /**
  * Creates the tiny model at `path` unless the current tiny model is already there
- * (`model.auto_create_tiny`). It writes only where nothing is, or over a tiny model an
+ * (`stageb demo` for its config's model file, and the test helpers; never a run or a
+ * backend, which only load models). It writes only where nothing is, or over a tiny model an
  * earlier version of this generator wrote (another weight type or seed), recognised by its
  * GGUF metadata (`general.name` stageb-random-tiny, `stageb.shape` tiny). Any other valid
  * GGUF is left alone and used. Anything else at `path` — a file that is not a readable
@@ -169,8 +170,8 @@ export function createTinyModel(options: { out: string; seed?: number }): Promis
  * rename is atomic; the files are byte-identical because the seed is fixed. Temp files
  * that writers killed mid-write left next to `path` are removed first.
  */
-export async function ensureTinyModel(path: string, seed: number = TINY_MODEL_SEED): Promise<string> {
-  const target = await writableTarget(path);
+export async function ensureTinyModel(path: string, seed: number = TINY_MODEL_SEED, options: { onWrite?: (file: string) => void } = {}): Promise<string> {
+  const target = await writableTarget(path, CONFIG_PATH);
   await removeLeftoverTempFiles(dirname(target.file), { targets: (name) => name === basename(target.file) });
   if (target.present) {
     let header: GgufHeader;
@@ -179,8 +180,8 @@ export async function ensureTinyModel(path: string, seed: number = TINY_MODEL_SE
     } catch (error) {
       throw new StageBError(
         'MODEL_INVALID_GGUF',
-        `model.auto_create_tiny: ${path} is not a readable GGUF (${error instanceof StageBError ? error.message : String(error)}); ` +
-          'the tiny model is generated only where no file is or over its own earlier tiny model, so this file was left as it is. Move or delete it, or point model.path elsewhere',
+        `the model path ${path} is not a readable GGUF (${error instanceof StageBError ? error.message : String(error)}); ` +
+          'the tiny model is written only where no file is or over its own earlier tiny model, so this file was left as it is. Move or delete it, or point model.path elsewhere',
         { file: path, field: 'model.path' },
       );
     }
@@ -195,15 +196,45 @@ export async function ensureTinyModel(path: string, seed: number = TINY_MODEL_SE
     }
   }
   await createTinyModel({ out: target.file, seed });
+  options.onWrite?.(target.file);
   return path;
 }
 
+/**
+ * `stageb model tiny|random --out`: writes a random model where nothing is, or over a
+ * random model this generator wrote (any shape, seed or version, recognised by its GGUF
+ * metadata). Anything else at `out` — someone's model, a file that is not a GGUF, a
+ * folder, a dangling symlink or a loop — is refused with a typed error naming the path,
+ * and left as it was. Temp files that killed writers left next to `out` are removed first.
+ */
+export async function writeRandomModel(options: RandomModelOptions): Promise<RandomModelResult> {
+  const target = await writableTarget(options.out, OUT_FLAG);
+  await removeLeftoverTempFiles(dirname(target.file), { targets: (name) => name === basename(target.file) });
+  if (target.present) {
+    const header = await readGgufHeader(target.file).catch(() => null);
+    if (header === null || !isRandomModelOfOurs(header)) {
+      throw new StageBError(
+        header === null ? 'MODEL_INVALID_GGUF' : 'IO_WRITE_FAILED',
+        `${options.out} ${header === null ? 'is a file that is not a readable GGUF' : 'is a GGUF this generator did not write'}; it was left as it is and nothing was written. ${OUT_FLAG.remedy}`,
+        { file: options.out },
+      );
+    }
+  }
+  const result = await createRandomModel({ ...options, out: target.file });
+  return { ...result, path: options.out };
+}
+
+/** How a refusal names the path it was given: a config key, or the command's flag. */
+type PathOrigin = { field?: string; remedy: string };
+const CONFIG_PATH: PathOrigin = { field: 'model.path', remedy: 'Point model.path at a .gguf file or at a path where nothing is' };
+const OUT_FLAG: PathOrigin = { remedy: 'Pass --out a path where nothing is, or a random model written earlier' };
+
 /** Where the tiny model may be written for `path`: the file itself, or a symlink's existing target. */
-async function writableTarget(path: string): Promise<{ file: string; present: boolean }> {
+async function writableTarget(path: string, origin: PathOrigin): Promise<{ file: string; present: boolean }> {
   const refuse = (why: string, code: 'MODEL_NOT_FOUND' | 'MODEL_INVALID_GGUF' | 'IO_READ_FAILED' = 'MODEL_INVALID_GGUF'): never => {
-    throw new StageBError(code, `model.auto_create_tiny: ${path} ${why}; nothing was written. Point model.path at a .gguf file or at a path where nothing is`, {
+    throw new StageBError(code, `the model path ${path} ${why}; nothing was written. ${origin.remedy}`, {
       file: path,
-      field: 'model.path',
+      ...(origin.field ? { field: origin.field } : {}),
     });
   };
   let link;
@@ -233,6 +264,12 @@ async function writableTarget(path: string): Promise<{ file: string; present: bo
   }
   if (!link.isFile()) return refuse('is not a regular file');
   return { file: path, present: true };
+}
+
+/** A random model of this generator, whatever its shape or version: its own name prefix and shape key. */
+function isRandomModelOfOurs(header: GgufHeader): boolean {
+  const name = ggufMetadataValue(header, 'general.name');
+  return typeof name === 'string' && name.startsWith('stageb-random-') && typeof ggufMetadataValue(header, 'stageb.shape') === 'string';
 }
 
 /** The tiny model of this generator, whatever its version: its own name and shape key. */

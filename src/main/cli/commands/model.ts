@@ -15,11 +15,11 @@ async function sha256File(path: string): Promise<string> {
 
 const SEED_OPTION = { type: 'string', value: 'n', default: String(TINY_MODEL_SEED), description: 'weight seed, an integer in [0, 2^32)' } as const;
 
-/** Writes a random-weight GGUF and prints what it wrote. */
+/** Writes a random-weight GGUF (where nothing is, or over one of its own) and prints what it wrote. */
 async function writeModel(io: CliIo, shape: string, out: string, seedText: string): Promise<number> {
   const seed = integerOption('seed', seedText, { max: 0xffffffff })!;
-  const { createRandomModel } = await import('../../llm/tinyModel');
-  const result = await createRandomModel({ out: resolve(out), seed, shape });
+  const { writeRandomModel } = await import('../../llm/tinyModel');
+  const result = await writeRandomModel({ out: resolve(out), seed, shape });
   const sha256 = await sha256File(result.path);
   io.stdout.write(`wrote ${result.path}\n`);
   io.stdout.write(`  shape   ${result.shape.name} (${result.shape.description})\n`);
@@ -38,7 +38,9 @@ const modelTinyCommand = defineCommand({
     out: { type: 'string', value: 'file', required: true, description: 'the GGUF file to write' },
     seed: SEED_OPTION,
   },
-  description: 'A byte-level-vocabulary model small enough for tests and the demo; its output is noise.',
+  description: `A byte-level-vocabulary model small enough for tests and the demo; its output is noise.
+Written where nothing is or over a random model written earlier; any other file at --out
+is refused and left as it was.`,
   run: ({ values, io }) => writeModel(io, 'tiny', values.out, values.seed),
 });
 
@@ -51,7 +53,9 @@ const modelRandomCommand = defineCommand({
     out: { type: 'string', value: 'file', required: true, description: 'the GGUF file to write' },
     seed: SEED_OPTION,
   },
-  description: "Real layer shapes with random weights: for measuring speed and memory, never for verdicts.",
+  description: `Real layer shapes with random weights: for measuring speed and memory, never for verdicts.
+Written where nothing is or over a random model written earlier; any other file at --out
+is refused and left as it was.`,
   run: ({ values, io }) => writeModel(io, values.shape, values.out, values.seed),
 });
 

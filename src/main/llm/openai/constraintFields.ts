@@ -29,7 +29,7 @@ export function constraintFields(constraint: OutputConstraint, mode: GuidedDecod
         return { grammar: constraint.grammar };
       case 'sglang':
         return { ebnf: constraint.grammar };
-      case 'openai':
+      case 'response_format':
         // OpenAI's response_format cannot carry a grammar; llama.cpp-compatible servers read `grammar`.
         return { grammar: constraint.grammar };
     }
@@ -39,11 +39,12 @@ export function constraintFields(constraint: OutputConstraint, mode: GuidedDecod
   return { response_format: { type: 'json_schema', json_schema: { name: 'stageb_output', schema, strict: true } } };
 }
 
-type Dialect = 'vllm' | 'llama.cpp' | 'sglang' | 'openai';
+/** `response_format`: OpenAI's own API, which constrains only through response_format json_schema. */
+type Dialect = 'vllm' | 'llama.cpp' | 'sglang' | 'response_format';
 
 function resolveDialect(mode: Exclude<GuidedDecodingMode, 'none'>, server: ServerKind): Dialect {
   if (mode === 'vllm') return 'vllm';
-  if (mode === 'response_format') return 'openai';
+  if (mode === 'response_format') return 'response_format';
   if (server === 'vllm' || server === 'llama.cpp' || server === 'sglang') return server;
-  return 'openai';
+  return 'response_format';
 }
