@@ -304,7 +304,7 @@ describe('reflectOnBatch: the stage cache', () => {
   it('a rerun with a complete cache makes zero model calls and zero holdout rollouts', async () => {
     const first = await reflectOnBatch(context({ backend: new ScriptedBackend([critique([addOp(CONFUSING_RULE)])]) }));
     expect(first.llmCalls).toBe(3);
-    // A fresh store object: the in-memory baseline is gone, only the files remain.
+    // A fresh store object: only the files remain.
     const rerunBackend = new ScriptedBackend([]);
     const holdoutCalls: Record<string, string>[] = [];
     const second = await reflectOnBatch(context({ backend: rerunBackend, holdoutCalls, storeOverride: new FsArtifactStore(dir) }));
@@ -314,7 +314,7 @@ describe('reflectOnBatch: the stage cache', () => {
     const { created_at: _a, ...a } = first.record;
     const { created_at: _b, ...b } = second.record;
     expect({ ...b.reflection, debug_info: null }).toEqual({ ...a.reflection, debug_info: null });
-    expect(second.record.reflection.debug_info?.stages).toEqual({ summary: 'reused', critique: 'reused', batch_update: 'reused', gate: 'reused' });
+    expect(second.record.reflection.debug_info?.stages).toEqual({ summary: 'reused', critique: 'reused', batch_update: 'reused', holdout_baseline: 'reused', gate: 'reused' });
   });
 
   it('consecutive batches on the same guidance roll the holdout baseline out once', async () => {
