@@ -7,15 +7,6 @@ const root = join(import.meta.dirname, '..', '..');
 /** The one module that spells the run directory's file names. */
 const OWNER = 'src/shared/runFiles.ts';
 
-/**
- * Literals that remain in files another branch is rewriting (the reflection stages, issue #17
- * Deliver 11), one entry per literal. The scan below fails when one of them is gone, so this
- * list can only shrink: drop the entry once the file names the file through RUN_FILES.
- */
-const PENDING: Record<string, string[]> = {
-  'src/main/engine/reflection/reflectOnBatch.ts': ['reflection_cache', 'review_queue.jsonl'],
-};
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -61,17 +52,14 @@ describe('finding a run-file name spelled as a literal', () => {
 
 describe('the run directory has one owner of its file names', () => {
   it(`no file of src/ or bench/ but ${OWNER} spells a run file's name (tests and docs excepted)`, () => {
-    const found: Record<string, string[]> = {};
     const where: string[] = [];
     for (const path of [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'bench'))]) {
       const repoPath = relative(root, path).split(sep).join('/');
       if (repoPath === OWNER) continue;
       for (const hit of findRunFileLiterals(path, readFileSync(path, 'utf8'))) {
-        (found[repoPath] ??= []).push(hit.name);
-        if (!PENDING[repoPath]) where.push(`${repoPath}:${hit.line}: ${hit.name} in ${JSON.stringify(hit.text.slice(0, 80))}; name it through RUN_FILES (${OWNER})`);
+        where.push(`${repoPath}:${hit.line}: ${hit.name} in ${JSON.stringify(hit.text.slice(0, 80))}; name it through RUN_FILES (${OWNER})`);
       }
     }
     expect(where).toEqual([]);
-    for (const [file, pending] of Object.entries(PENDING)) expect(found[file] ?? [], `${file}: update PENDING`).toEqual(pending);
   });
 });

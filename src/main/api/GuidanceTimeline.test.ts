@@ -41,6 +41,17 @@ describe('readProposedGuidance', () => {
     expect(proposed!.metadata.G1.rule_id).toBe('R-new1new1');
   });
 
+  it('reads an artifact without wall-clock times (this version caches none): the proposal is dated by its decision', async () => {
+    const { updated_at: _time, ...untimed } = meta('R-new1new1');
+    await writeFile(path.join(dir, 'reflection_cache', 'epoch1_cycle0_batch_update.json'), JSON.stringify({
+      stage: 'batch_update', plan: { reflection_id: 'refl-a' },
+      proposed_guidance: { experiences: { G0: 'whole proposal', G1: 'new' }, metadata: { G1: untimed } },
+    }));
+    const proposed = await readProposedGuidance(dir, record('refl-a', ['reflection_cache/epoch1_cycle0_batch_update.json']));
+    expect(proposed).toMatchObject({ step: 4, updated_at: '2025-01-01T00:00:00.000Z', experiences: { G0: 'whole proposal', G1: 'new' } });
+    expect(proposed!.metadata.G1).toMatchObject({ rule_id: 'R-new1new1', updated_at: '2025-01-01T00:00:00.000Z' });
+  });
+
   it('falls back to preview_guidance, and ignores an artifact another reflection wrote under the same name', async () => {
     const file = path.join(dir, 'reflection_cache', 'epoch1_cycle0_batch_update.json');
     await writeFile(file, JSON.stringify({ plan: { reflection_id: 'refl-a' }, preview_guidance: { experiences: { G0: 'preview' }, metadata: {} } }));

@@ -81,15 +81,24 @@ export async function readProposedGuidance(missionDir: string, record: Reflectio
     if (!parts.success) continue;
     // An artifact rewritten by a later reflection under the same name is not this decision's.
     if (parts.data.plan?.reflection_id && parts.data.plan.reflection_id !== record.reflection.reflection_id) continue;
+    // Artifacts carry no wall-clock time (older ones did): the proposal is dated by its decision.
+    const proposedAt = parts.data.created_at ?? record.created_at;
     for (const candidate of [parts.data.proposed_guidance, parts.data.preview_guidance]) {
       if (!candidate || typeof candidate !== 'object') continue;
       const state = GuidanceStateSchema.safeParse({
         step: record.reflection.guidance_step_before,
-        updated_at: parts.data.created_at ?? record.created_at,
+        updated_at: proposedAt,
         ...(candidate as object),
+        metadata: datedRules((candidate as { metadata?: unknown }).metadata, proposedAt),
       });
       if (state.success) return state.data;
     }
   }
   return null;
+}
+
+/** A cached preview's rule metadata, each rule dated `at` unless it carries its own time. */
+function datedRules(metadata: unknown, at: string): unknown {
+  if (!metadata || typeof metadata !== 'object') return metadata;
+  return Object.fromEntries(Object.entries(metadata).map(([key, meta]) => [key, meta && typeof meta === 'object' ? { updated_at: at, ...meta } : meta]));
 }

@@ -35,6 +35,14 @@ describe('ProgressRenderer', () => {
     expect(text).not.toMatch(/\d+ warnings in total/);
   });
 
+  it("prints a warning with its batch's reflection reason", () => {
+    const out = sink(false);
+    const renderer = new ProgressRenderer(out.stream);
+    renderer.handle({ type: 'warning', ts: 't', group_id: 'G1', code: 'low_self_consistency', message: 'm', guidance_step: 0, ineligible_reason: 'holdout_no_uplift' });
+    renderer.finish();
+    expect(out.chunks.join('')).toContain('[warning] G1 low_self_consistency: m (reflection: holdout_no_uplift)');
+  });
+
   it('formats durations', () => {
     expect(formatDuration(4_000)).toBe('4s');
     expect(formatDuration(3_723_000)).toBe('1h02m');

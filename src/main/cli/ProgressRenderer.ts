@@ -1,4 +1,4 @@
-import type { RunEvent } from '../../shared/schemas/telemetry';
+import { warningText, type RunEvent } from '../../shared/schemas/telemetry';
 import type { CliStream } from './CliIo';
 import type { Verbosity } from './Command';
 import { RUN_FILES } from '../../shared/runFiles';
@@ -46,7 +46,7 @@ export class ProgressRenderer {
         break;
       case 'warning':
         this.warnings++;
-        if (verbose || this.warnings <= ProgressRenderer.WARNINGS_SHOWN) this.line(`[warning] ${event.group_id ?? '-'} ${event.code}: ${event.message}`);
+        if (verbose || this.warnings <= ProgressRenderer.WARNINGS_SHOWN) this.line(`[warning] ${event.group_id ?? '-'} ${warningText(event)}`);
         else if (this.warnings === ProgressRenderer.WARNINGS_SHOWN + 1) this.line(`[warning] further warnings are recorded in ${RUN_FILES.events}; the run summary counts them (one count, the whole run's)`);
         break;
       case 'reflection':

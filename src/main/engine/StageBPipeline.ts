@@ -26,6 +26,7 @@ import { summarizeSample, type SampleSummaryResult } from './reflection/sampleSu
 import { reflectionDecode } from './reflection/reflectionDecode';
 import { reflectOnBatch } from './reflection/reflectOnBatch';
 import { findNeedReview } from './reflection/needReview';
+import { batchReflectionReason, batchWarningEvents, type GroupWarningNotes } from './batchWarnings';
 import { detectConvergedEpoch } from '../../shared/distill/detectConvergedEpoch';
 import { buildDistillRecords, DISTILL_ASSISTANT_FORMAT } from '../../shared/distill/buildDistillRecords';
 import { RUN_FILES } from '../../shared/runFiles';
@@ -193,6 +194,14 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
         // Fresh summaries of this process (errors included) so reflection does not re-ask;
         // a resumed batch falls back to the summaries stored in its selections.
         let batchSummaries: Map<string, SampleSummaryResult> | undefined;
+        // What rollout knew about the groups' warnings beyond the records (a resumed batch has none).
+        let warningNotes: Map<string, GroupWarningNotes> | undefined;
+        // A batch's warnings carry the reason its reflection left the guidance as it was, so they
+        // go out once the decision is known (at once when reflection is off or already decided).
+        const emitBatchWarnings = async (decision: ReflectionLogRecord['reflection'] | undefined) => {
+          const reason = batchReflectionReason(decision, config.reflection.enabled);
+          for (const warning of batchWarningEvents({ selections: batchSelections, trajectories: batchTrajectories, ts: now(), reason, notes: warningNotes })) await emit(warning);
+        };
         if (complete.has(key)) {
           batchSelections = selections.filter((row) => row.epoch === epoch && row.batch_index === batchIndex);
           batchTrajectories = trajectories.filter((row) => row.epoch === epoch && row.batch_index === batchIndex);
@@ -210,7 +219,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
           batchTrajectories = rolled.trajectories;
           batchSelections = rolled.selections;
           batchSummaries = rolled.summaries;
-          for (const warning of rolled.warnings) await emit(warning);
+          warningNotes = rolled.warningNotes;
           await store.appendTrajectories(batchTrajectories);
           await store.appendSelections(batchSelections);
           trajectories = trajectories.concat(batchTrajectories);
@@ -218,6 +227,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
           complete.add(key);
           groupsDone += batchSelections.length;
           groupsRolledHere += batchSelections.length;
+          if (!needsReflection) await emitBatchWarnings(reflections.find((row) => batchKey(row.epoch, row.reflection.batch_index) === key)?.reflection);
         }
 
         if (needsReflection) {
@@ -246,6 +256,7 @@ export async function runStageBPipeline(input: PipelineInput): Promise<PipelineR
           reflections.push(outcome.record);
           reflected.add(key);
           timings.reflection += Date.now() - reflectionStarted;
+          await emitBatchWarnings(outcome.record.reflection);
           await emit({
             type: 'reflection',
             ts: now(),
@@ -315,7 +326,7 @@ async function rolloutBatch(
   epoch: number,
   batchIndex: number,
   reflections: ReflectionLogRecord[],
-): Promise<{ trajectories: TrajectoryRecord[]; selections: SelectionRecord[]; warnings: RunEvent[]; summaries: Map<string, SampleSummaryResult> }> {
+): Promise<{ trajectories: TrajectoryRecord[]; selections: SelectionRecord[]; warningNotes: Map<string, GroupWarningNotes>; summaries: Map<string, SampleSummaryResult> }> {
   const { config, backend, now } = input;
   const rolled: GroupRollout[] = await Promise.all(
     tickets.map((ticket) =>
@@ -339,7 +350,7 @@ async function rolloutBatch(
 
   const trajectories: TrajectoryRecord[] = [];
   const selections: SelectionRecord[] = [];
-  const warnings: RunEvent[] = [];
+  const warningNotes = new Map<string, GroupWarningNotes>();
   const summaries = await Promise.all(
     rolled.map((group) => {
       if (group.status !== 'ok' || group.selection.selected === null) return Promise.resolve({ summary: null, critique: null, error: null });
@@ -366,7 +377,7 @@ async function rolloutBatch(
     const { ticket } = group;
     const base = { run_name: config.run_name, mission: config.mission, epoch, batch_index: batchIndex, group_id: ticket.group_id, ticket_key: ticket.ticket_key, label: ticket.label, original_label: ticket.original_label ?? null };
     if (group.status === 'dropped') {
-      warnings.push({ type: 'warning', ts: createdAt, group_id: ticket.group_id, code: 'prompt_over_budget', message: group.reason, guidance_step: guidance.step, ineligible_reason: null });
+      warningNotes.set(ticket.ticket_key, { dropped: group.reason });
       selections.push({
         ...base,
         selected_candidate: null,
@@ -410,9 +421,6 @@ async function rolloutBatch(
         warnings: candidate.warnings,
         created_at: createdAt,
       });
-      if (!candidate.format_ok) {
-        warnings.push({ type: 'warning', ts: createdAt, group_id: ticket.group_id, code: 'malformed_output', message: `candidate ${candidate.candidate_index}: ${candidate.parse_error}`, guidance_step: guidance.step, ineligible_reason: null });
-      }
     }
     const selected = group.selection.selected === null ? null : group.candidates[group.selection.selected];
     const groupWarnings: WarningCode[] = [...group.warnings];
@@ -436,18 +444,13 @@ async function rolloutBatch(
       warnings: groupWarnings,
       created_at: createdAt,
     });
-    for (const code of group.warnings) {
-      warnings.push({ type: 'warning', ts: createdAt, group_id: ticket.group_id, code, message: `${code} (vote pass=${group.selection.vote.pass} fail=${group.selection.vote.fail} malformed=${group.selection.vote.malformed})`, guidance_step: guidance.step, ineligible_reason: null });
-    }
-    if (summary.error) {
-      warnings.push({ type: 'warning', ts: createdAt, group_id: ticket.group_id, code: 'summary_failed', message: summary.error, guidance_step: guidance.step, ineligible_reason: null });
-    }
+    if (summary.error) warningNotes.set(ticket.ticket_key, { summaryError: summary.error });
   });
   const summaryByTicket = new Map<string, SampleSummaryResult>();
   rolled.forEach((group, index) => {
     if (group.status === 'ok' && group.selection.selected !== null) summaryByTicket.set(group.ticket.ticket_key, summaries[index] as SampleSummaryResult);
   });
-  return { trajectories, selections, warnings, summaries: summaryByTicket };
+  return { trajectories, selections, warningNotes, summaries: summaryByTicket };
 }
 
 /** Holdout preview: the same seeds for every guidance, so baseline and preview are paired (evaluateHoldout). */

@@ -4,6 +4,7 @@ import type { ReflectionLogRecord, SelectionRecord, TrajectoryRecord } from '../
 import type { Telemetry, RunStatus, BatchTelemetry, EpochTelemetry } from '../../shared/schemas/telemetry';
 import type { SerializedError } from '../../shared/errors';
 import { rates } from '../../shared/metrics/rates';
+import { batchReflectionReason } from './batchWarnings';
 
 export type TelemetryTimings = Telemetry['timings_ms'];
 
@@ -77,6 +78,11 @@ export function buildTelemetry(args: {
     const stepEnd = Math.max(...steps, ...epochReflections.map((row) => row.reflection.guidance_step_after));
     epochs.push({ epoch, guidance_step_start: Math.min(...steps), guidance_step_end: stepEnd, applied_updates: applied, converged: applied === 0, ...rates(rows) });
   }
+  const decisionByBatch = new Map(reflections.map((row) => [`${row.epoch}:${row.reflection.batch_index}`, row.reflection]));
+  const warnings = selections.flatMap((row) => {
+    const reason = batchReflectionReason(decisionByBatch.get(`${row.epoch}:${row.batch_index}`), config.reflection.enabled);
+    return row.warnings.map((code) => ({ epoch: row.epoch, batch_index: row.batch_index, group_id: row.group_id, ticket_key: row.ticket_key, code, guidance_step: row.guidance_step, ineligible_reason: reason }));
+  });
   const lastEpoch = epochs.length > 0 ? epochs[epochs.length - 1].epoch : 0;
   const finalRows = selections.filter((row) => row.epoch === lastEpoch);
   const applied = reflections.filter((row) => row.reflection.applied).length;
@@ -103,7 +109,7 @@ export function buildTelemetry(args: {
       groups_processed: selections.length,
       candidates: trajectories.length,
       malformed: trajectories.filter((row) => !row.format_ok).length,
-      warnings: selections.reduce((sum, row) => sum + row.warnings.length, 0),
+      warnings: warnings.length,
       dropped_over_budget: selections.filter((row) => row.warnings.includes('prompt_over_budget')).length,
       selections: selections.length,
       reflections: { records: reflections.length, proposed, applied, rejected, ineligible, generation_error: generationError },
@@ -119,6 +125,7 @@ export function buildTelemetry(args: {
     rates: rates(finalRows),
     epochs,
     batches,
+    warnings,
     distill: args.distill ?? { status: 'pending', epoch: null, rows: 0, skipped: 0, path: null, message: null },
     error: args.error,
   };

@@ -34,6 +34,22 @@ export const EpochTelemetrySchema = RateSchema.extend({
 });
 export type EpochTelemetry = z.infer<typeof EpochTelemetrySchema>;
 
+/**
+ * One warning of one group (a code of its selection), with the reason its batch's
+ * reflection left the guidance as it was: the decision's ineligible_reason, null when it
+ * applied or has not run yet, 'reflection_disabled' when reflection is off.
+ */
+export const TelemetryWarningSchema = z.object({
+  epoch: z.number().int().nonnegative(),
+  batch_index: z.number().int().nonnegative(),
+  group_id: z.string(),
+  ticket_key: z.string(),
+  code: z.string(),
+  guidance_step: z.number().int().nonnegative(),
+  ineligible_reason: z.string().nullable(),
+});
+export type TelemetryWarning = z.infer<typeof TelemetryWarningSchema>;
+
 export const RunStatusSchema = z.enum(['running', 'completed', 'failed', 'cancelled']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
@@ -90,6 +106,8 @@ export const TelemetrySchema = z.object({
   rates: RateSchema,
   epochs: z.array(EpochTelemetrySchema),
   batches: z.array(BatchTelemetrySchema),
+  /** Every group warning counted in counts.warnings, with its batch's reflection reason (absent in runs made before it was recorded). */
+  warnings: z.array(TelemetryWarningSchema).default([]),
   distill: z.object({
     status: z.enum(['disabled', 'written', 'not_converged', 'written_unconverged', 'pending']),
     epoch: z.number().int().nonnegative().nullable(),
@@ -124,6 +142,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('guidance'), ts: z.string(), step: z.number().int().nonnegative(), epoch: z.number().int().nonnegative(), batch_index: z.number().int().nonnegative(), message: z.string() }),
   z.object({ type: z.literal('batch'), ts: z.string(), epoch: z.number().int().nonnegative(), batch_index: z.number().int().nonnegative(), label_match_rate: z.number().nullable(), false_release_rate: z.number().nullable(), guidance_step: z.number().int().nonnegative() }),
+  /** ineligible_reason: why the group's batch reflection left the guidance as it was (see TelemetryWarningSchema); a batch's warnings are emitted once its decision is known. */
   z.object({ type: z.literal('warning'), ts: z.string(), group_id: z.string().nullable(), code: z.string(), message: z.string(), guidance_step: z.number().int().nonnegative().nullable(), ineligible_reason: z.string().nullable() }),
   z.object({ type: z.literal('reflection'), ts: z.string(), epoch: z.number().int().nonnegative(), batch_index: z.number().int().nonnegative(), reflection_id: z.string(), applied: z.boolean(), ineligible_reason: z.string().nullable() }),
   z.object({ type: z.literal('done'), ts: z.string(), status: RunStatusSchema, message: z.string() }),
@@ -137,6 +156,11 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('resumed'), ts: z.string(), epoch: z.number().int().nonnegative(), batch_index: z.number().int().nonnegative(), paused_ms: z.number().nonnegative() }),
 ]);
 export type RunEvent = z.infer<typeof RunEventSchema>;
+
+/** A warning as the CLI and the launcher log print it: code, message, and the batch's reflection reason when it has one. */
+export function warningText(event: Extract<RunEvent, { type: 'warning' }>): string {
+  return `${event.code}: ${event.message}${event.ineligible_reason ? ` (reflection: ${event.ineligible_reason})` : ''}`;
+}
 
 /**
  * What the workbench sends an engine host it started (one JSON object per stdin line, or a

@@ -44,10 +44,3 @@ export interface ArtifactStore {
   readCacheArtifact(name: string): Promise<unknown | null>;
   writeCacheArtifact(name: string, value: unknown): Promise<string>;
 }
-
-/**
- * The guidance port's former name, kept only so that src/main/engine/reflection/reflectOnBatch.ts
- * (being refactored on another branch) compiles unchanged; use GuidancePort.
- * @deprecated GuidancePort (./GuidancePort.ts)
- */
-export type GuidanceStore = GuidancePort;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StageBError } from '../../../shared/errors';
 import type { GuidanceState } from '../../../shared/schemas/guidance';
 import { ProtectedRulesSchema } from '../../../shared/schemas/runConfig';
-import { buildBatchUpdate, mergeOperations } from './batchUpdateStage';
+import { buildBatchUpdate, mergeOperations, planBatchUpdate, withRuleTimes } from './batchUpdateStage';
 
 const defaults = ProtectedRulesSchema.parse(undefined);
 
@@ -73,5 +73,32 @@ describe('buildBatchUpdate', () => {
       groupIdByTicketKey: new Map(),
       protectedRules: defaults,
     })).toThrow(StageBError);
+  });
+
+  it('plans without wall-clock time; withRuleTimes dates only the rules the plan wrote, whatever their new key', () => {
+    const input = {
+      current,
+      operations: [
+        { op: 'remove' as const, key: 'G1', evidence: ['a::fail'] },
+        { op: 'modify' as const, key: 'G2', text: '接地端子紧固无锈蚀', evidence: ['a::fail'] },
+        { op: 'add' as const, key: 'G3', text: '端子锈蚀判定不通过', evidence: ['a::fail'] },
+      ],
+      uncertaintyNote: null,
+      reflectionId: 'refl-t',
+      groupIdByTicketKey: new Map<string, string>(),
+      protectedRules: defaults,
+    };
+    const planned = planBatchUpdate(input);
+    expect(JSON.stringify(planned)).not.toContain('updated_at');
+    const timed = withRuleTimes(current, planned.preview_guidance, '2026-03-03T00:00:00Z');
+    // G0 untouched keeps its time; G2 (modified) became G1, the add became G2: both written now.
+    expect(timed.experiences).toEqual({ G0: '检查接地线', G1: '接地端子紧固无锈蚀', G2: '端子锈蚀判定不通过' });
+    expect(Object.fromEntries(Object.entries(timed.metadata).map(([k, m]) => [k, m.updated_at]))).toEqual({
+      G0: '2026-01-01T00:00:00Z',
+      G1: '2026-03-03T00:00:00Z',
+      G2: '2026-03-03T00:00:00Z',
+    });
+    // buildBatchUpdate is the two together, as the apply writes it.
+    expect(buildBatchUpdate({ ...input, now: '2026-03-03T00:00:00Z' }).preview_guidance).toEqual(timed);
   });
 });

@@ -7,7 +7,10 @@ import type { LlmBackend, PromptSegments } from '../../llm/LlmBackend';
 import { generateStrictJson } from './generateStrictJson';
 import { boundedText } from './boundedText';
 import { DEFAULT_CRITIQUE_LIMITS, fitCritiqueLimits, tokenCosts, type CritiqueLimits } from './outputLimits';
-import type { SummaryArtifact } from './reflectionArtifacts';
+import { CritiqueArtifactSchema, type CritiqueArtifact, type SummaryArtifact } from './reflectionArtifacts';
+import { reflectionDecode } from './reflectionDecode';
+import { defineReflectionStage } from './runCachedStage';
+import { summaryStage } from './summaryStage';
 
 /** The default bounds; runCritiqueStage fits them to the token budget (outputLimits.ts). */
 export const CRITIQUE_LIMITS = DEFAULT_CRITIQUE_LIMITS;
@@ -193,3 +196,49 @@ export async function runCritiqueStage(input: {
     raw_text: result.text,
   };
 }
+
+/**
+ * The critique stage: the model's operations for the summarised batch. Output that is not
+ * valid JSON of the contract, or no operation at all, is a generation_error (nothing is
+ * cached for invalid output; an empty list is cached and ends the decision on reuse too).
+ */
+export const critiqueStage = defineReflectionStage<CritiqueArtifact>({
+  name: 'critique',
+  schema: CritiqueArtifactSchema,
+  inputs(batch, earlier) {
+    const summary = earlier.get(summaryStage);
+    return { summary: summary.inputs_fingerprint, groups: summary.groups, experiences: batch.experiencesFingerprint, max_new_tokens: batch.ctx.config.max_new_tokens };
+  },
+  async run(batch, earlier, inputsFingerprint) {
+    const { ctx } = batch;
+    const result = await runCritiqueStage({
+      backend: ctx.backend,
+      mission: ctx.mission,
+      experiences: batch.current.experiences,
+      summary: earlier.get(summaryStage),
+      decode: reflectionDecode(ctx.seed, ctx.config.max_new_tokens, 'critique', ctx.epoch, ctx.cycle),
+      signal: ctx.signal,
+    });
+    if (!result.ok) {
+      batch.debug.error = { stage: 'critique', message: result.error, finish_reason: result.finish_reason, raw_text: result.raw_text.slice(0, 4000) };
+      return { end: { reason: 'generation_error' }, status: 'failed', llmCalls: 1 };
+    }
+    return {
+      artifact: {
+        stage: 'critique',
+        schema_version: 1,
+        ...batch.header,
+        inputs_fingerprint: inputsFingerprint,
+        operations: result.operations,
+        uncertainty_note: result.uncertainty_note,
+        raw_text: result.raw_text,
+      },
+      llmCalls: 1,
+    };
+  },
+  check(critique, batch) {
+    if (critique.operations.length > 0) return null;
+    batch.debug.error = { stage: 'critique', message: 'the critique returned zero operations' };
+    return { reason: 'generation_error', uncertainty: critique.uncertainty_note };
+  },
+});

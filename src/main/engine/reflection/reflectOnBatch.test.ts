@@ -304,7 +304,7 @@ describe('reflectOnBatch: the stage cache', () => {
   it('a rerun with a complete cache makes zero model calls and zero holdout rollouts', async () => {
     const first = await reflectOnBatch(context({ backend: new ScriptedBackend([critique([addOp(CONFUSING_RULE)])]) }));
     expect(first.llmCalls).toBe(3);
-    // A fresh store object: the in-memory baseline is gone, only the files remain.
+    // A fresh store object: only the files remain.
     const rerunBackend = new ScriptedBackend([]);
     const holdoutCalls: Record<string, string>[] = [];
     const second = await reflectOnBatch(context({ backend: rerunBackend, holdoutCalls, storeOverride: new FsArtifactStore(dir) }));
@@ -314,7 +314,42 @@ describe('reflectOnBatch: the stage cache', () => {
     const { created_at: _a, ...a } = first.record;
     const { created_at: _b, ...b } = second.record;
     expect({ ...b.reflection, debug_info: null }).toEqual({ ...a.reflection, debug_info: null });
-    expect(second.record.reflection.debug_info?.stages).toEqual({ summary: 'reused', critique: 'reused', batch_update: 'reused', gate: 'reused' });
+    expect(second.record.reflection.debug_info?.stages).toEqual({ summary: 'reused', critique: 'reused', batch_update: 'reused', holdout_baseline: 'reused', gate: 'reused' });
+  });
+
+  it('caches no wall-clock time: the rule an apply wrote is dated when the guidance is written, the others keep theirs', async () => {
+    const ctx = { ...context({ backend: new ScriptedBackend([critique([addOp(HELPFUL_RULE)])]) }), now: () => '2026-02-02T00:00:00.000Z' };
+    const outcome = await reflectOnBatch(ctx);
+    expect(outcome.applied).toBe(true);
+    for (const name of outcome.record.reflection.cache_artifacts) {
+      const text = await readFile(join(dir, name), 'utf8');
+      expect(text, name).not.toMatch(/created_at|updated_at|\d{4}-\d{2}-\d{2}T\d{2}:/);
+    }
+    const stored = await guidance.read();
+    // The initial rules keep the initial file's time; the new one has the time of the write.
+    expect(stored.metadata.G0.updated_at).toBe('2026-01-01T00:00:00.000Z');
+    expect(stored.metadata.G1.updated_at).toBe('2026-01-01T00:00:00.000Z');
+    expect(stored.metadata.G2.updated_at).toBe('2026-02-02T00:00:00.000Z');
+  });
+
+  it('reuses the cache an older version wrote (created_at on every artifact, timed rule metadata)', async () => {
+    const first = await reflectOnBatch(context({ backend: new ScriptedBackend([critique([addOp(CONFUSING_RULE)])]) }));
+    expect(first.applied).toBe(false);
+    for (const name of first.record.reflection.cache_artifacts) {
+      const file = join(dir, name);
+      const artifact = JSON.parse(await readFile(file, 'utf8'));
+      for (const preview of [artifact.preview_guidance, artifact.proposed_guidance]) {
+        for (const meta of Object.values(preview?.metadata ?? {})) (meta as Record<string, unknown>).updated_at = '2025-06-01T00:00:00.000Z';
+      }
+      await writeFile(file, JSON.stringify({ ...artifact, created_at: '2025-06-01T00:00:00.000Z' }));
+    }
+    const rerunBackend = new ScriptedBackend([]);
+    const holdoutCalls: Record<string, string>[] = [];
+    const second = await reflectOnBatch(context({ backend: rerunBackend, holdoutCalls, storeOverride: new FsArtifactStore(dir) }));
+    expect(rerunBackend.calls).toBe(0);
+    expect(holdoutCalls).toHaveLength(0);
+    expect(second.record.reflection.ineligible_reason).toBe(first.record.reflection.ineligible_reason);
+    expect(second.record.reflection.debug_info?.stages).toEqual({ summary: 'reused', critique: 'reused', batch_update: 'reused', holdout_baseline: 'reused', gate: 'reused' });
   });
 
   it('consecutive batches on the same guidance roll the holdout baseline out once', async () => {

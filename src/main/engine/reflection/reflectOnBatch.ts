@@ -1,54 +1,51 @@
 import { z } from 'zod';
-import { StageBError } from '../../../shared/errors';
 import type { GuidanceState } from '../../../shared/schemas/guidance';
 import { ReflectionLogRecordSchema } from '../../../shared/schemas/records';
-import type {
-  IneligibleReason,
-  ReflectionLogRecord,
-  ReflectionOperation,
-  ReflectionProposal,
-  SelectionRecord,
-  TrajectoryRecord,
-
-} from '../../../shared/schemas/records';
+import type { ReflectionLogRecord, ReflectionProposal, SelectionRecord, TrajectoryRecord } from '../../../shared/schemas/records';
 import type { RunConfig } from '../../../shared/schemas/runConfig';
 import type { Ticket } from '../../../shared/schemas/stageARecord';
 import { writeReflectionPlan } from './writeReflectionPlan';
-import { guidanceContentHashWithoutTimes } from '../../../shared/guidance/guidanceContentHash';
 import { renderExperiences } from '../../../shared/guidance/renderExperiences';
 import { operationTargets } from '../../../shared/guidance/protectedRules';
 import type { ReviewProposal } from '../../../shared/schemas/reviewQueue';
 import type { LlmBackend } from '../../llm/LlmBackend';
-import type { ArtifactStore, GuidanceStore } from '../ports/ArtifactStore';
+import type { ArtifactStore } from '../ports/ArtifactStore';
+import type { GuidancePort } from '../ports/GuidancePort';
+import { RUN_FILES } from '../../../shared/runFiles';
 import { buildBundle, evaluateEligibility, type Eligibility } from './eligibility';
 import {
-  BatchUpdateArtifactSchema,
-  CritiqueArtifactSchema,
   GateArtifactSchema,
   HoldoutBaselineArtifactSchema,
-  SummaryArtifactSchema,
   SummaryGroupSchema,
+  cacheArtifactPath,
   fingerprint,
   holdoutBaselineCacheName,
-  readCachedArtifact,
   reflectionCacheName,
   type BatchUpdateArtifact,
-  type CritiqueArtifact,
   type HoldoutRow,
-  type SummaryArtifact,
   type SummaryGroup,
 } from './reflectionArtifacts';
-import { buildSummaryArtifact } from './summaryStage';
-import { runCritiqueStage } from './critiqueStage';
-import { buildBatchUpdate } from './batchUpdateStage';
+import { summaryStage } from './summaryStage';
+import { critiqueStage } from './critiqueStage';
+import { batchUpdateStage, withRuleTimes } from './batchUpdateStage';
 import { decideGate, refuseHoldout, type GateDecision } from './holdoutGate';
-import { reflectionDecode } from './reflectionDecode';
+import { runCachedStage, runReflectionStages, type AnyReflectionStage, type DecisionEnd, type ReflectionBatch, type StageLedger } from './runCachedStage';
 import type { SampleSummaryResult } from './sampleSummarizer';
+
+/**
+ * The cached stages of a decision, in order: each reads the artifacts of those before it.
+ * A new stage is one module (defineReflectionStage) and one line here.
+ */
+export const REFLECTION_STAGES: readonly AnyReflectionStage[] = [
+  summaryStage,
+  critiqueStage,
+  batchUpdateStage,
+];
 
 export type ReflectionContext = {
   backend: LlmBackend;
   store: ArtifactStore;
-  guidance: GuidanceStore;
+  guidance: GuidancePort;
   mission: string;
   epoch: number;
   batchIndex: number;
@@ -93,8 +90,6 @@ export type ReflectionOutcome = {
   sampleSummaries: SummaryGroup[];
 };
 
-const CACHE_DIR = 'reflection_cache';
-
 /**
  * The decision of an apply, written to the cache just BEFORE the guidance write. A crash
  * after the write but before reflection.jsonl gets its record leaves the guidance one
@@ -103,6 +98,8 @@ const CACHE_DIR = 'reflection_cache';
  * or a record saying "not applied" for a step that was applied). When the guidance is
  * exactly the state this intent says the apply produced, the rerun returns the recorded
  * decision instead (test/reliability/engineCrash.test.ts kills a run in that window).
+ * The record is kept without created_at (the cache holds no wall-clock time): it is
+ * dated when it is logged. An intent of an older version, with created_at, still parses.
  */
 const ApplyIntentSchema = z.object({
   stage: z.literal('apply'),
@@ -112,13 +109,11 @@ const ApplyIntentSchema = z.object({
   batch_index: z.number().int().nonnegative(),
   guidance_step_after: z.number().int().nonnegative(),
   experiences_after: z.string(),
-  record: ReflectionLogRecordSchema,
+  record: ReflectionLogRecordSchema.omit({ created_at: true }),
   sample_summaries: z.array(SummaryGroupSchema),
 });
-const applyIntentName = (epoch: number, cycle: number) => `epoch${epoch}_cycle${cycle}_apply.json`;
+const applyIntentName = (epoch: number, cycle: number) => reflectionCacheName(epoch, cycle, 'apply');
 
-/** In-memory holdout baselines per store, keyed by the baseline fingerprint. */
-const baselineMemory = new WeakMap<ArtifactStore, Map<string, HoldoutRow[]>>();
 /**
  * In-memory holdout rows of previewed guidance per store: a later batch proposing a plan with
  * the same result (a model repeats itself) is gated without another holdout pass. The rows are
@@ -128,10 +123,11 @@ const baselineMemory = new WeakMap<ArtifactStore, Map<string, HoldoutRow[]>>();
 const previewMemory = new WeakMap<ArtifactStore, Map<string, HoldoutRow[]>>();
 
 /**
- * The learning step after one complete batch: eligibility → summary → critique →
- * batch update → holdout gate → compare-and-swap apply. Each stage's artifact is cached
- * (reflection_cache/epoch{E}_cycle{C}_{stage}.json) and reused on rerun when well-formed
- * and made from the same inputs, so a rerun with a complete cache makes no model call.
+ * The learning step after one complete batch: eligibility, then the cached stages
+ * (REFLECTION_STAGES: summary → critique → batch update), then the holdout gate, then
+ * the compare-and-swap apply. Each artifact is cached (reflection_cache/epoch{E}_cycle{C}_{stage}.json,
+ * holdout baselines by their guidance) through runCachedStage and reused on rerun when
+ * well-formed and made from the same inputs, so a rerun with a complete cache makes no model call.
  *
  * Decisions (recorded as ineligible_reason, guidance untouched unless applied):
  * - reflection disabled → 'reflection_disabled'; bundle without conflict → 'non_conflict_bundle'
@@ -166,13 +162,13 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
       intent.data.experiences_after === experiencesFp
     ) {
       // This batch's apply already reached the guidance file; only its log record was lost.
-      return { record: intent.data.record, applied: true, guidance: current, llmCalls: 0, sampleSummaries: intent.data.sample_summaries };
+      return { record: { ...intent.data.record, created_at: ctx.now() }, applied: true, guidance: current, llmCalls: 0, sampleSummaries: intent.data.sample_summaries };
     }
   }
   const bundle = buildBundle(ctx.selections, ctx.trajectories);
   const eligibility = evaluateEligibility(bundle, ctx.needReviewKeys);
   const learnable = bundle.filter((g) => eligibility.learnable.includes(g.selection.ticket_key));
-  const summaryFp = fingerprint({
+  const decisionInputs = {
     mission: ctx.mission,
     epoch: ctx.epoch,
     cycle: ctx.cycle,
@@ -182,28 +178,19 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     max_new_tokens: ctx.config.max_new_tokens,
     groups: learnable.map(({ selection: s }) => [s.ticket_key, s.label, s.verdict, s.reason, s.vote, s.signals]),
     excluded: eligibility.need_review,
-  });
-  const reflectionId = `refl-e${ctx.epoch}-c${ctx.cycle}-${summaryFp.slice(0, 8)}`;
-  const cacheArtifacts: string[] = [];
+  };
+  const reflectionId = `refl-e${ctx.epoch}-c${ctx.cycle}-${fingerprint(decisionInputs).slice(0, 8)}`;
   const debug: Record<string, unknown> = {
     eligibility: { conditions: eligibility.conditions, learnable: eligibility.learnable, need_review: eligibility.need_review },
     stages: {} as Record<string, string>,
   };
-  const stages = debug.stages as Record<string, string>;
+  const ledger: StageLedger = { store: ctx.store, cacheArtifacts: [], stages: debug.stages as Record<string, string> };
   let llmCalls = 0;
   let sampleSummaries: SummaryGroup[] = [];
   let reviewItems: string[] = [];
 
-  const finish = async (input: {
-    reason: IneligibleReason | null;
-    applied?: boolean;
-    operations?: ReflectionOperation[];
-    uncertainty?: string | null;
-    evidenceGroupIds?: string[];
-    gate?: GateDecision | null;
-    guidance?: GuidanceState;
-    detail?: string | null;
-  }): Promise<ReflectionOutcome> => {
+  /** The decision's record, dated by the caller (a cached intent holds it undated). */
+  const decide = (input: Omit<DecisionEnd, 'reason'> & { reason: DecisionEnd['reason'] | null; applied?: boolean; gate?: GateDecision | null; stepAfter?: number }) => {
     const operations = input.operations ?? [];
     const proposal: ReflectionProposal = {
       action: operations.length > 0 ? 'refine' : 'noop',
@@ -213,8 +200,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
       evidence_group_ids: input.evidenceGroupIds ?? mismatchedGroupIds(learnable.map((g) => g.selection)),
       uncertainty_note: input.uncertainty ?? null,
     };
-    const guidance = input.guidance ?? current;
-    const record: ReflectionLogRecord = {
+    return {
       epoch: ctx.epoch,
       reflection: {
         reflection_id: reflectionId,
@@ -229,14 +215,17 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
         post_uplift: input.gate?.post ?? null,
         uplift_probability: input.gate?.uplift_probability ?? null,
         guidance_step_before: stepBefore,
-        guidance_step_after: input.applied ? guidance.step : stepBefore,
+        guidance_step_after: input.applied ? input.stepAfter ?? stepBefore : stepBefore,
         debug_info: debug,
-        cache_artifacts: cacheArtifacts,
+        cache_artifacts: [...ledger.cacheArtifacts],
         decision_detail: input.detail ?? input.gate?.why ?? null,
         review_items: reviewItems,
       },
-      created_at: ctx.now(),
-    };
+    } satisfies Omit<ReflectionLogRecord, 'created_at'>;
+  };
+  const finish = (input: Parameters<typeof decide>[0] & { guidance?: GuidanceState }): ReflectionOutcome => {
+    const guidance = input.guidance ?? current;
+    const record: ReflectionLogRecord = { ...decide({ ...input, stepAfter: guidance.step }), created_at: ctx.now() };
     return { record, applied: input.applied ?? false, guidance, llmCalls, sampleSummaries };
   };
 
@@ -247,146 +236,24 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     return finish({ reason: 'no_operations' });
   }
 
-  const tickets = ctx.tickets instanceof Map ? (ctx.tickets as ReadonlyMap<string, Ticket>) : new Map((ctx.tickets as readonly Ticket[]).map((t) => [t.ticket_key, t]));
-  const header = {
-    mission: ctx.mission,
-    epoch: ctx.epoch,
-    cycle: ctx.cycle,
-    batch_index: ctx.batchIndex,
-    guidance_step: stepBefore,
+  const batch: ReflectionBatch = {
+    ctx,
+    current,
+    experiencesFingerprint: experiencesFp,
+    decisionInputs,
+    reflectionId,
+    learnable,
+    eligibility,
+    tickets: ctx.tickets instanceof Map ? (ctx.tickets as ReadonlyMap<string, Ticket>) : new Map((ctx.tickets as readonly Ticket[]).map((t) => [t.ticket_key, t])),
+    header: { mission: ctx.mission, epoch: ctx.epoch, cycle: ctx.cycle, batch_index: ctx.batchIndex, guidance_step: stepBefore },
+    debug,
   };
+  const staged = await runReflectionStages(REFLECTION_STAGES, batch, ledger);
+  llmCalls += staged.llmCalls;
+  sampleSummaries = staged.artifacts.find(summaryStage)?.groups ?? [];
+  if (staged.end) return finish(staged.end);
+  const update = staged.artifacts.get(batchUpdateStage);
 
-  // Stage 1: summary.
-  const summaryName = reflectionCacheName(ctx.epoch, ctx.cycle, 'summary');
-  let summary: SummaryArtifact;
-  const cachedSummary = await readCachedArtifact(ctx.store, summaryName, SummaryArtifactSchema, summaryFp);
-  if (cachedSummary.value) {
-    summary = cachedSummary.value;
-    stages.summary = 'reused';
-  } else {
-    const built = await buildSummaryArtifact({
-      backend: ctx.backend,
-      groups: learnable,
-      tickets,
-      header: { ...header, inputs_fingerprint: summaryFp, created_at: ctx.now() },
-      excludedNeedReview: eligibility.need_review,
-      known: ctx.sampleSummaries,
-      experiences: current.experiences,
-      seed: ctx.seed,
-      maxNewTokens: ctx.config.max_new_tokens,
-      signal: ctx.signal,
-    });
-    llmCalls += built.llmCalls;
-    summary = built.artifact;
-    await ctx.store.writeCacheArtifact(summaryName, summary);
-    stages.summary = `generated (${cachedSummary.status})`;
-  }
-  cacheArtifacts.push(`${CACHE_DIR}/${summaryName}`);
-  sampleSummaries = summary.groups;
-  const summaryWarnings = summary.groups.filter((g) => g.summary_error).map((g) => ({ ticket_key: g.ticket_key, error: g.summary_error }));
-  if (summaryWarnings.length > 0) debug.summary_warnings = summaryWarnings;
-
-  // Stage 2: critique.
-  const critiqueName = reflectionCacheName(ctx.epoch, ctx.cycle, 'critique');
-  const critiqueFp = fingerprint({ summary: summary.inputs_fingerprint, groups: summary.groups, experiences: experiencesFp, max_new_tokens: ctx.config.max_new_tokens });
-  let critique: CritiqueArtifact;
-  const cachedCritique = await readCachedArtifact(ctx.store, critiqueName, CritiqueArtifactSchema, critiqueFp);
-  if (cachedCritique.value) {
-    critique = cachedCritique.value;
-    stages.critique = 'reused';
-  } else {
-    llmCalls++;
-    const result = await runCritiqueStage({
-      backend: ctx.backend,
-      mission: ctx.mission,
-      experiences: current.experiences,
-      summary,
-      decode: reflectionDecode(ctx.seed, ctx.config.max_new_tokens, 'critique', ctx.epoch, ctx.cycle),
-      signal: ctx.signal,
-    });
-    if (!result.ok) {
-      stages.critique = 'failed';
-      debug.error = { stage: 'critique', message: result.error, finish_reason: result.finish_reason, raw_text: result.raw_text.slice(0, 4000) };
-      return finish({ reason: 'generation_error' });
-    }
-    critique = {
-      stage: 'critique',
-      schema_version: 1,
-      ...header,
-      inputs_fingerprint: critiqueFp,
-      created_at: ctx.now(),
-      operations: result.operations,
-      uncertainty_note: result.uncertainty_note,
-      raw_text: result.raw_text,
-    };
-    await ctx.store.writeCacheArtifact(critiqueName, critique);
-    stages.critique = `generated (${cachedCritique.status})`;
-  }
-  cacheArtifacts.push(`${CACHE_DIR}/${critiqueName}`);
-  if (critique.operations.length === 0) {
-    debug.error = { stage: 'critique', message: 'the critique returned zero operations' };
-    return finish({ reason: 'generation_error', uncertainty: critique.uncertainty_note });
-  }
-
-  // Stage 3: batch update (deterministic).
-  const updateName = reflectionCacheName(ctx.epoch, ctx.cycle, 'batch_update');
-  const updateFp = fingerprint({
-    critique: critiqueFp,
-    operations: critique.operations,
-    uncertainty: critique.uncertainty_note,
-    // Rule metadata minus its times: a fingerprint that read the wall clock would differ between identical runs.
-    guidance: guidanceContentHashWithoutTimes(current),
-    reflection_id: reflectionId,
-    protected_rules: ctx.config.protected_rules,
-  });
-  let update: BatchUpdateArtifact;
-  const cachedUpdate = await readCachedArtifact(ctx.store, updateName, BatchUpdateArtifactSchema, updateFp);
-  if (cachedUpdate.value) {
-    update = cachedUpdate.value;
-    stages.batch_update = 'reused';
-  } else {
-    const now = ctx.now();
-    try {
-      const built = buildBatchUpdate({
-        current,
-        operations: critique.operations,
-        uncertaintyNote: critique.uncertainty_note,
-        reflectionId,
-        now,
-        groupIdByTicketKey: new Map(summary.groups.map((g) => [g.ticket_key, g.group_id])),
-        protectedRules: ctx.config.protected_rules,
-      });
-      update = {
-        stage: 'batch_update',
-        schema_version: 1,
-        ...header,
-        inputs_fingerprint: updateFp,
-        created_at: now,
-        ...built,
-        provenance: {
-          reflection_id: reflectionId,
-          mission: ctx.mission,
-          epoch: ctx.epoch,
-          cycle: ctx.cycle,
-          batch_index: ctx.batchIndex,
-          guidance_step_before: stepBefore,
-          summary_artifact: `${CACHE_DIR}/${summaryName}`,
-          critique_artifact: `${CACHE_DIR}/${critiqueName}`,
-          evidence_ticket_keys: [...new Set(built.plan.operations.flatMap((op) => op.evidence))],
-        },
-      };
-    } catch (error) {
-      if (error instanceof StageBError && error.code === 'GUIDANCE_REJECTED_OPERATION') {
-        stages.batch_update = 'rejected';
-        debug.error = { stage: 'batch_update', message: error.format() };
-        return finish({ reason: 'rejected_operation', operations: critique.operations, uncertainty: critique.uncertainty_note });
-      }
-      throw error;
-    }
-    await ctx.store.writeCacheArtifact(updateName, update);
-    stages.batch_update = `generated (${cachedUpdate.status})`;
-  }
-  cacheArtifacts.push(`${CACHE_DIR}/${updateName}`);
   // The record shows the whole proposal; only update.plan.operations are gated and applied.
   const plan = { operations: update.plan.proposed_operations, uncertainty: update.plan.uncertainty_note, evidenceGroupIds: update.plan.evidence_group_ids };
   debug.plan_fingerprint = update.plan.plan_fingerprint;
@@ -396,7 +263,7 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
   reviewItems = await enqueueProtectedOperations(ctx, update, reflectionId, current);
   if (update.plan.operations.length === 0) {
     const count = update.plan.queued.length;
-    return finish({ reason: 'queued_for_review', detail: `all ${count} operation${count === 1 ? '' : 's'} touch protected rules; queued for an annotator (review_queue.jsonl), nothing gated or applied`, ...plan });
+    return finish({ reason: 'queued_for_review', detail: `all ${count} operation${count === 1 ? '' : 's'} touch protected rules; queued for an annotator (${RUN_FILES.reviewQueue}), nothing gated or applied`, ...plan });
   }
   const queuedNote = reviewItems.length > 0 ? `; ${reviewItems.length} operation(s) on protected rules queued for review` : '';
 
@@ -411,51 +278,47 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
       return finish({ reason: 'guidance_over_budget', detail: `the rendered guidance would be ${tokens} tokens, over guidance.max_tokens = ${ctx.guidanceMaxTokens}${queuedNote}`, ...plan });
     }
   }
-  if (!ctx.evaluateHoldout) return finish({ reason: 'no_holdout', detail: `there is no labelled holdout; a plan is never applied blind${queuedNote}`, ...plan });
-  const baselineFp = fingerprint({ experiences: experiencesFp, seed: ctx.seed, holdout: [ctx.config.holdout_fraction, ctx.config.holdout_max] });
-  const baselineRows = await holdoutBaseline(ctx, current, baselineFp);
-  cacheArtifacts.push(`${CACHE_DIR}/${holdoutBaselineCacheName(baselineFp)}`);
+  const evaluateHoldout = ctx.evaluateHoldout;
+  if (!evaluateHoldout) return finish({ reason: 'no_holdout', detail: `there is no labelled holdout; a plan is never applied blind${queuedNote}`, ...plan });
+  const holdoutSetup = { seed: ctx.seed, holdout: [ctx.config.holdout_fraction, ctx.config.holdout_max] };
+  // Holdout baselines are per guidance content, shared by every batch that sees it.
+  const baseline = await runCachedStage(ledger, {
+    label: 'holdout_baseline',
+    file: holdoutBaselineCacheName,
+    schema: HoldoutBaselineArtifactSchema,
+    inputs: { experiences: experiencesFp, ...holdoutSetup },
+    madeAs: 'evaluated',
+    run: async (inputsFingerprint) => ({
+      artifact: { stage: 'holdout_baseline', schema_version: 1, guidance_step: stepBefore, inputs_fingerprint: inputsFingerprint, rows: await evaluateHoldout(current.experiences) },
+    }),
+  });
+  if (!('artifact' in baseline)) throw new Error('the holdout baseline never ends a decision');
+  const baselineRows = baseline.artifact.rows;
   const refused = refuseHoldout(baselineRows, ctx.config);
   if (refused) return finish({ reason: refused.reason, detail: refused.why + queuedNote, ...plan });
-  const gateName = reflectionCacheName(ctx.epoch, ctx.cycle, 'gate');
-  const gateFp = fingerprint({ baseline: baselineFp, plan: update.plan.plan_fingerprint, preview: fingerprint(update.preview_guidance.experiences) });
-  const cachedGate = await readCachedArtifact(ctx.store, gateName, GateArtifactSchema, gateFp);
-  let previewRows: HoldoutRow[];
-  if (cachedGate.value) {
-    previewRows = cachedGate.value.preview_rows;
-    stages.gate = 'reused';
-  } else {
-    let memory = previewMemory.get(ctx.store);
-    if (!memory) previewMemory.set(ctx.store, (memory = new Map()));
-    const previewFp = fingerprint({ experiences: fingerprint(update.preview_guidance.experiences), seed: ctx.seed, holdout: [ctx.config.holdout_fraction, ctx.config.holdout_max] });
-    const remembered = memory.get(previewFp);
-    previewRows = remembered ?? (await ctx.evaluateHoldout(update.preview_guidance.experiences));
-    memory.set(previewFp, previewRows);
-    await ctx.store.writeCacheArtifact(gateName, {
-      stage: 'gate',
-      schema_version: 1,
-      ...header,
-      inputs_fingerprint: gateFp,
-      created_at: ctx.now(),
-      preview_rows: previewRows,
-    });
-    stages.gate = `evaluated (${cachedGate.status})`;
-  }
-  cacheArtifacts.push(`${CACHE_DIR}/${gateName}`);
-  const gate = decideGate({ baselineRows, previewRows, config: ctx.config, seed: ctx.seed });
+  const previewFp = fingerprint(update.preview_guidance.experiences);
+  const gateRun = await runCachedStage(ledger, {
+    label: 'gate',
+    file: reflectionCacheName(ctx.epoch, ctx.cycle, 'gate'),
+    schema: GateArtifactSchema,
+    inputs: { baseline: baseline.artifact.inputs_fingerprint, plan: update.plan.plan_fingerprint, preview: previewFp },
+    madeAs: 'evaluated',
+    run: async (inputsFingerprint) => {
+      let memory = previewMemory.get(ctx.store);
+      if (!memory) previewMemory.set(ctx.store, (memory = new Map()));
+      const memoryKey = fingerprint({ experiences: previewFp, ...holdoutSetup });
+      const previewRows = memory.get(memoryKey) ?? (await evaluateHoldout(update.preview_guidance.experiences));
+      memory.set(memoryKey, previewRows);
+      return { artifact: { stage: 'gate', schema_version: 1, ...batch.header, inputs_fingerprint: inputsFingerprint, preview_rows: previewRows } };
+    },
+  });
+  if (!('artifact' in gateRun)) throw new Error('the gate evaluation never ends a decision');
+  const gate = decideGate({ baselineRows, previewRows: gateRun.artifact.preview_rows, config: ctx.config, seed: ctx.seed });
   debug.gate = gate.checks;
   if (!gate.apply) return finish({ reason: gate.reason, gate, detail: gate.why + queuedNote, ...plan });
 
   // Apply: compare-and-swap on the step read at the start. The intent goes first (see ApplyIntentSchema).
-  cacheArtifacts.push(`${CACHE_DIR}/${intentName}`);
-  const intended = await finish({
-    reason: null,
-    applied: true,
-    gate,
-    detail: gate.why + queuedNote,
-    guidance: { step: stepBefore + 1, updated_at: ctx.now(), experiences: update.preview_guidance.experiences, metadata: update.preview_guidance.metadata },
-    ...plan,
-  });
+  ledger.cacheArtifacts.push(cacheArtifactPath(intentName));
   await ctx.store.writeCacheArtifact(intentName, {
     stage: 'apply',
     schema_version: 1,
@@ -463,11 +326,12 @@ export async function reflectOnBatch(ctx: ReflectionContext): Promise<Reflection
     cycle: ctx.cycle,
     batch_index: ctx.batchIndex,
     guidance_step_after: stepBefore + 1,
-    experiences_after: fingerprint(update.preview_guidance.experiences),
-    record: intended.record,
+    experiences_after: previewFp,
+    record: decide({ reason: null, applied: true, gate, detail: gate.why + queuedNote, stepAfter: stepBefore + 1, ...plan }),
     sample_summaries: sampleSummaries,
   });
-  const write = await writeReflectionPlan(ctx.guidance, update.preview_guidance, stepBefore, { reflection_id: reflectionId, epoch: ctx.epoch, batch_index: ctx.batchIndex });
+  // The rules this plan wrote get their time here, where the guidance is written, not in the cached preview.
+  const write = await writeReflectionPlan(ctx.guidance, withRuleTimes(current, update.preview_guidance, ctx.now()), stepBefore, { reflection_id: reflectionId, epoch: ctx.epoch, batch_index: ctx.batchIndex });
   if (write.status === 'applied') return finish({ reason: null, applied: true, gate, guidance: write.guidance, detail: gate.why + queuedNote, ...plan });
   debug.error = { stage: 'apply', message: write.error.format() };
   if (write.status === 'step_conflict') return finish({ reason: 'step_conflict', gate, guidance: await ctx.guidance.read(), ...plan });
@@ -498,33 +362,6 @@ async function enqueueProtectedOperations(ctx: ReflectionContext, update: BatchU
   }));
   await ctx.store.appendReviewQueue(proposals.filter((p) => !existing.has(p.item_id)));
   return proposals.map((p) => p.item_id);
-}
-
-async function holdoutBaseline(ctx: ReflectionContext, current: GuidanceState, baselineFp: string): Promise<HoldoutRow[]> {
-  let memory = baselineMemory.get(ctx.store);
-  if (!memory) {
-    memory = new Map();
-    baselineMemory.set(ctx.store, memory);
-  }
-  const remembered = memory.get(baselineFp);
-  if (remembered) return remembered;
-  const name = holdoutBaselineCacheName(baselineFp);
-  const cached = await readCachedArtifact(ctx.store, name, HoldoutBaselineArtifactSchema, baselineFp);
-  let rows: HoldoutRow[];
-  if (cached.value) rows = cached.value.rows;
-  else {
-    rows = await ctx.evaluateHoldout!(current.experiences);
-    await ctx.store.writeCacheArtifact(name, {
-      stage: 'holdout_baseline',
-      schema_version: 1,
-      guidance_step: current.step,
-      inputs_fingerprint: baselineFp,
-      rows,
-      created_at: ctx.now(),
-    });
-  }
-  memory.set(baselineFp, rows);
-  return rows;
 }
 
 function mismatchedGroupIds(selections: readonly SelectionRecord[]): string[] {

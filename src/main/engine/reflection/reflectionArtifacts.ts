@@ -7,6 +7,7 @@ import { ExperienceKeySchema, ExperienceMetaSchema } from '../../../shared/schem
 import { ReflectionOperationSchema } from '../../../shared/schemas/records';
 import { ReviewTargetSchema } from '../../../shared/schemas/reviewQueue';
 import type { ArtifactStore } from '../ports/ArtifactStore';
+import { RUN_FILES } from '../../../shared/runFiles';
 
 /**
  * The cached artifacts of one reflection, under reflection_cache/ with deterministic
@@ -14,11 +15,23 @@ import type { ArtifactStore } from '../ports/ArtifactStore';
  * artifact only when it parses against its schema AND its fingerprint equals the one
  * recomputed from the current inputs, so a stale file (other guidance, other batch) is
  * regenerated instead of trusted.
+ *
+ * No artifact carries a wall-clock time: two fresh identical runs leave byte-identical
+ * caches. When a decision was made is in reflection.jsonl; when a rule was written is
+ * stamped where the guidance is written (batchUpdateStage.withRuleTimes). Artifacts of
+ * older versions, which carried created_at and timed rule metadata, still parse (the
+ * extra fields are dropped) and are reused when their fingerprint matches.
  */
-export type ReflectionStage = 'summary' | 'critique' | 'batch_update' | 'gate';
+export const REFLECTION_CACHE_DIR = RUN_FILES.reflectionCache;
 
-export function reflectionCacheName(epoch: number, cycle: number, stage: ReflectionStage): string {
+/** A stage's artifact of one decision: named by epoch, cycle and the stage's name (summary, critique, batch_update, gate, apply). */
+export function reflectionCacheName(epoch: number, cycle: number, stage: string): string {
   return `epoch${epoch}_cycle${cycle}_${stage}.json`;
+}
+
+/** How a decision's record lists a cache file (cache_artifacts): relative to the mission's run directory. */
+export function cacheArtifactPath(name: string): string {
+  return `${REFLECTION_CACHE_DIR}/${name}`;
 }
 
 /** Holdout baselines are per guidance content, shared by every batch that sees it. */
@@ -41,7 +54,6 @@ const ArtifactHeader = {
   batch_index: z.number().int().nonnegative(),
   guidance_step: z.number().int().nonnegative(),
   inputs_fingerprint: z.string(),
-  created_at: z.string(),
 };
 
 export const SummaryGroupSchema = z.object({
@@ -81,10 +93,15 @@ export const CritiqueArtifactSchema = z.object({
 });
 export type CritiqueArtifact = z.infer<typeof CritiqueArtifactSchema>;
 
+/** A rule's metadata as a cached preview holds it: everything but its wall-clock time. */
+export const UntimedRuleMetaSchema = ExperienceMetaSchema.omit({ updated_at: true });
+export type UntimedRuleMeta = z.infer<typeof UntimedRuleMetaSchema>;
+
 export const PreviewGuidanceSchema = z.object({
   experiences: z.record(ExperienceKeySchema, z.string()).refine((v) => Object.keys(v).length > 0, 'preview experiences must not be empty'),
-  metadata: z.record(z.string(), ExperienceMetaSchema),
+  metadata: z.record(z.string(), UntimedRuleMetaSchema),
 });
+export type PreviewGuidance = z.infer<typeof PreviewGuidanceSchema>;
 
 /** Stage 3: one merged plan, the guidance it would produce, and where it came from. */
 export const BatchUpdateArtifactSchema = z.object({
@@ -133,7 +150,6 @@ export const HoldoutBaselineArtifactSchema = z.object({
   guidance_step: z.number().int().nonnegative(),
   inputs_fingerprint: z.string(),
   rows: z.array(HoldoutRowSchema),
-  created_at: z.string(),
 });
 export type HoldoutBaselineArtifact = z.infer<typeof HoldoutBaselineArtifactSchema>;
 

@@ -1,7 +1,8 @@
 import type { Ticket } from '../../../shared/schemas/stageARecord';
 import type { LlmBackend } from '../../llm/LlmBackend';
 import type { BundleGroup } from './eligibility';
-import type { SummaryArtifact, SummaryGroup } from './reflectionArtifacts';
+import { SummaryArtifactSchema, type SummaryArtifact, type SummaryGroup } from './reflectionArtifacts';
+import { defineReflectionStage } from './runCachedStage';
 import { summarizeSample, type SampleSummaryResult } from './sampleSummarizer';
 import { reflectionDecode } from './reflectionDecode';
 
@@ -92,3 +93,30 @@ export async function buildSummaryArtifact(input: {
     llmCalls,
   };
 }
+
+/** The summary stage: its inputs are the decision's (the reflection id is their fingerprint). */
+export const summaryStage = defineReflectionStage<SummaryArtifact>({
+  name: 'summary',
+  schema: SummaryArtifactSchema,
+  inputs: (batch) => batch.decisionInputs,
+  async run(batch, _earlier, inputsFingerprint) {
+    const built = await buildSummaryArtifact({
+      backend: batch.ctx.backend,
+      groups: batch.learnable,
+      tickets: batch.tickets,
+      header: { ...batch.header, inputs_fingerprint: inputsFingerprint },
+      excludedNeedReview: batch.eligibility.need_review,
+      known: batch.ctx.sampleSummaries,
+      experiences: batch.current.experiences,
+      seed: batch.ctx.seed,
+      maxNewTokens: batch.ctx.config.max_new_tokens,
+      signal: batch.ctx.signal,
+    });
+    return { artifact: built.artifact, llmCalls: built.llmCalls };
+  },
+  check(summary, batch) {
+    const warnings = summary.groups.filter((g) => g.summary_error).map((g) => ({ ticket_key: g.ticket_key, error: g.summary_error }));
+    if (warnings.length > 0) batch.debug.summary_warnings = warnings;
+    return null;
+  },
+});

@@ -21,6 +21,12 @@ describe('applyJobEvent', () => {
     expect(p.status).toBe('completed');
     expect(overallFraction(p)).toBe(1);
   });
+  it("logs a warning with its batch's reflection reason when it has one", () => {
+    let p = newJobProgress('j1');
+    p = applyJobEvent(p, run({ type: 'warning', ts, group_id: 'G1', code: 'low_self_consistency', message: 'vote 1/1', guidance_step: 0, ineligible_reason: 'non_conflict_bundle' }));
+    p = applyJobEvent(p, run({ type: 'warning', ts, group_id: 'G2', code: 'malformed_output', message: 'candidate 0', guidance_step: 0, ineligible_reason: null }));
+    expect(p.log.slice(-2)).toEqual(['warning low_self_consistency: vote 1/1 (reflection: non_conflict_bundle)', 'warning malformed_output: candidate 0']);
+  });
   it('ignores other jobs and keeps the failure error', () => {
     const p = newJobProgress('j1');
     expect(applyJobEvent(p, { type: 'job_log', jobId: 'other', line: 'x' })).toBe(p);

@@ -1,5 +1,6 @@
 import type { ApiEvent, JobKind, JobStatus } from '../../../shared/api/contract';
 import type { SerializedError } from '../../../shared/errors';
+import { warningText } from '../../../shared/schemas/telemetry';
 
 export type JobProgress = {
   jobId: string;
@@ -61,7 +62,7 @@ export function applyJobEvent(progress: JobProgress, event: ApiEvent): JobProgre
     case 'guidance':
       return { ...progress, ...running, guidanceStep: e.step, message: e.message };
     case 'warning':
-      return { ...progress, log: [...progress.log, `warning ${e.code}: ${e.message}`].slice(-LOG_LINES) };
+      return { ...progress, log: [...progress.log, `warning ${warningText(e)}`].slice(-LOG_LINES) };
     case 'reflection':
       return { ...progress, log: [...progress.log, `reflection ${e.reflection_id}: ${e.applied ? 'applied' : `not applied (${e.ineligible_reason ?? 'no reason'})`}`].slice(-LOG_LINES) };
     case 'done':
