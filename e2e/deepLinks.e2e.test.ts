@@ -88,13 +88,9 @@ describe.skipIf(Boolean(missing))('deep links (issue 18)', () => {
     const groupId = params(page.url()).group;
     expect(fixture.groupIds).toContain(groupId);
     await page.getByRole('heading', { name: `Group ${groupId}` }).waitFor();
-    await page.keyboard.press('Escape');
-    await page.getByTestId('rows-scroll').waitFor();
     await page.keyboard.press('6');
     await page.getByTestId('qa-list').waitFor();
 
-    await page.goBack();
-    await page.getByTestId('rows-scroll').waitFor();
     await page.goBack();
     await page.getByRole('heading', { name: `Group ${groupId}` }).waitFor();
     await page.goBack();
@@ -109,9 +105,11 @@ describe.skipIf(Boolean(missing))('deep links (issue 18)', () => {
     await page.reload();
     await page.getByRole('heading', { name: `Group ${groupId}` }).waitFor();
     await page.getByTestId('summary-format').first().waitFor();
-    // Back after the reload is still inside the app.
-    await page.goBack();
+    // Esc (the app's Back) after the reload is still inside the app, and Forward returns.
+    await page.keyboard.press('Escape');
     await page.getByTestId('rows-scroll').waitFor();
+    await page.goForward();
+    await page.getByRole('heading', { name: `Group ${groupId}` }).waitFor();
   });
 
   it('opens a link it cannot follow on the runs list with a notice, and never crashes', async () => {
@@ -153,6 +151,41 @@ describe.skipIf(Boolean(missing))('deep links (issue 18)', () => {
       expect(errors).toEqual([]);
     } finally {
       await stranger.close();
+    }
+  });
+
+  it('lays the linked views out without sideways scrolling at 1280 and 1440 px', async () => {
+    const session = await sessions.open();
+    const { page, fixture, server } = session;
+    await page.goto(server.url);
+    await page.getByTestId('runs-list').getByRole('option').first().waitFor();
+    const run = `run=${fixture.runId}&mission=${encodeURIComponent(fixture.mission)}`;
+    const views: Array<[string, string, (p: Page) => Promise<void>]> = [
+      ['group', `?screen=group&${run}&group=${fixture.mismatchGroupId}&candidate=1-1`, (p) => p.locator('tr[data-candidate="1-1"][aria-selected="true"]').waitFor()],
+      ['reflection', `?screen=reflection&${run}&decision=refl-e1-b0`, (p) => p.getByTestId('reflection-detail').filter({ hasText: 'refl-e1-b0' }).waitFor()],
+      ['snapshots', `?screen=snapshots&${run}`, async (p) => {
+        await p.getByTestId('snapshot-list').getByRole('option').first().waitFor();
+        await p.getByTestId('snapshot-list').focus();
+        await p.keyboard.press('Enter');
+        await p.getByTestId('rollback').click();
+        await p.getByRole('dialog', { name: 'Roll back guidance?' }).waitFor();
+      }],
+      ['guidance-save-blocked', `?screen=guidance&${run}`, async (p) => {
+        await p.getByTestId('rule-G0').fill('');
+        await p.getByTestId('save-blocked').waitFor();
+      }],
+      ['notice', '?screen=group&run=x', (p) => p.getByTestId('route-notice').waitFor()],
+    ];
+    for (const width of [1280, 1440]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const [name, search, ready] of views) {
+        await page.goto(`${server.origin}/${search}`);
+        await ready(page);
+        await screenshot(page, `deeplink-${name}-${width}`);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${name} at ${width} px`).toBeLessThanOrEqual(0);
+        await page.keyboard.press('Escape');
+      }
     }
   });
 });
