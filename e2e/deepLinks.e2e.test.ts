@@ -187,5 +187,5 @@ describe.skipIf(Boolean(missing))('deep links (issue 18)', () => {
         await page.keyboard.press('Escape');
       }
     }
-  });
+  }, 300_000);
 });

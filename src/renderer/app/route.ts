@@ -63,7 +63,6 @@ export function parseRoute(search: string, specs: readonly RouteSpec[]): ParsedR
   const clean = (name: string): string | null | undefined => {
     const value = query.get(name);
     if (value === null || value === '') return null;
-    // eslint-disable-next-line no-control-regex
     if (value.length > MAX_VALUE || /[\u0000-\u001f\u007f]/.test(value)) return undefined;
     return value;
   };
