@@ -116,8 +116,8 @@ export function GuidanceScreen({ store, review, holdout }: { store: GuidanceEdit
               title="Runs your draft against the current guidance on this run's holdout, as a job in the engine process; nothing is saved">
               {previewRunning ? 'Evaluating…' : 'Evaluate on holdout'}
             </button>
+            {blocked && s.issues.length > 0 && <span id="save-blocked" className="field-error" role="status" data-testid="save-blocked">{blocked}</span>}
           </div>
-          {blocked && s.issues.length > 0 && <p id="save-blocked" className="field-error" role="status" data-testid="save-blocked">{blocked}</p>}
           <PreviewPanel holdout={holdout} experiences={s.experiences} />
           <AttributionPanel holdout={holdout} />
         </>
