@@ -34,7 +34,6 @@ export function ReflectionScreen({ stores }: { stores: ReflectionStores }) {
   const select = (i: number) => {
     const row = rows[i];
     if (!row) return;
-    stores.view.getState().select(i);
     navStore.getState().setParam('decision', row.record.reflection.reflection_id);
   };
   return (
