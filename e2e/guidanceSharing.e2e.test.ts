@@ -244,11 +244,10 @@ describe.skipIf(Boolean(missing))('guidance that people and the engine share (is
     await shoot(page, '16-review-queue-decided');
 
     // The name is kept across a reload and shown in the QA review it signs.
+    // The reload restores the view: the review queue of the open run.
     await page.reload();
-    await page.getByTestId('runs-list').getByRole('option').first().waitFor();
+    await page.getByTestId('review-filter').waitFor();
     await expect(page.getByTestId('reviewer-badge').textContent()).resolves.toContain('Carol');
-    await page.keyboard.press('Enter');
-    await page.getByTestId('rows-total').filter({ hasText: 'rows' }).waitFor();
     await page.keyboard.press('6');
     await page.getByTestId('qa-list').getByRole('option').first().waitFor();
     await page.keyboard.press('r');

@@ -122,11 +122,10 @@ describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport'
     await page.getByTestId('guidance-issues').waitFor();
     await screenshot(page, '08-guidance-invalid');
     await page.getByTestId('rule-G0').fill(FIXTURE_GUIDANCE_STEPS[2].G0);
+    // The reload restores the view (the URL names the screen and the run) and the draft.
     await page.reload();
-    await page.getByTestId('runs-list').getByRole('option').first().waitFor();
-    await page.keyboard.press('Enter');
-    await page.keyboard.press('4');
     await page.getByTestId('draft-restored').waitFor();
+    await expect(page.getByTestId('current-run').textContent()).resolves.toContain('fixture-run');
     await expect(page.getByTestId('rule-G1').inputValue()).resolves.toBe('草稿：标签无法识别时判定为不通过。');
     expect(readGuidanceFromAnotherProcess({ guidancePath: fixture.guidancePath, mission: fixture.mission }).step).toBe(3);
   });
@@ -175,15 +174,18 @@ describe.skipIf(Boolean(missing))('workbench in Chromium over the web transport'
     await page.getByTestId('rollback').click();
     const dialog = page.getByRole('dialog', { name: 'Roll back guidance?' });
     await dialog.waitFor();
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Cancel');
+    // Enter means the primary (blue) button: it has the focus; Esc cancels.
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Roll back');
     await screenshot(page, '10-rollback-confirm');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     expect(readGuidanceFromAnotherProcess({ guidancePath: fixture.guidancePath, mission: fixture.mission }).step).toBe(2);
     await page.getByTestId('rollback').click();
     await dialog.waitFor();
+    // Tab to Cancel and back: Enter on Cancel would cancel, Enter on Roll back rolls back.
     await page.keyboard.press('Tab');
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Roll back');
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Cancel');
+    await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await page.getByTestId('rollback-done').filter({ hasText: 'step 3' }).waitFor();
     const after = readGuidanceFromAnotherProcess({ guidancePath: fixture.guidancePath, mission: fixture.mission });

@@ -83,6 +83,18 @@ describe('authentication and host checks', () => {
     const reply = await post('listRuns', {}, headers as Record<string, string>);
     expect(reply.status).toBe(401);
     expect(JSON.parse(reply.body)).toMatchObject({ ok: false, error: { code: 'API_FORBIDDEN' } });
+    // The refusal says where a token comes from, not just that it is missing.
+    expect(JSON.parse(reply.body).error.message).toMatch(/^missing or wrong token: open the URL that `npm run workbench:web` printed/);
+  });
+
+  it('serves the app shell for a deep link (route in the query), and still refuses its API calls without the token', async () => {
+    const shell = await send({ path: `/?screen=group&run=run-a&mission=${encodeURIComponent(MISSION)}&group=G1` });
+    expect(shell.status).toBe(200);
+    expect(shell.body).toContain('<div id="root">');
+    expect((await post('listRuns', {}, {})).status).toBe(401);
+    const events = await send({ path: '/api/events' });
+    expect(events.status).toBe(401);
+    expect(JSON.parse(events.body).error.message).toContain('#token=');
   });
 
   it('401 for a POST that carries the token only in the query string', async () => {

@@ -10,7 +10,11 @@ import { resolveInsideRoots } from '../security/resolveInsideRoots';
 import { dispatchApiCall } from '../api/dispatchApiCall';
 import type { WorkbenchApi } from '../api/createWorkbenchApi';
 import { isApiMethod } from '../../shared/api/contract';
+import { TOKEN_REFUSED } from '../../shared/api/httpClient';
 import { CompressedFileCache, cacheControlFor, pickEncoding, type StaticBody } from './staticAssets';
+
+/** Says where the token comes from: the URL the workbench printed when it started. */
+export const TOKEN_HELP = `${TOKEN_REFUSED}: open the URL that \`npm run workbench:web\` printed when it started (the line "Stage-B workbench: http://127.0.0.1:<port>/#token=…"); a restarted server has a new token`;
 
 /**
  * The request log names API calls by method only; any other /api path and any
@@ -110,7 +114,7 @@ export function createWebServer(options: WebServerOptions): Server {
   async function handleApi(request: IncomingMessage, response: ServerResponse, pathname: string, url: URL): Promise<number> {
     if (pathname === '/api/events') {
       if (request.method !== 'GET') throw httpError(405, 'API_INVALID_REQUEST', 'use GET for /api/events');
-      if (!checkToken(url.searchParams.get('token'), options.token)) throw httpError(401, 'API_FORBIDDEN', 'missing or wrong token');
+      if (!checkToken(url.searchParams.get('token'), options.token)) throw httpError(401, 'API_FORBIDDEN', TOKEN_HELP);
       response.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       response.write(': connected\n\n');
       const unsubscribe = options.api.events.subscribe((event) => response.write(`data: ${JSON.stringify(event)}\n\n`));
@@ -122,7 +126,7 @@ export function createWebServer(options: WebServerOptions): Server {
       });
       return 200;
     }
-    if (!checkToken(bearerToken(request.headers.authorization), options.token)) throw httpError(401, 'API_FORBIDDEN', 'missing or wrong token');
+    if (!checkToken(bearerToken(request.headers.authorization), options.token)) throw httpError(401, 'API_FORBIDDEN', TOKEN_HELP);
     if (request.method !== 'POST') throw httpError(405, 'API_INVALID_REQUEST', 'API methods are called with POST');
     const method = pathname.slice('/api/'.length);
     const contentType = String(request.headers['content-type'] ?? '');

@@ -22,6 +22,12 @@ export type HttpClientOptions = {
   eventSource?: EventSourceFactory;
 };
 
+/**
+ * How the web server starts its refusal of a request without the per-launch token
+ * (API_FORBIDDEN, HTTP 401); the renderer tells it apart from other API_FORBIDDEN refusals by it.
+ */
+export const TOKEN_REFUSED = 'missing or wrong token';
+
 /** Reads `token` from a hash like `#token=abc` or `#/runs?token=abc&x=1`. */
 export function tokenFromHash(hash: string): string | null {
   const match = /[#?&]token=([^&#]+)/.exec(hash);

@@ -11,8 +11,10 @@ import type { GroupStore } from './store';
 
 export function GroupScreen({ store }: { store: GroupStore }) {
   const run = useStore(navStore, (s) => s.run);
-  const groupId = useStore(navStore, (s) => s.route.groupId);
+  const groupId = useStore(navStore, (s) => s.route.params.group ?? null);
   const state = useStore(store, (s) => s.state);
+  // The selected candidate is the route's (?candidate=<epoch>-<index>): a click sets it, a link opens it.
+  const candidate = useStore(navStore, (s) => s.route.params.candidate ?? null);
   useEffect(() => {
     if (run && groupId) void store.getState().load({ ...run, groupId });
   }, [run, groupId, store]);
@@ -27,12 +29,17 @@ export function GroupScreen({ store }: { store: GroupStore }) {
         {detail?.needReview && <span className="tag warn">need_review</span>}
       </header>
       <StatusLine state={state} empty="" />
-      {detail && <GroupDetail detail={detail} />}
+      {detail && <GroupDetail detail={detail} candidate={candidate} />}
     </section>
   );
 }
 
-function GroupDetail({ detail }: { detail: GroupDetailOutput }) {
+const candidateKey = (c: GroupDetailOutput['candidates'][number]) => `${c.epoch}-${c.candidate_index}`;
+
+function GroupDetail({ detail, candidate }: { detail: GroupDetailOutput; candidate: string | null }) {
+  useEffect(() => {
+    if (candidate) document.querySelector(`[data-candidate="${CSS.escape(candidate)}"]`)?.scrollIntoView({ block: 'center' });
+  }, [candidate, detail]);
   const latest = detail.selections[detail.selections.length - 1];
   return (
     <div className="group-detail">
@@ -73,7 +80,8 @@ function GroupDetail({ detail }: { detail: GroupDetailOutput }) {
             <thead><tr><th>Ep</th><th>#</th><th>Decode</th><th>Verdict</th><th>Conf</th><th>Signals</th><th>Response</th></tr></thead>
             <tbody>
               {detail.candidates.map((c) => (
-                <tr key={`${c.epoch}-${c.candidate_index}-${c.ticket_key}`} className={c.signals.label_match === false ? 'mismatch' : undefined}>
+                <tr key={`${c.epoch}-${c.candidate_index}-${c.ticket_key}`} className={[c.signals.label_match === false ? 'mismatch' : '', candidateKey(c) === candidate ? 'selected' : ''].join(' ').trim() || undefined}
+                  data-candidate={candidateKey(c)} aria-selected={candidateKey(c) === candidate} onClick={() => navStore.getState().setParam('candidate', candidateKey(c))}>
                   <td>{c.epoch}</td>
                   <td>{c.candidate_index}</td>
                   <td>T={c.decode.temperature} p={c.decode.top_p} seed={c.decode.seed} max={c.decode.max_new_tokens} {c.decode.prompt_variant}</td>

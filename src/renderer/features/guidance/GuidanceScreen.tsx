@@ -12,7 +12,8 @@ import { AttributionPanel, PreviewPanel } from './HoldoutPanels';
 import { isRunning } from './holdoutEffects';
 import type { HoldoutStore } from './holdoutStore';
 import { RulesEditor } from './RulesEditor';
-import type { GuidanceEditorStore } from './store';
+import { saveBlockedReason, type GuidanceEditorStore } from './store';
+import { ConfirmDialog } from '../../shared/ui/ConfirmDialog';
 
 const POLL_MS = 2000;
 
@@ -56,6 +57,7 @@ export function GuidanceScreen({ store, review, holdout }: { store: GuidanceEdit
     return () => window.removeEventListener('keydown', onKey);
   }, [store]);
   if (!run) return <section className="screen"><h1>Guidance</h1><p className="muted empty">Open a run first.</p></section>;
+  const blocked = saveBlockedReason(s);
   const markers = s.issues.filter((i) => i.line !== undefined).map((i) => ({ line: i.line!, message: i.message }));
   return (
     <section className="screen guidance-screen" aria-labelledby="guidance-title">
@@ -76,9 +78,18 @@ export function GuidanceScreen({ store, review, holdout }: { store: GuidanceEdit
       )}
       {s.restoredDraftStep !== null && !s.conflict && (
         <div className="banner" role="status" data-testid="draft-restored">Restored your unsaved draft (based on step {s.restoredDraftStep}).
-          <button onClick={() => store.getState().discardEdits()}>Discard it</button></div>
+          <button onClick={() => store.getState().askDiscard()}>Discard it…</button></div>
       )}
       {s.lastSavedStep !== null && !s.dirty && !s.notice && <div className="banner ok" role="status" data-testid="guidance-saved">Saved as step {s.lastSavedStep}.</div>}
+      {s.discarded && !s.dirty && (
+        <div className="banner" role="status" data-testid="discarded">Your edits (based on step {s.discarded.baseStep}) were discarded.
+          <button onClick={() => store.getState().undoDiscard()} disabled={s.loading} data-testid="undo-discard">Undo</button></div>
+      )}
+      {s.confirmingDiscard && (
+        <ConfirmDialog title="Discard your edits?" confirmLabel="Discard" onConfirm={() => store.getState().discardEdits()} onCancel={() => store.getState().cancelDiscard()}>
+          <p>Your unsaved text{s.baseStep !== null ? ` (based on step ${s.baseStep})` : ''} and its draft are thrown away and the editor shows the guidance on disk. You can undo this until you edit again.</p>
+        </ConfirmDialog>
+      )}
       <MergeView store={store} />
       {s.server && !s.conflict && (
         <>
@@ -96,14 +107,16 @@ export function GuidanceScreen({ store, review, holdout }: { store: GuidanceEdit
           )}
           <ErrorBox error={s.saveError} />
           <div className="actions">
-            <button className="primary" disabled={s.saving || !s.dirty} onClick={() => void store.getState().save()} data-testid="guidance-save">
+            <button className="primary" disabled={blocked !== null} onClick={() => void store.getState().save()} data-testid="guidance-save"
+              aria-describedby={blocked && s.issues.length > 0 ? 'save-blocked' : undefined}>
               {s.saving ? 'Saving…' : 'Save (Ctrl+S)'}
             </button>
-            <button disabled={!s.dirty} onClick={() => store.getState().discardEdits()}>Discard edits</button>
+            <button disabled={!s.dirty} onClick={() => store.getState().askDiscard()} data-testid="guidance-discard">Discard edits…</button>
             <button disabled={!s.dirty || s.issues.length > 0 || previewRunning} onClick={() => void holdout.getState().startPreview(s.experiences)} data-testid="evaluate-holdout"
               title="Runs your draft against the current guidance on this run's holdout, as a job in the engine process; nothing is saved">
               {previewRunning ? 'Evaluating…' : 'Evaluate on holdout'}
             </button>
+            {blocked && s.issues.length > 0 && <span id="save-blocked" className="field-error" role="status" data-testid="save-blocked">{blocked}</span>}
           </div>
           <PreviewPanel holdout={holdout} experiences={s.experiences} />
           <AttributionPanel holdout={holdout} />

@@ -3,7 +3,7 @@ import { formatError } from '../../../shared/errors';
 import { TextDiff } from '../../shared/monaco/TextDiff';
 import { renderExperiences } from '../reflection/ruleDiff';
 import { resolveMerge, type MergeRow } from './threeWayMerge';
-import type { GuidanceEditorStore } from './store';
+import { mergeBlockedReason, type GuidanceEditorStore } from './store';
 
 const show = (text: string | null) => (text === null ? <em className="muted">(absent)</em> : text);
 
@@ -13,10 +13,11 @@ export function MergeView({ store }: { store: GuidanceEditorStore }) {
   const saving = useStore(store, (s) => s.saving);
   if (!conflict) return null;
   const merged = resolveMerge(conflict.rows);
+  const blocked = mergeBlockedReason(conflict);
   return (
     <div className="merge" data-testid="merge-view" role="region" aria-label="Merge guidance">
       <div className="banner warn" role="alert">
-        <strong>Step conflict.</strong> {formatError(conflict.error)}. Your text is kept. Pick per rule, then save the merge on top of step {conflict.theirs.step}.
+        <strong>Step conflict.</strong> {formatError(conflict.error)}. Your text is kept. A rule both sides changed has no default: choose mine, theirs or an edit for it, then save the merge on top of step {conflict.theirs.step}.
       </div>
       <table className="merge-table">
         <thead><tr><th>Rule</th><th>Base (step {conflict.base?.step ?? '?'})</th><th>Theirs (step {conflict.theirs.step})</th><th>Mine</th><th>Use</th></tr></thead>
@@ -27,10 +28,12 @@ export function MergeView({ store }: { store: GuidanceEditorStore }) {
       <h3>Theirs vs merged result</h3>
       <TextDiff original={renderExperiences(conflict.theirs.experiences)} modified={renderExperiences(merged)} height={220} />
       <div className="actions">
-        <button className="primary" disabled={saving} onClick={() => void store.getState().saveMerge()} data-testid="save-merge">
+        <button className="primary" disabled={saving || blocked !== null} onClick={() => void store.getState().saveMerge()} data-testid="save-merge"
+          aria-describedby={blocked ? 'merge-blocked' : undefined}>
           {saving ? 'Saving…' : `Save merge on step ${conflict.theirs.step}`}
         </button>
-        <button onClick={() => store.getState().discardEdits()}>Discard my edits</button>
+        <button onClick={() => store.getState().askDiscard()}>Discard my edits…</button>
+        {blocked && <span id="merge-blocked" className="field-error" role="status" data-testid="merge-blocked">{blocked}</span>}
       </div>
     </div>
   );
@@ -43,12 +46,13 @@ function MergeRowView({ row, store }: { row: MergeRow; store: GuidanceEditorStor
   const tid = isNew ? `new-${row.key}` : row.key;
   const changed = row.mine !== row.theirs;
   return (
-    <tr className={row.conflict ? 'conflict' : changed ? 'changed' : undefined} data-testid={`merge-row-${tid}`}>
+    <tr className={row.conflict ? 'conflict' : changed ? 'changed' : undefined} data-testid={`merge-row-${tid}`} data-unchosen={row.pick === null || undefined}>
       <td><code>{row.key}</code>{isNew && <span className="tag">your new rule</span>}{row.mineKey && <div className="muted small">{row.mineKey} in your text (renumbered)</div>}{row.conflict && <span className="tag warn">both changed</span>}</td>
       <td>{show(row.base)}</td>
       <td>{show(row.theirs)}</td>
       <td>{show(row.mine)}</td>
-      <td className="merge-pick">
+      <td className="merge-pick" role="radiogroup" aria-label={`Use for ${row.key}`} aria-required={row.conflict}>
+        {row.pick === null && <div className="field-error small" data-testid={`choose-${tid}`}>choose one</div>}
         <label><input type="radio" name={name} checked={row.pick === 'mine'} onChange={() => store.getState().pickMerge(row.id, 'mine')} data-testid={`pick-mine-${tid}`} /> mine</label>
         <label><input type="radio" name={name} checked={row.pick === 'theirs'} onChange={() => store.getState().pickMerge(row.id, 'theirs')} data-testid={`pick-theirs-${tid}`} /> theirs</label>
         <label><input type="radio" name={name} checked={row.pick === 'custom'} onChange={() => store.getState().pickMerge(row.id, 'custom')} data-testid={`pick-custom-${tid}`} /> edit</label>

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../../../shared/api/transport';
 import { GuidanceStateSchema, type GuidanceState, type GuidanceWriteBy } from '../../../shared/schemas/guidance';
 import { carryRuleMetadata } from '../../../shared/guidance/carryRuleMetadata';
 import { latestDraft, memoryStorage } from './draftPersistence';
-import { createGuidanceStore } from './store';
+import { createGuidanceStore, mergeBlockedReason, saveBlockedReason } from './store';
 
 const ref = { runId: 'demo', mission: 'BBU接地线检查' };
 
@@ -194,10 +194,79 @@ describe('guidance editor notice when the guidance moves under it', () => {
     server.write({ G0: '清单', G1: '引擎的' });
     await store.getState().save();
     expect(store.getState().notice).toMatchObject({ toStep: 1 });
+    store.getState().pickMerge(store.getState().conflict!.rows.find((r) => r.key === 'G1')!.id, 'mine');
     await store.getState().saveMerge();
     expect(server.saves.map((x) => x.kind)).toEqual(['save', 'merge']);
     expect(server.saves[1].author).toBe('Alice');
     expect(store.getState()).toMatchObject({ notice: null, lastSavedStep: 2 });
+  });
+});
+
+describe('guidance editor traps', () => {
+  it('gives a conflicted rule no default: the merge is not saved until it is chosen, and says how many are left', async () => {
+    const server = fakeGuidanceServer({ G0: '清单', G1: '旧', G2: '旧二' });
+    const store = createGuidanceStore(() => server.client, memoryStorage());
+    await store.getState().load(ref);
+    store.getState().setRule('G1', '我的一');
+    store.getState().setRule('G2', '我的二');
+    server.write({ G0: '清单', G1: '引擎的一', G2: '引擎的二' });
+    await store.getState().save();
+    const conflict = store.getState().conflict!;
+    expect(conflict.rows.filter((r) => r.conflict).map((r) => r.pick)).toEqual([null, null]);
+    expect(mergeBlockedReason(conflict)).toMatch(/2 conflicted rules \(G1, G2\)/);
+    await store.getState().saveMerge();
+    expect(server.saves).toHaveLength(1);
+    expect(server.current().experiences.G1).toBe('引擎的一');
+    store.getState().pickMerge(conflict.rows.find((r) => r.key === 'G1')!.id, 'theirs');
+    expect(mergeBlockedReason(store.getState().conflict!)).toMatch(/1 conflicted rule \(G2\)/);
+    store.getState().pickMerge(conflict.rows.find((r) => r.key === 'G2')!.id, 'mine');
+    expect(mergeBlockedReason(store.getState().conflict!)).toBeNull();
+    await store.getState().saveMerge();
+    expect(server.current().experiences).toEqual({ G0: '清单', G1: '引擎的一', G2: '我的二' });
+  });
+
+  it('asks before discarding, and a discard can be undone, draft included', async () => {
+    const server = fakeGuidanceServer({ G0: '清单', G1: '旧' });
+    const storage = memoryStorage();
+    const store = createGuidanceStore(() => server.client, storage);
+    await store.getState().load(ref);
+    store.getState().setRule('G1', '我的草稿');
+    store.getState().askDiscard();
+    expect(store.getState().confirmingDiscard).toBe(true);
+    store.getState().cancelDiscard();
+    expect(store.getState()).toMatchObject({ confirmingDiscard: false, dirty: true });
+    store.getState().askDiscard();
+    store.getState().discardEdits();
+    await vi.waitFor(() => expect(store.getState().loading).toBe(false));
+    expect(store.getState()).toMatchObject({ dirty: false, confirmingDiscard: false, experiences: { G1: '旧' } });
+    expect(latestDraft(storage, ref.runId, ref.mission)).toBeNull();
+    store.getState().undoDiscard();
+    expect(store.getState()).toMatchObject({ dirty: true, discarded: null, baseStep: 0, experiences: { G0: '清单', G1: '我的草稿' } });
+    expect(latestDraft(storage, ref.runId, ref.mission)?.text).toContain('我的草稿');
+    await store.getState().save();
+    expect(server.current().experiences.G1).toBe('我的草稿');
+  });
+
+  it('offers no undo once the discarded text is edited over', async () => {
+    const server = fakeGuidanceServer({ G0: '清单', G1: '旧' });
+    const store = createGuidanceStore(() => server.client, memoryStorage());
+    await store.getState().load(ref);
+    store.getState().setRule('G1', '我的草稿');
+    store.getState().discardEdits();
+    await vi.waitFor(() => expect(store.getState().loading).toBe(false));
+    store.getState().setRule('G1', '新的');
+    expect(store.getState().discarded).toBeNull();
+  });
+
+  it('says why Save cannot save: nothing changed, or the problems to fix', async () => {
+    const server = fakeGuidanceServer({ G0: '清单', G1: '旧' });
+    const store = createGuidanceStore(() => server.client, memoryStorage());
+    await store.getState().load(ref);
+    expect(saveBlockedReason(store.getState())).toMatch(/No changes/);
+    store.getState().setRule('G0', '');
+    expect(saveBlockedReason(store.getState())).toMatch(/^Fix 1 problem to save: G0:/);
+    store.getState().setRule('G0', '清单二');
+    expect(saveBlockedReason(store.getState())).toBeNull();
   });
 });
 

@@ -5,7 +5,7 @@ import type { GuidanceState } from '../../../shared/schemas/guidance';
 import type { SerializedError } from '../../../shared/errors';
 import { toSerializedError } from '../../shared/asyncState';
 import { clearDrafts, latestDraft, saveDraft, type DraftStorage } from './draftPersistence';
-import { buildMergeRows, pickRule, resolveMerge, type MergeRow, type RuleSide } from './threeWayMerge';
+import { buildMergeRows, pickRule, resolveMerge, unresolvedConflicts, type MergeRow, type RuleSide } from './threeWayMerge';
 import { nextRuleKey, parseRawExperiences, validateGuidanceEdit, type EditIssue } from './validateGuidanceEdit';
 import { noticeFor, type GuidanceNotice } from './guidanceNotice';
 
@@ -40,6 +40,10 @@ export type GuidanceEditorState = {
   remote: GuidanceState | null;
   /** Set when the guidance moved under the open editor, draft or not, until acknowledged. */
   notice: GuidanceNotice | null;
+  /** "Discard" asked, waiting for the annotator's confirmation. */
+  confirmingDiscard: boolean;
+  /** The text the last discard threw away, until undone or edited over: undoDiscard brings it back. */
+  discarded: { baseStep: number; rawText: string } | null;
   load(ref: RunRef): Promise<void>;
   poll(): Promise<void>;
   setRule(key: string, text: string): void;
@@ -51,7 +55,11 @@ export type GuidanceEditorState = {
   /** Picks a side for the merge row `id` (MergeRow.id: the rule_id). */
   pickMerge(id: string, side: RuleSide, custom?: string): void;
   saveMerge(): Promise<void>;
+  /** Asks to discard the edits (ConfirmDialog); discardEdits does it, with an undo. */
+  askDiscard(): void;
+  cancelDiscard(): void;
   discardEdits(): void;
+  undoDiscard(): void;
   acknowledgeNotice(): void;
 };
 
@@ -62,6 +70,24 @@ export type GuidanceStoreOptions = {
 };
 
 const pretty = (experiences: Record<string, string>) => JSON.stringify(experiences, null, 2);
+
+/** Why Save cannot do anything now (shown beside the disabled button), or null when it can. */
+export function saveBlockedReason(s: Pick<GuidanceEditorState, 'dirty' | 'issues' | 'saving' | 'baseStep'>): string | null {
+  if (s.saving) return 'Saving…';
+  if (s.baseStep === null) return 'Nothing loaded yet.';
+  if (!s.dirty) return 'No changes to save.';
+  if (s.issues.length > 0) return `Fix ${s.issues.length} problem${s.issues.length === 1 ? '' : 's'} to save: ${s.issues.map((i) => (i.key ? `${i.key}: ${i.message}` : i.message)).join('; ')}`;
+  return null;
+}
+
+/** Why the merge cannot be saved yet: conflicted rules not chosen, or a merged result the repository would refuse. */
+export function mergeBlockedReason(conflict: GuidanceConflict): string | null {
+  const open = unresolvedConflicts(conflict.rows);
+  if (open.length > 0) return `Choose mine, theirs or an edit for ${open.length} conflicted rule${open.length === 1 ? '' : 's'} (${open.join(', ')}) to save.`;
+  const issues = validateGuidanceEdit(resolveMerge(conflict.rows), conflict.theirs);
+  if (issues.length > 0) return `The merged guidance has ${issues.length} problem${issues.length === 1 ? '' : 's'}: ${issues.map((i) => (i.key ? `${i.key}: ${i.message}` : i.message)).join('; ')}`;
+  return null;
+}
 
 /**
  * The guidance editor: edits never get lost (every keystroke is a localStorage
@@ -78,7 +104,7 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
     }
 
     function edit(experiences: Record<string, string>, rawText = pretty(experiences)) {
-      set({ experiences, rawText, dirty: true, issues: validateGuidanceEdit(experiences, get().server, rawText), saveError: null });
+      set({ experiences, rawText, dirty: true, issues: validateGuidanceEdit(experiences, get().server, rawText), saveError: null, discarded: null });
       persist();
     }
 
@@ -127,6 +153,8 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
       conflict: null,
       remote: null,
       notice: null,
+      confirmingDiscard: false,
+      discarded: null,
       async load(ref) {
         set({ ref, loading: true, loadError: null, conflict: null, saveError: null, notice: null, lastSavedStep: null });
         try {
@@ -184,7 +212,7 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
       setRaw(text) {
         const parsed = parseRawExperiences(text);
         if (!parsed.ok) {
-          set({ rawText: text, dirty: true, issues: [parsed.issue] });
+          set({ rawText: text, dirty: true, issues: [parsed.issue], discarded: null });
           persist();
           return;
         }
@@ -222,6 +250,8 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
       async saveMerge() {
         const { ref, conflict } = get();
         if (!ref || !conflict) return;
+        // Every conflicted rule must be chosen first (the button says how many are left).
+        if (unresolvedConflicts(conflict.rows).length > 0) return;
         const merged = resolveMerge(conflict.rows);
         const issues = validateGuidanceEdit(merged, conflict.theirs);
         if (issues.length) {
@@ -240,12 +270,37 @@ export function createGuidanceStore(client: () => ApiClient, storage: DraftStora
           set({ saving: false });
         }
       },
+      askDiscard() {
+        if (get().dirty || get().conflict) set({ confirmingDiscard: true });
+      },
+      cancelDiscard() {
+        set({ confirmingDiscard: false });
+      },
       discardEdits() {
-        const { ref } = get();
+        const { ref, dirty, baseStep, rawText } = get();
         if (!ref) return;
         clearDrafts(storage, ref.runId, ref.mission);
-        set({ conflict: null, dirty: false });
+        set({ conflict: null, dirty: false, confirmingDiscard: false, discarded: dirty && baseStep !== null ? { baseStep, rawText } : null });
         void get().load(ref);
+      },
+      undoDiscard() {
+        const { discarded, server, loading, mode } = get();
+        // After the reload that discarding started: it would otherwise overwrite the text brought back.
+        if (!discarded || loading) return;
+        const parsed = parseRawExperiences(discarded.rawText);
+        const experiences = parsed.ok ? parsed.experiences : get().experiences;
+        set({
+          discarded: null,
+          baseStep: discarded.baseStep,
+          rawText: discarded.rawText,
+          experiences,
+          mode: parsed.ok ? mode : 'raw',
+          dirty: true,
+          remoteStep: server && server.step !== discarded.baseStep ? server.step : null,
+          issues: parsed.ok ? validateGuidanceEdit(experiences, server, discarded.rawText) : [parsed.issue],
+          lastSavedStep: null,
+        });
+        persist();
       },
       acknowledgeNotice() {
         set({ notice: null });

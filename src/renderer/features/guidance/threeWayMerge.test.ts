@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildMergeRows, pickRule, resolveMerge } from './threeWayMerge';
+import { buildMergeRows, pickRule, resolveMerge, unresolvedConflicts } from './threeWayMerge';
 
 const base = { G0: '清单', G1: '旧一', G2: '旧二', G3: '旧三' };
 const theirs = { G0: '清单', G1: '引擎改一', G2: '旧二', G4: '引擎新增' };
@@ -9,11 +9,16 @@ describe('three-way guidance merge', () => {
   it('takes each side where only that side changed and flags true conflicts', () => {
     const rows = buildMergeRows(base, theirs, mine);
     const byKey = Object.fromEntries(rows.map((r) => [r.key, r]));
-    expect(byKey.G1.conflict).toBe(true);
+    expect(byKey.G1).toMatchObject({ conflict: true, pick: null });
+    expect(unresolvedConflicts(rows)).toEqual(['G1']);
     expect(byKey.G2).toMatchObject({ conflict: false, pick: 'mine' });
     expect(byKey.G3).toMatchObject({ conflict: false, pick: 'theirs', theirs: null });
     expect(byKey.G4).toMatchObject({ conflict: false, pick: 'theirs', base: null, mine: null });
-    expect(resolveMerge(rows)).toEqual({ G0: '清单', G1: '我改一', G2: '我改二', G4: '引擎新增' });
+    // Until G1 is chosen the preview shows the file's text for it; a pick resolves it.
+    expect(resolveMerge(rows)).toEqual({ G0: '清单', G1: '引擎改一', G2: '我改二', G4: '引擎新增' });
+    const picked = pickRule(rows, 'G1', 'mine');
+    expect(unresolvedConflicts(picked)).toEqual([]);
+    expect(resolveMerge(picked)).toEqual({ G0: '清单', G1: '我改一', G2: '我改二', G4: '引擎新增' });
   });
   it('lets the annotator pick theirs or write a custom text per rule', () => {
     let rows = buildMergeRows(base, theirs, mine);

@@ -21,7 +21,8 @@ export type MergeRow = {
   mine: string | null;
   /** Both sides changed the rule differently; the annotator must look. */
   conflict: boolean;
-  pick: RuleSide;
+  /** null until the annotator chooses: a conflicted rule has no default, so a save without looking drops nobody's change. */
+  pick: RuleSide | null;
   custom: string | null;
 };
 
@@ -63,8 +64,8 @@ export function buildMergeRows(base: MergeSide | Record<string, string>, theirs:
     const mineChanged = r.mine !== r.base;
     const theirsChanged = r.theirs !== r.base;
     const conflict = mineChanged && theirsChanged && r.mine !== r.theirs;
-    // Default: keep whoever changed the rule; on a true conflict the annotator's text wins until they pick.
-    const pick: RuleSide = !mineChanged && theirsChanged ? 'theirs' : 'mine';
+    // Default: keep whoever changed the rule; a true conflict has none until the annotator picks.
+    const pick: RuleSide | null = conflict ? null : !mineChanged && theirsChanged ? 'theirs' : 'mine';
     return { id, key: r.key, mineKey: r.mineKey !== null && r.mineKey !== r.key ? r.mineKey : null, base: r.base, theirs: r.theirs, mine: r.mine, conflict, pick, custom: null };
   });
 }
@@ -78,7 +79,9 @@ export function pickRule(rows: MergeRow[], id: string, pick: RuleSide, custom?: 
   });
 }
 
+/** The text a row resolves to; an unchosen conflict shows theirs (the file on disk) until it is chosen. */
 export function resolvedText(row: MergeRow): string | null {
+  if (row.pick === null) return row.theirs;
   if (row.pick === 'custom') return row.custom;
   return row.pick === 'mine' ? row.mine : row.theirs;
 }
@@ -112,6 +115,7 @@ export function resolveMerge(rows: MergeRow[]): Record<string, string> {
   return out;
 }
 
+/** The keys of the conflicted rules not chosen yet: a merge is saved only when there are none. */
 export function unresolvedConflicts(rows: MergeRow[]): string[] {
-  return rows.filter((r) => r.conflict && r.pick === 'mine' && r.custom === null).map((r) => r.key);
+  return rows.filter((r) => r.pick === null).map((r) => r.key);
 }

@@ -19,7 +19,8 @@ type Row = ReflectionLogOutput['rows'][number];
 export function ReflectionScreen({ stores }: { stores: ReflectionStores }) {
   const run = useStore(navStore, (s) => s.run);
   const state = useStore(stores.log, (s) => s.state);
-  const selected = useStore(stores.view, (s) => s.selected);
+  // The selected decision is the route's (?decision=<reflection_id>): moving in the list sets it, a link opens it.
+  const decision = useStore(navStore, (s) => s.route.params.decision ?? null);
   const [appliedOnly, setAppliedOnly] = useState(false);
   const [limit, setLimit] = useState(200);
   useEffect(() => {
@@ -28,7 +29,14 @@ export function ReflectionScreen({ stores }: { stores: ReflectionStores }) {
   if (!run) return <section className="screen"><h1>Reflection</h1><p className="muted empty">Open a run first.</p></section>;
   const data = 'data' in state ? state.data : undefined;
   const rows = data?.rows ?? [];
-  const current = rows[Math.min(selected, rows.length - 1)];
+  const found = decision === null ? -1 : rows.findIndex((r) => r.record.reflection.reflection_id === decision);
+  const selected = Math.max(0, found);
+  const current = rows[selected];
+  const select = (i: number) => {
+    const row = rows[i];
+    if (!row) return;
+    navStore.getState().setParam('decision', row.record.reflection.reflection_id);
+  };
   return (
     <section className="screen split-screen" aria-labelledby="refl-title">
       <header className="screen-head">
@@ -37,13 +45,16 @@ export function ReflectionScreen({ stores }: { stores: ReflectionStores }) {
         {data && <span className="muted">{data.total} decisions</span>}
       </header>
       <StatusLine state={state} empty="No reflection decisions yet." isEmpty={(d) => d.rows.length === 0} />
+      {decision !== null && found < 0 && rows.length > 0 && state.status === 'ready' && (
+        <div className="banner warn" role="status" data-testid="decision-missing">Decision {decision} is not in this list{appliedOnly ? ' of applied decisions' : ''}; showing the first.</div>
+      )}
       {rows.length > 0 && (
         <div className="split">
           <div className="split-list">
             <KeyList<Row>
-              testId="reflection-list" label="Reflection decisions" items={rows} selected={Math.min(selected, rows.length - 1)}
-              onSelect={(i) => stores.view.getState().select(i)}
-              onOpen={(_, i) => { stores.view.getState().select(i); document.getElementById('reflection-detail')?.focus(); }}
+              testId="reflection-list" label="Reflection decisions" items={rows} selected={selected}
+              onSelect={select}
+              onOpen={(_, i) => { select(i); document.getElementById('reflection-detail')?.focus(); }}
               itemKey={(r) => `${r.line}`}
               renderItem={(r) => (
                 <div className="refl-item">

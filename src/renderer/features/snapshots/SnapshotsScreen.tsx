@@ -15,9 +15,15 @@ import type { SnapshotsStore } from './store';
 export function SnapshotsScreen({ store }: { store: SnapshotsStore }) {
   const run = useStore(navStore, (s) => s.run);
   const s = useStore(store);
+  // The previewed snapshot is the route's (?snapshot=<name>): opening one sets it, a link opens it.
+  const wanted = useStore(navStore, (x) => x.route.params.snapshot ?? null);
   useEffect(() => {
     if (run) void store.getState().load(run);
   }, [run, store]);
+  const wantedIndex = wanted === null ? -1 : s.snapshots.findIndex((x) => x.name === wanted);
+  useEffect(() => {
+    if (wantedIndex >= 0 && store.getState().preview?.name !== wanted) void store.getState().openPreview(wantedIndex);
+  }, [wanted, wantedIndex, store]);
   if (!run) return <section className="screen"><h1>Snapshots</h1><p className="muted empty">Open a run first.</p></section>;
   return (
     <section className="screen split-screen" aria-labelledby="snap-title">
@@ -30,12 +36,18 @@ export function SnapshotsScreen({ store }: { store: SnapshotsStore }) {
       {s.result?.status === 'ok' && <div className="banner ok" role="status" data-testid="rollback-done">Rolled back: guidance is now step {s.result.state.step}.</div>}
       {s.result?.status === 'conflict' && <div className="banner warn" role="alert">Rollback refused: {formatError(s.result.error)} — the guidance moved to step {s.result.theirs.step}; review and try again.</div>}
       {!s.loading && !s.error && s.snapshots.length === 0 && <p className="muted empty">No snapshots yet: one is written before every guidance change.</p>}
+      {wanted !== null && wantedIndex < 0 && !s.loading && s.ref?.runId === run.runId && s.ref.mission === run.mission && (
+        <div className="banner warn" role="status" data-testid="snapshot-missing">This run has no snapshot {wanted}.</div>
+      )}
       {s.snapshots.length > 0 && (
         <div className="split">
           <div className="split-list">
             <KeyList<SnapshotInfo>
               testId="snapshot-list" label="Snapshots" items={s.snapshots} selected={s.selected}
-              onSelect={(i) => store.getState().select(i)} onOpen={(_, i) => void store.getState().openPreview(i)}
+              onSelect={(i) => store.getState().select(i)} onOpen={(x, i) => {
+                if (x.name === wanted) void store.getState().openPreview(i);
+                else navStore.getState().setParam('snapshot', x.name);
+              }}
               itemKey={(x) => x.name}
               renderItem={(x) => <div><strong>step {x.step ?? '?'}</strong> <span className="muted">{time(x.updated_at)}</span><div className="muted small">{x.name}</div></div>}
             />

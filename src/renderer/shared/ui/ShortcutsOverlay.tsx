@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { SCREENS } from '../../app/navStore';
+import { SCREENS } from '../../app/screens';
 import { QA_STATUS_KEYS } from '../../features/qa/store';
 import { JOB_CONTROL_KEYS } from '../../features/launcher/jobProgress';
 
@@ -12,6 +12,8 @@ const LIST_KEYS: Array<[string, string]> = [
   ['Esc', 'close this overlay, a dialog, or go back'],
   ['?', 'show or hide these shortcuts'],
   ['/', 'focus the search or filter field'],
+  ['Esc (in search)', 'leave the search field for its list, the search kept'],
+  ['Alt+← / Alt+→', 'back / forward through the screens, groups and runs you opened (each has its own URL)'],
   ...QA_STATUS_KEYS.map(({ key, status, what }): [string, string] => [key === 'o' ? 'o / r' : key, `QA queue: review the selected item ${status} — ${what}, then go to the next unreviewed one`]),
   ['n', 'QA queue: type a note for the next review (Esc goes back to the list)'],
   ['u', 'QA queue: undo the last review'],
@@ -34,7 +36,7 @@ export function ShortcutsOverlay({ onClose }: { onClose(): void }) {
             {LIST_KEYS.map(([key, what]) => (
               <tr key={key}><td><kbd>{key}</kbd></td><td>{what}</td></tr>
             ))}
-            {SCREENS.map((s) => (
+            {SCREENS.filter((s) => s.key !== null).map((s) => (
               <tr key={s.id}><td><kbd>{s.key}</kbd></td><td>go to {s.title}</td></tr>
             ))}
           </tbody>
