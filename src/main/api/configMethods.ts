@@ -10,7 +10,7 @@ const CONFIG_EXTENSIONS = ['.yaml', '.yml'];
 const MAX_DEPTH = 3;
 
 function configsRoot(ctx: ApiContext): string {
-  if (!ctx.configsRoot) throw new StageBError('API_NOT_FOUND', 'no configs folder was configured (start the workbench with --configs <dir>)', { field: 'configs' });
+  if (!ctx.configsRoot) throw new StageBError('API_NOT_FOUND', 'no configs folder: start the workbench with --configs <dir>, set STAGEB_CONFIGS, or start it in a folder that has configs/', { field: 'configs' });
   return ctx.configsRoot;
 }
 
