@@ -72,6 +72,7 @@ export function createWorkbenchApi(options: WorkbenchApiOptions): WorkbenchApi {
     attributionResult: (input) => holdoutJobMethods.attributionResult(ctx, input),
     previewStart: (input) => holdoutJobMethods.previewStart(ctx, input),
     previewResult: (input) => holdoutJobMethods.previewResult(ctx, input),
+    saveConfigAs: (input) => configMethods.saveConfigAs(ctx, input),
   };
   return { handlers, events, jobs, context: ctx };
 }

@@ -36,6 +36,7 @@ const METHOD_FLAGS = {
   attributionResult: true,
   previewStart: true,
   previewResult: true,
+  saveConfigAs: true,
 } as const satisfies Record<ApiMethod, true>;
 
 export const API_METHOD_NAMES = Object.keys(METHOD_FLAGS) as ApiMethod[];
