@@ -1,16 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { chromiumMissingReason, launchChromium, screenshot } from './fixtures/browser';
-import { ensureRendererBuilt, REPO_ROOT } from './fixtures/ensureRendererBuilt';
+import { DEMO_CONFIG, STAGEB, writeDemoConfig } from './fixtures/demoConfig';
+import { ensureRendererBuilt } from './fixtures/ensureRendererBuilt';
 import { openFixtureRun, openWorkbenchSession, type WorkbenchSession } from './fixtures/workbenchSession';
-
-const STAGEB = path.join(REPO_ROOT, 'bin', 'stageb.js');
-const DEMO_CONFIG = path.join(REPO_ROOT, 'configs', 'demo.yaml');
-const TINY_MODEL = path.join(REPO_ROOT, 'resources', 'models', 'tiny.gguf');
 
 function skipReason(): string | null {
   const chromium = chromiumMissingReason();
@@ -21,27 +16,6 @@ function skipReason(): string | null {
 }
 const skip = skipReason();
 if (skip) console.warn(skip);
-
-/**
- * The demo config, made self-contained for a temp directory: demo data generated
- * by `stageb demo-data`, absolute paths, output into the test's runs root, and a
- * smaller ticket count so a CPU-only machine finishes in minutes.
- */
-async function writeDemoConfig(dir: string, runsRoot: string): Promise<string> {
-  const demo = path.join(dir, 'demo');
-  execFileSync(process.execPath, [STAGEB, 'demo-data', '--out', demo], { cwd: REPO_ROOT, stdio: 'pipe' });
-  const configs = path.join(dir, 'configs');
-  await mkdir(configs, { recursive: true });
-  const text = (await readFile(DEMO_CONFIG, 'utf8'))
-    .replace(/(^\s*-\s*).*demo_mission\.stage_a\.jsonl\s*$/m, `$1${path.join(demo, 'demo_mission.stage_a.jsonl')}`)
-    .replace(/(^\s*path:\s*).*demo_guidance\.json\s*$/m, `$1${path.join(demo, 'demo_guidance.json')}`)
-    .replace(/(^\s*path:\s*).*tiny\.gguf\s*$/m, `$1${TINY_MODEL}`)
-    .replace(/(^\s*root:\s*).*$/m, `$1${runsRoot}`)
-    .replace(/(^\s*max_tickets:\s*)\d+/m, '$18')
-    .replace(/(^\s*batch_size:\s*)\d+/m, '$14');
-  await writeFile(path.join(configs, 'demo.yaml'), text);
-  return configs;
-}
 
 describe.skipIf(Boolean(skip))('launcher: start the demo run from the workbench and watch it finish', () => {
   let browser: Browser;

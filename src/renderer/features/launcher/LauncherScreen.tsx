@@ -60,10 +60,10 @@ export function LauncherScreen({ store }: { store: LauncherStore }) {
             const items = s.configs.filter((c) => c.kind === g.kind);
             if (items.length === 0) return null;
             return (
-              <div key={g.kind} className="config-group">
+              <div key={g.kind} className="config-group" onFocus={() => store.getState().focusGroup(g.kind)}>
                 <h3 id={`config-group-${g.kind}`}>{g.title} <span className="muted small">({items.length})</span></h3>
                 {g.note && <p className="muted small">{g.note}</p>}
-                <KeyList testId={LIST_IDS[g.kind]} label={g.title} items={items} selected={s.selected[g.kind]} autoFocus={groupIndex === 0}
+                <KeyList testId={LIST_IDS[g.kind]} label={g.title} items={items} selected={s.activeGroup === g.kind ? s.selected[g.kind] : -1} autoFocus={groupIndex === 0}
                   onSelect={(i) => store.getState().select(g.kind, i)} onOpen={(c) => void store.getState().openConfig(c.path)}
                   itemKey={(c) => c.path}
                   renderItem={(c) => c.kind === 'run' ? (

@@ -34,8 +34,9 @@ export function configNameError(name: string): string | null {
 
 export type LauncherState = {
   configs: ConfigEntry[];
-  /** The highlighted row of each kind's list. */
+  /** The highlighted row of each kind's list; only the list last used (activeGroup) shows its row. */
   selected: Record<ConfigKind, number>;
+  activeGroup: ConfigKind;
   /** The open config file, or null for none / a draft. */
   path: string | null;
   /** The open config's kind (a draft's is its template's). */
@@ -59,6 +60,7 @@ export type LauncherState = {
   activeJob: string | null;
   loadConfigs(): Promise<void>;
   select(kind: ConfigKind, index: number): void;
+  focusGroup(kind: ConfigKind): void;
   openConfig(path: string): Promise<void>;
   setTemplate(path: string): void;
   newFromTemplate(): Promise<void>;
@@ -80,6 +82,7 @@ export function createLauncherStore(client: () => ApiClient) {
   return createStore<LauncherState>()((set, get) => ({
     configs: [],
     selected: { run: 0, fusion: 0, sft: 0, unknown: 0 },
+    activeGroup: 'run',
     path: null,
     openKind: 'run',
     draftFrom: null,
@@ -115,7 +118,10 @@ export function createLauncherStore(client: () => ApiClient) {
       }
     },
     select(kind, index) {
-      set({ selected: { ...get().selected, [kind]: index } });
+      set({ selected: { ...get().selected, [kind]: index }, activeGroup: kind });
+    },
+    focusGroup(activeGroup) {
+      if (get().activeGroup !== activeGroup) set({ activeGroup });
     },
     async openConfig(path) {
       set({ busy: true, error: null });
@@ -155,12 +161,19 @@ export function createLauncherStore(client: () => ApiClient) {
     async saveAs(overwrite = false) {
       const { saveAsName: name, text } = get();
       if (configNameError(name)) return false;
+      // Asked before the write; the server refuses (FILE_EXISTS) as well when the file appeared since the list was read.
+      if (!overwrite && get().configs.some((c) => c.path === name)) {
+        set({ confirmOverwrite: name });
+        return false;
+      }
       set({ busy: true, error: null });
       try {
         const saved = await client().saveConfigAs({ name, text, overwrite });
         const { configs } = await client().listConfigs({});
         const entry = configs.find((c) => c.path === saved.path);
-        set({ configs, path: saved.path, openKind: entry?.kind ?? get().openKind, draftFrom: null, confirmOverwrite: null, saveAsName: '', savedText: text, validation: saved.validation });
+        const kind = entry?.kind ?? get().openKind;
+        const selected = { ...get().selected, [kind]: Math.max(0, configs.filter((c) => c.kind === kind).findIndex((c) => c.path === saved.path)) };
+        set({ configs, selected, activeGroup: kind, path: saved.path, openKind: entry?.kind ?? get().openKind, draftFrom: null, confirmOverwrite: null, saveAsName: '', savedText: text, validation: saved.validation });
         return true;
       } catch (error) {
         const serialized = toSerializedError(error);
