@@ -57,6 +57,14 @@ describe.skipIf(Boolean(skip))('launcher: a config created from a template, save
     expect(await page.getByTestId('config-list-sft').getByRole('option').allTextContents()).toEqual([expect.stringContaining(SFT)]);
     await shoot(page, '14a-launcher-kinds');
 
+    // The SFT config opens (validated as an SFT config) but has no Start.
+    await page.getByTestId('config-list-sft').focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('config-title').filter({ hasText: SFT }).waitFor();
+    await page.getByTestId('config-validation').filter({ hasText: 'Config is valid.' }).waitFor({ timeout: 30_000 });
+    await page.getByTestId('config-save').waitFor();
+    expect(await page.getByTestId('launch-start').count()).toBe(0);
+
     // New config from the template (demo.yaml, the only run config): the draft opens and the name field has the focus.
     await page.getByTestId('new-config').focus();
     await page.keyboard.press('Enter');
