@@ -83,6 +83,13 @@ describe('config kinds', () => {
     expect(await call('startRun', { configPath: 'fusion/stageb_teacher.yaml', kind: 'distill' })).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID' } });
   });
 
+  it('counts a run config without stage_b_distillation as distill (the key defaults to true)', async () => {
+    await writeFile(path.join(configsRoot, 'plain.yaml'), 'run_name: plain\nmission: m\n');
+    const { configs } = await ok<{ configs: ConfigEntry[] }>('listConfigs', {});
+    expect(configs.find((c) => c.path === 'plain.yaml')).toMatchObject({ kind: 'run', distill: true });
+    await rm(path.join(configsRoot, 'plain.yaml'));
+  });
+
   it('refuses a distill job for a run config without stage_b_distillation.enabled', async () => {
     expect(await call('startRun', { configPath: 'sft/eval_student_stageb.yaml', kind: 'distill' })).toMatchObject({
       ok: false,

@@ -29,8 +29,9 @@ export function describeConfig(text: string): Pick<ConfigEntry, 'kind' | 'run_na
   const raw = parseLoosely(text);
   const kind = detectConfigKind(text, raw);
   if (kind !== 'run') return { kind, run_name: null, mission: null, distill: false };
+  // stage_b_distillation.enabled defaults to true (src/shared/schemas/runConfig.ts): only an explicit false turns it off.
   const distillation = (raw as { stage_b_distillation?: { enabled?: unknown } } | null)?.stage_b_distillation;
-  return { kind, ...runIdentity(raw), distill: distillation?.enabled === true };
+  return { kind, ...runIdentity(raw), distill: distillation?.enabled !== false };
 }
 
 function configsRoot(ctx: ApiContext): string {
@@ -121,7 +122,6 @@ export async function saveConfig(ctx: ApiContext, input: ApiParsedInput<'saveCon
 
 export async function saveConfigAs(ctx: ApiContext, input: ApiParsedInput<'saveConfigAs'>): Promise<ApiOutput<'saveConfigAs'>> {
   const file = await resolveConfigPath(ctx, input.name);
-  if (path.dirname(file) !== configsRoot(ctx)) throw new StageBError('API_FORBIDDEN', 'a new config goes at the top of the configs folder', { file: input.name, field: 'name' });
   const validation = validateConfigText(ctx, input.text, input.name);
   if (!validation.ok) {
     const first = validation.errors[0];
