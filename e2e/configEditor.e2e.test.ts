@@ -18,8 +18,9 @@ async function copyConfigs(dir: string): Promise<string> {
   return configs;
 }
 
-async function openConfig(page: Page, index: number): Promise<void> {
-  const list = page.getByTestId('config-list');
+/** The launcher lists configs by kind: run configs in config-list, SFT configs in config-list-sft. */
+async function openConfig(page: Page, listTestId: 'config-list' | 'config-list-sft', index: number): Promise<void> {
+  const list = page.getByTestId(listTestId);
   await list.getByRole('option').nth(index).click();
   await list.focus();
   await page.keyboard.press('Enter');
@@ -63,10 +64,10 @@ describe.skipIf(Boolean(missing))("launcher's YAML editor uses the published con
     await page.goto(session.server.url);
     await page.getByTestId('nav-launcher').click();
 
-    await openConfig(page, 1);
+    await openConfig(page, 'config-list-sft', 0);
     expect(await hoverKey(page, 'base_model')).toContain('Student checkpoint to fine-tune');
 
-    await openConfig(page, 0);
+    await openConfig(page, 'config-list', 0);
 
     expect(await hoverKey(page, 'seed')).toContain('Master seed');
 

@@ -36,6 +36,8 @@ export const ERROR_CODES = [
   'BACKEND_MALFORMED_RESPONSE',
   'CANCELLED',
   'RUN_DIR_CONFLICT',
+  /** A write that would replace an existing file the caller did not ask to replace (config save-as, distill split). */
+  'FILE_EXISTS',
   'IO_WRITE_FAILED',
   'IO_READ_FAILED',
   'EXPORT_MISSING_METADATA',

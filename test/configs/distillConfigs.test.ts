@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { FusionConfigSchema, SftConfigSchema, checkSftAgainstFusion } from '../../src/shared/distill/fusionConfig';
-import { splitPaths } from '../../src/shared/distill/splitPaths';
+import { defaultSplitDir, splitPaths } from '../../src/shared/distill/splitPaths';
 import { RunConfigSchema } from '../../src/shared/schemas/runConfig';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -13,10 +13,13 @@ const fusion = FusionConfigSchema.parse(readYaml('configs/fusion/stageb_teacher.
 const sft = SftConfigSchema.parse(readYaml('configs/sft/dense_summary_chat_stageb.yaml'));
 
 describe('fusion and SFT configs', () => {
-  it('define the stageb_teacher source as a chatml chat corpus at the split command default outputs', () => {
+  it("define the stageb_teacher source as a chatml chat corpus at the split command's default outputs for the teacher run", () => {
     const teacher = fusion.sources.stageb_teacher;
     expect(teacher).toMatchObject({ owner: 'stage_b', dataset: 'chat', template: 'chatml', mode: 'dense' });
-    const defaults = splitPaths();
+    // The teacher's run directory ({output.root}/{run_name}/{mission}), relative to the repository root like the fusion paths.
+    const run = RunConfigSchema.parse(readYaml('configs/teacher-qwen3-32b.yaml'));
+    const runDir = path.relative(root, path.resolve(root, 'configs', run.output.root, run.run_name, run.mission)).split(path.sep).join('/');
+    const defaults = splitPaths(defaultSplitDir(runDir));
     expect(teacher.train).toBe(defaults.train);
     expect(teacher.val).toBe(defaults.val);
     expect(teacher.high_value).toBe(defaults.highValue);

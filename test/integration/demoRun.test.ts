@@ -229,6 +229,26 @@ describe('full Stage-B run on the tiny model', () => {
     expect(JSON.stringify(comparison)).toContain('label_match');
   }, 300_000);
 
+  it("a distill run without --out-dir splits beside its run, and a different split there is refused unless --force", async () => {
+    const quiet = () => {
+      const err: string[] = [];
+      return { err, io: { stdout: { write: () => true }, stderr: { write: (s: string) => (err.push(s), true) } } };
+    };
+    const first = quiet();
+    expect(await main(['distill', 'run', '--config', join(dir, 'full.yaml')], first.io)).toBe(0);
+    const train = join(runDir, 'distill', 'distill_chatml.train.jsonl');
+    const before = await readFile(train, 'utf8');
+    const same = quiet();
+    expect(await main(['distill', 'run', '--config', join(dir, 'full.yaml')], same.io)).toBe(0);
+    const other = quiet();
+    expect(await main(['distill', 'run', '--config', join(dir, 'full.yaml'), '--val-fraction', '0.5'], other.io)).toBe(1);
+    expect(other.err.join('')).toContain(`FILE_EXISTS ${train}`);
+    expect(await readFile(train, 'utf8')).toBe(before);
+    const forced = quiet();
+    expect(await main(['distill', 'run', '--config', join(dir, 'full.yaml'), '--val-fraction', '0.5', '--force'], forced.io)).toBe(0);
+    expect(await readFile(train, 'utf8')).not.toBe(before);
+  }, 300_000);
+
   it('an interrupted run resumes to the same artifacts as an uninterrupted one', async () => {
     const configPath = await writeConfig('resumed');
     const controller = new AbortController();

@@ -79,6 +79,7 @@ export function createWorkbenchApi(options: WorkbenchApiOptions): WorkbenchApi {
     resumeJob: async (input) => ({ requested: jobs.resume(input.jobId) }),
     runSteps: (input) => compareMethods.runSteps(ctx, input),
     compare: (input) => compareMethods.compare(ctx, input),
+    saveConfigAs: (input) => configMethods.saveConfigAs(ctx, input),
   };
   return { handlers, events, jobs, context: ctx };
 }

@@ -24,9 +24,9 @@ function optionRows(options: CliOptions): [string, string][] {
   return Object.entries(options).map(([name, option]) => [optionLabel(name, option), `${option.description}${optionNote(option)}`]);
 }
 
-/** `stageb <path> --help`: synopsis, summary, subcommands or options, then the description. */
-export function formatCommandHelp(command: AnyCommand, commandPath: readonly string[]): string {
-  const prefix = `stageb ${commandPath.join(' ')}`;
+/** `stageb <path> --help`: synopsis, summary, subcommands or options, then the description. `program` names another entry point (workbench-web). */
+export function formatCommandHelp(command: AnyCommand, commandPath: readonly string[], program = 'stageb'): string {
+  const prefix = [program, ...commandPath].join(' ');
   const lines: string[] = [];
   if (command.subcommands) {
     lines.push(`usage: ${prefix} <command> [options]`, '', command.summary, '', 'Commands:');

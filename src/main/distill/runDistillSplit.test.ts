@@ -69,6 +69,34 @@ describe('stageb distill split', () => {
     expect(await readLines(path.join(outDir, 'distill_chatml.val.jsonl'))).toEqual(val);
   });
 
+  it('writes beside the corpus by default and never overwrites a different split silently', async () => {
+    const records = Array.from({ length: 40 }, (_, i) => distillRecord(`g${i}`, i % 2 ? 'fail' : 'pass', i % 2 ? 'fail' : 'pass'));
+    const missionDir = path.join(dir, 'runs', 'teacher', 'm');
+    const input = path.join(missionDir, 'distill_chatml.jsonl');
+    await writeDistillCorpus(input, records);
+    const first = collector();
+    expect(await main(['distill', 'split', '--input', input, '--seed', '1'], first.io)).toBe(0);
+    const train = path.join(missionDir, 'distill', 'distill_chatml.train.jsonl');
+    const before = await fsp.readFile(train, 'utf8');
+    expect(first.out.join('')).toContain(`wrote ${train}`);
+
+    // The same split again: nothing to refuse, the files stay as they are.
+    const same = collector();
+    expect(await main(['distill', 'split', '--input', input, '--seed', '1'], same.io)).toBe(0);
+    expect(same.out.join('')).toContain(`unchanged ${train}`);
+
+    // Another split into the same folder: refused, naming the file, and nothing written.
+    const other = collector();
+    expect(await main(['distill', 'split', '--input', input, '--seed', '2', '--val-fraction', '0.5'], other.io)).toBe(1);
+    expect(other.err.join('')).toMatch(new RegExp(`^FILE_EXISTS ${train.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*--force`));
+    expect(await fsp.readFile(train, 'utf8')).toBe(before);
+
+    const forced = collector();
+    expect(await main(['distill', 'split', '--input', input, '--seed', '2', '--val-fraction', '0.5', '--force'], forced.io)).toBe(0);
+    expect(forced.out.join('')).toContain(`replaced (--force) ${train}`);
+    expect(await fsp.readFile(train, 'utf8')).not.toBe(before);
+  });
+
   it('fails with a located error on a malformed input line, and with usage on bad arguments', async () => {
     const input = path.join(dir, 'bad.jsonl');
     await fsp.writeFile(input, JSON.stringify(distillRecord('a', 'pass', 'pass')) + '\n' + JSON.stringify({ group_id: 'b', mission: 'm', label: 'pass', messages: [], extra: 1 }) + '\n');

@@ -2,6 +2,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
 import { StageBError } from '../../shared/errors';
 import { RunConfigSchema, type RunConfig } from '../../shared/schemas/runConfig';
 import { resolveModelPaths } from '../../shared/schemas/backends';
@@ -57,6 +58,11 @@ function throwIssues(fileLabel: string, issues: ConfigIssue[]): never {
  * written; `loadRunConfig` resolves them.
  */
 export function parseRunConfigText(text: string, fileLabel: string): { config: RunConfig; raw: unknown } {
+  return parseConfigText(text, fileLabel, RunConfigSchema, 'run_name, mission, stage_a_paths, guidance and model');
+}
+
+/** YAML text checked against a config schema (run, fusion, SFT), every issue with its line and field. */
+export function parseConfigText<S extends z.ZodType>(text: string, fileLabel: string, schema: S, requiredKeys: string): { config: z.output<S>; raw: unknown } {
   const lineCounter = new LineCounter();
   let doc: Document;
   try {
@@ -80,12 +86,12 @@ export function parseRunConfigText(text: string, fileLabel: string): { config: R
     throw new StageBError('CONFIG_INVALID', `YAML could not be read: ${error instanceof Error ? error.message : String(error)}`, { file: fileLabel });
   }
   if (raw === null || raw === undefined) {
-    throw new StageBError('CONFIG_INVALID', 'the config is empty; it needs at least run_name, mission, stage_a_paths, guidance and model', { file: fileLabel, line: 1 });
+    throw new StageBError('CONFIG_INVALID', `the config is empty; it needs at least ${requiredKeys}`, { file: fileLabel, line: 1 });
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new StageBError('CONFIG_INVALID', 'the config must be a YAML mapping of keys to values', { file: fileLabel, line: 1 });
   }
-  const parsed = RunConfigSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     throwIssues(
       fileLabel,

@@ -4,30 +4,55 @@ import path from 'node:path';
 import { StageBError, toStageBError } from '../../shared/errors';
 import { createDefaultWorkbenchApi, findProjectRoot } from '../api/createDefaultWorkbenchApi';
 import { createToken } from '../security/checkToken';
+import { defineCommand } from '../cli/Command';
+import { EXIT } from '../cli/exitCodes';
+import { formatCommandHelp } from '../cli/formatHelp';
+import { asksForHelp, parseCommandLine } from '../cli/parseCommandLine';
+import { integerOption, UsageError } from '../cli/UsageError';
 import { createWebServer } from './createWebServer';
 
-export const WEB_USAGE = `workbench-web — the Stage-B workbench over loopback HTTP
+/** The web launcher's flags, on the parser every `stageb` command uses (strict, `--flag value` or `--flag=value`). */
+export const workbenchWebCommand = defineCommand({
+  name: 'workbench-web',
+  summary: 'the Stage-B workbench over loopback HTTP; prints one line with the URL and its per-launch token',
+  usage: '[--runs runs] [--configs configs] [--port 4100] [--host 127.0.0.1] [--static <dir>]',
+  options: {
+    runs: { type: 'string', value: 'dir', default: 'runs', description: 'the runs folder (output.root of the run configs)' },
+    configs: { type: 'string', value: 'dir', description: 'the configs folder the launcher lists (default: $STAGEB_CONFIGS, else ./configs when it exists)' },
+    port: { type: 'string', value: 'n', default: '4100', description: 'TCP port; 0 picks a free one' },
+    host: { type: 'string', value: 'addr', default: '127.0.0.1', description: 'address to bind; prefer an SSH tunnel to a public bind' },
+    static: { type: 'string', value: 'dir', description: 'the built renderer to serve (default out/renderer)' },
+  },
+});
 
-Usage:
-  npm run workbench:web -- --runs <dir> [--configs <dir>] [--port N] [--host 127.0.0.1] [--static <dir>] [--quiet]
-
-Prints one line with the URL and its per-launch token; open it in a browser.`;
+export const WEB_USAGE = formatCommandHelp(workbenchWebCommand, [], 'npm run workbench:web --');
 
 export type WebCliArgs = { runs: string; configs: string | null; port: number; host: string; staticDir: string | null; quiet: boolean };
 
-export function parseWebArgs(argv: string[]): WebCliArgs {
-  const value = (name: string): string | undefined => {
-    const index = argv.indexOf(name);
-    if (index === -1) return undefined;
-    const next = argv[index + 1];
-    if (next === undefined || next.startsWith('--')) throw new StageBError('CONFIG_INVALID', `${name} needs a value`, { field: name });
-    return next;
+/**
+ * The configs folder when --configs is not given: STAGEB_CONFIGS, else `configs/` of the
+ * current folder when it exists (as the Electron app does), else none.
+ */
+export function defaultConfigsFolder(cwd: string, env: NodeJS.ProcessEnv): string | null {
+  if (env.STAGEB_CONFIGS) return path.resolve(cwd, env.STAGEB_CONFIGS);
+  const local = path.join(cwd, 'configs');
+  return existsSync(local) ? local : null;
+}
+
+/** Throws UsageError (exit 2) on a wrong command line; relative folders resolve against `cwd`. */
+export function parseWebArgs(argv: string[], where: { cwd: string; env: NodeJS.ProcessEnv } = { cwd: process.cwd(), env: process.env }): WebCliArgs {
+  const { values, verbosity } = parseCommandLine(workbenchWebCommand, argv, []);
+  const port = integerOption('port', values.port as string, { min: 0, max: 65535 })!;
+  const configs = values.configs as string | undefined;
+  const staticDir = values.static as string | undefined;
+  return {
+    runs: path.resolve(where.cwd, values.runs as string),
+    configs: configs !== undefined ? path.resolve(where.cwd, configs) : defaultConfigsFolder(where.cwd, where.env),
+    port,
+    host: values.host as string,
+    staticDir: staticDir !== undefined ? path.resolve(where.cwd, staticDir) : null,
+    quiet: verbosity === 'quiet',
   };
-  const runs = value('--runs');
-  if (!runs) throw new StageBError('CONFIG_INVALID', `missing --runs\n\n${WEB_USAGE}`, { field: '--runs' });
-  const port = Number(value('--port') ?? '4100');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StageBError('CONFIG_INVALID', '--port must be 0..65535', { field: '--port' });
-  return { runs, configs: value('--configs') ?? null, port, host: value('--host') ?? '127.0.0.1', staticDir: value('--static') ?? null, quiet: argv.includes('--quiet') };
 }
 
 /** Starts the server; resolves with the URL line printed (token included) and a stop function. */
@@ -36,7 +61,7 @@ export async function startWorkbenchWeb(args: WebCliArgs, io: { stdout: NodeJS.W
     throw new StageBError('INPUT_NOT_FOUND', `runs folder not found: ${args.runs}`, { file: args.runs });
   });
   const configsRoot = args.configs ? await realpath(args.configs).catch(() => {
-    throw new StageBError('CONFIG_NOT_FOUND', `configs folder not found: ${args.configs}`, { file: args.configs ?? '' });
+    throw new StageBError('CONFIG_NOT_FOUND', `configs folder not found: ${args.configs}`, { file: args.configs ?? '', field: '--configs' });
   }) : null;
   const projectRoot = findProjectRoot();
   const builtRenderer = path.join(projectRoot, 'out', 'renderer');
@@ -71,9 +96,9 @@ export async function startWorkbenchWeb(args: WebCliArgs, io: { stdout: NodeJS.W
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${WEB_USAGE}\n`);
-    return 0;
+  if (asksForHelp(argv)) {
+    process.stdout.write(WEB_USAGE);
+    return EXIT.ok;
   }
   try {
     const { stop } = await startWorkbenchWeb(parseWebArgs(argv));
@@ -82,7 +107,11 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', shutdown);
     return await new Promise<number>(() => undefined);
   } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\nRun 'npm run workbench:web -- --help' for the options.\n`);
+      return EXIT.usage;
+    }
     process.stderr.write(`${toStageBError(error).format()}\n`);
-    return 1;
+    return EXIT.failure;
   }
 }

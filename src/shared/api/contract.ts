@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors';
 import { StageASummarySchema } from '../stageASummary';
+import { ConfigKindSchema } from '../configKind';
 import { GuidanceStateSchema, StoredExperienceMetaSchema, ExperienceKeySchema, AuthorNameSchema } from '../schemas/guidance';
 import {
   TrajectoryRecordSchema,
@@ -352,6 +353,28 @@ export const ConfigValidationSchema = z.discriminatedUnion('ok', [
 ]);
 export type ConfigValidation = z.infer<typeof ConfigValidationSchema>;
 
+/**
+ * A file of the configs folder. kind: see src/shared/configKind.ts; run configs also carry
+ * run_name and mission as written, and distill = stage_b_distillation.enabled (it starts as a distill job).
+ */
+export const ConfigEntrySchema = z.object({
+  path: z.string(),
+  size_bytes: z.number().int().nonnegative(),
+  modified_at: z.string(),
+  kind: ConfigKindSchema,
+  run_name: z.string().nullable(),
+  mission: z.string().nullable(),
+  distill: z.boolean(),
+});
+export type ConfigEntry = z.infer<typeof ConfigEntrySchema>;
+
+/** A new config's name: a plain file name ending .yaml, written at the top of the configs folder. */
+export const ConfigFileNameSchema = z
+  .string()
+  .max(120)
+  .regex(/^[^\\/\u0000-\u001f:*?"<>|]+\.yaml$/, 'a plain file name ending .yaml (no folder)')
+  .refine((name) => !name.startsWith('.'), 'a file name that does not start with a dot');
+
 /** stage_b / distill run a config; attribution / preview measure guidance on a finished run's holdout. */
 export const JobKindSchema = z.enum(['stage_b', 'distill', 'attribution', 'preview']);
 export type JobKind = z.infer<typeof JobKindSchema>;
@@ -372,7 +395,7 @@ export const JobInfoSchema = z.object({
   error: SerializedErrorSchema.nullable(),
   /** The last RunEvent seen, for a progress bar after a reload. */
   last_event: RunEventSchema.nullable(),
-  /** attribution / preview jobs: the run they measure (configPath is then its run directory). */
+  /** The run the job measures (attribution / preview; configPath is then its run directory) or writes (stage_b / distill: {run_name}/{mission}). */
   run: RunRefSchema.optional(),
 });
 export type JobInfo = z.infer<typeof JobInfoSchema>;
@@ -517,7 +540,7 @@ export const api = {
   },
   listConfigs: {
     input: Empty,
-    output: z.object({ configs: z.array(z.object({ path: z.string(), size_bytes: z.number().int().nonnegative(), modified_at: z.string() })) }),
+    output: z.object({ configs: z.array(ConfigEntrySchema) }),
   },
   readConfig: { input: z.object({ path: RelativePathSchema }), output: z.object({ path: z.string(), text: z.string() }) },
   validateConfig: { input: z.object({ text: z.string().max(1_000_000) }), output: ConfigValidationSchema },
@@ -567,6 +590,15 @@ export const api = {
   compare: {
     input: z.object({ a: CompareSideSchema, b: CompareSideSchema, changedLimit: Limit(5000, 1000) }),
     output: CompareOutputSchema,
+  },
+  /**
+   * Writes `text` as a new config `name` in the configs folder (a template saved under a new
+   * name, or "save as"). Refuses FILE_EXISTS when the file exists, unless overwrite, and
+   * CONFIG_INVALID when the text does not validate.
+   */
+  saveConfigAs: {
+    input: z.object({ name: ConfigFileNameSchema, text: z.string().max(1_000_000), overwrite: z.boolean().default(false) }),
+    output: z.object({ path: z.string(), validation: ConfigValidationSchema }),
   },
 } as const;
 

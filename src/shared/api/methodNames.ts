@@ -40,6 +40,7 @@ const METHOD_FLAGS = {
   resumeJob: true,
   runSteps: true,
   compare: true,
+  saveConfigAs: true,
 } as const satisfies Record<ApiMethod, true>;
 
 export const API_METHOD_NAMES = Object.keys(METHOD_FLAGS) as ApiMethod[];
