@@ -59,7 +59,7 @@ export function JobProgressView({ progress, onCancel, onPause, onResume }: { pro
   useJobControlKeys(p, { onCancel, onPause, onResume });
   return (
     <div className="card job" data-testid="job-progress">
-      <h2>Job {p.jobId} <span className={`status status-${p.status}`} data-testid="job-status">{p.status}</span></h2>
+      <p className="job-state">status <span className={`status status-${p.status}`} data-testid="job-status">{p.status}</span></p>
       {can.cancel && (
         <div className="actions job-controls" role="group" aria-label="Run control">
           {onPause && <button onClick={onPause} disabled={!can.pause} data-testid="job-pause" aria-keyshortcuts="p">Pause <kbd>p</kbd></button>}
@@ -73,7 +73,9 @@ export function JobProgressView({ progress, onCancel, onPause, onResume }: { pro
       <Bar label={`epoch ${p.epoch !== null ? p.epoch + 1 : '—'}/${p.epochs ?? '—'} · ${p.epochGroupsDone}/${p.epochGroupsTotal}`} value={epochFraction(p)} testId="bar-epoch" />
       <p className="muted">batch {p.batchIndex !== null ? p.batchIndex + 1 : '—'}/{p.batches ?? '—'}</p>
       <p>tokens/s <strong>{p.tokensPerSecond === null ? '—' : p.tokensPerSecond.toFixed(1)}</strong> · ETA <strong data-testid="job-eta">{p.status === 'paused' ? 'paused' : running ? duration(p.etaMs) : '—'}</strong> · guidance step <strong>{p.guidanceStep ?? '—'}</strong></p>
-      {p.error && <div className="error-box" role="alert"><pre>{formatError(p.error)}</pre></div>}
+      {p.error && (p.status === 'cancelled' && p.error.code === 'CANCELLED'
+        ? <p className="banner" role="status" data-testid="job-cancelled">Cancelled: the run stopped at a safe point; starting the same config again resumes it.</p>
+        : <div className="error-box" role="alert"><pre>{formatError(p.error)}</pre></div>)}
       <LineChart title="label_match per batch" xLabel="batch" yMin={0} yMax={1} height={130} series={[
         { name: 'label_match', className: 's1', points: p.curve.map((c, i) => ({ x: i, y: c.labelMatch })) },
         { name: 'false-release', className: 's2', points: p.curve.map((c, i) => ({ x: i, y: c.falseRelease })) },
