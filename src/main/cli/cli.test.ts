@@ -117,6 +117,18 @@ describe('stageb usage errors exit 2', () => {
   });
 });
 
+describe('stageb demo --events-json', () => {
+  it('reports a failure of the demo preparation (a config that does not validate) as one typed error event on stdout', async () => {
+    const file = join(cwd, 'demo-three-errors.yaml');
+    await writeFile(file, THREE_ERRORS);
+    const c = collector();
+    expect(await main(['demo', '--config', file, '--events-json'], c.io)).toBe(1);
+    const events = c.stdout().trim().split('\n').map((line) => JSON.parse(line) as { type: string; error?: { code: string; location: { file?: string; line?: number } } });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'error', error: { code: 'CONFIG_INVALID', location: { file } } });
+  });
+});
+
 describe('stageb validate and export', () => {
   it('prints all three issues of a config with three errors, --flag=value alike', async () => {
     const file = join(cwd, 'three-errors.yaml');

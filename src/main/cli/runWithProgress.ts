@@ -54,11 +54,18 @@ export async function runCancellable<T>(
   }
 }
 
-/** A Stage-B run as `stageb run`, `demo` and `distill run` launch it (runCancellable), and a summary when it ends. */
-export async function runWithProgress(options: { configPath: string; eventsJson: boolean; io: CliIo; verbosity: Verbosity }): Promise<number> {
+/**
+ * A Stage-B run as `stageb run`, `demo` and `distill run` launch it (runCancellable), and a summary when it ends.
+ * `prepare` (the demo's mission and model) runs inside the same error channel, so with --events-json its
+ * failures reach the launcher as typed error events like any other failure before the pipeline starts.
+ */
+export async function runWithProgress(options: { configPath: string; eventsJson: boolean; io: CliIo; verbosity: Verbosity; prepare?: () => Promise<void> }): Promise<number> {
   const { io, eventsJson, verbosity } = options;
   const { runStageB } = await import('../runStageB');
-  const result = await runCancellable(options, ({ signal, onEvent, control }) => runStageB({ configPath: options.configPath, signal, onEvent, control }));
+  const result = await runCancellable(options, async ({ signal, onEvent, control }) => {
+    await options.prepare?.();
+    return runStageB({ configPath: options.configPath, signal, onEvent, control });
+  });
   const t = result.telemetry;
   const lines = [result.alreadyComplete ? `Run already complete: ${result.runDir}` : `Run complete: ${result.runDir}`];
   if (verbosity !== 'quiet') {

@@ -30,13 +30,15 @@ The random-weight model's verdicts are noise: the demo shows the machinery, not 
     const { setAsideStaleDemoRun } = await import('../../demo/setAsideStaleDemoRun');
     const configPath = values.config === undefined ? defaultDemoConfigPath() : resolve(values.config);
     // The demo config points at the generators' output: fill it before validation (the run only reads it).
-    const { config } = await loadRunConfig(configPath);
-    const demo = await ensureDemoMission(dirname(config.stage_a_paths[0]));
-    if (demo.generated && verbosity !== 'quiet') io.stderr.write(`generated the demo mission in ${demo.outDir}\n`);
-    const model = await ensureDemoModel(config.model);
-    if (model?.written && verbosity !== 'quiet') io.stderr.write(`wrote the tiny random-weight model to ${model.path}\n`);
-    const setAside = await setAsideStaleDemoRun(config);
-    if (setAside && verbosity !== 'quiet') io.stderr.write(`the previous demo run was made with another config (an earlier version?); moved it to ${setAside}\n`);
-    return await runWithProgress({ configPath, eventsJson: values['events-json'], io, verbosity });
+    const prepare = async () => {
+      const { config } = await loadRunConfig(configPath);
+      const demo = await ensureDemoMission(dirname(config.stage_a_paths[0]));
+      if (demo.generated && verbosity !== 'quiet') io.stderr.write(`generated the demo mission in ${demo.outDir}\n`);
+      const model = await ensureDemoModel(config.model);
+      if (model?.written && verbosity !== 'quiet') io.stderr.write(`wrote the tiny random-weight model to ${model.path}\n`);
+      const setAside = await setAsideStaleDemoRun(config);
+      if (setAside && verbosity !== 'quiet') io.stderr.write(`the previous demo run was made with another config (an earlier version?); moved it to ${setAside}\n`);
+    };
+    return await runWithProgress({ configPath, eventsJson: values['events-json'], io, verbosity, prepare });
   },
 });
