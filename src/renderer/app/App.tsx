@@ -21,7 +21,7 @@ const LauncherScreen = lazy(() => import('../features/launcher/LauncherScreen').
 function ScreenView({ screen, stores }: { screen: Screen; stores: AppStores }) {
   switch (screen) {
     case 'runs': return <RunsScreen stores={stores.runs} />;
-    case 'rows': return <TrajectoriesScreen store={stores.rows} />;
+    case 'rows': return <TrajectoriesScreen store={stores.rows} group={stores.group} />;
     case 'group': return <GroupScreen store={stores.group} />;
     case 'reflection': return <ReflectionScreen stores={stores.reflection} />;
     case 'guidance': return <GuidanceScreen store={stores.guidance} review={stores.review} holdout={stores.holdout} />;

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { SCREENS } from '../../app/navStore';
 import { QA_STATUS_KEYS } from '../../features/qa/store';
+import { GROUP_KEYS } from '../../features/group/GroupScreen';
 
 const LIST_KEYS: Array<[string, string]> = [
   ['j / ↓', 'next row'],
@@ -17,6 +18,7 @@ const LIST_KEYS: Array<[string, string]> = [
   ['s', 'QA queue: switch between the items that need a person and all items'],
   ['a / d', 'review queue: accept / dismiss the selected proposal (with a note)'],
   ['Ctrl+S', 'guidance editor: save'],
+  ...GROUP_KEYS,
 ];
 
 export function ShortcutsOverlay({ onClose }: { onClose(): void }) {
