@@ -182,12 +182,24 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
 async function textGroupsFor(missionDir: string, missionDirName: string, text: string | undefined): Promise<TextGroupMatch | undefined> {
   const needle = text?.trim();
   if (!needle) return undefined;
+  let inputs: RunInputs;
   try {
-    return stageATextGroups(await readRunInputs(missionDir, missionDirName), needle);
+    inputs = await readRunInputs(missionDir, missionDirName);
   } catch {
     return undefined;
   }
+  // A paged table asks the same search once per page: the match is kept while the inputs stay the same.
+  const key = `${missionDir}\u0000${needle.toLowerCase()}`;
+  const cached = textGroupCache.get(key);
+  if (cached && cached.signature === inputs.signature) return cached.match;
+  const match = stageATextGroups(inputs, needle);
+  textGroupCache.delete(key);
+  textGroupCache.set(key, { signature: inputs.signature, match });
+  while (textGroupCache.size > 16) textGroupCache.delete(textGroupCache.keys().next().value as string);
+  return match;
 }
+
+const textGroupCache = new Map<string, { signature: string; match: TextGroupMatch }>();
 
 /** The items (group, epoch) a review filter keeps: reviewed ones, or those whose current review has one status; 'unreviewed' keeps the others. */
 function reviewedItems(fold: QaReviewFold, filter: NonNullable<ApiParsedInput<'queryRows'>['filters']['review']>): ItemFilter {
@@ -209,6 +221,8 @@ type RunInputs = {
   stageA: StageAInputs;
   /** Input ticket_key → the label the run used, for the tickets its corrections file changed. */
   corrected: Map<string, 'pass' | 'fail' | null>;
+  /** Changes whenever run.json, an input file or the corrections file does. */
+  signature: string;
 };
 
 const SamplerRecordSchema = z.object({ sampler: z.object({ format: VerdictFormatSchema, max_reason_chars: z.number().int().positive() }).partial().passthrough() }).partial().passthrough();
@@ -222,17 +236,20 @@ async function readRunInputs(missionDir: string, missionDirName: string): Promis
   const stageA = await loadStageAInputs(paths, mission);
   const corrected = new Map<string, 'pass' | 'fail' | null>();
   const correctionsFile = manifest.label_corrections?.path ?? null;
+  let correctionsStamp = '';
   if (correctionsFile !== null) {
     for (const { record } of (await readJsonlLenient(correctionsFile, LabelCorrectionSchema)).rows) corrected.set(record.ticket_key, record.corrected_label);
+    correctionsStamp = await stat(correctionsFile).then((info) => `${info.size}:${info.mtimeMs}`, () => 'missing');
   }
-  return { manifest, mission, stageA, corrected };
+  const manifestStamp = await stat(path.join(missionDir, RUN_FILES.manifest)).then((info) => `${info.size}:${info.mtimeMs}`);
+  return { manifest, mission, stageA, corrected, signature: `${manifestStamp}|${stageA.signature}|${correctionsFile ?? ''}:${correctionsStamp}` };
 }
 
 /** The Stage-A tickets of one group, from the run's input files (named in run.json), with the labels the run used. */
 function findTickets(inputs: RunInputs, groupId: string): GroupTicket[] {
   return inputs.stageA.linesOfGroup(groupId).map((line) => {
-    const value = line.value;
-    const perImage = (line.record?.per_image ?? value.per_image ?? {}) as Record<string, unknown>;
+    const value = line.value();
+    const perImage = (line.record()?.per_image ?? value.per_image ?? {}) as Record<string, unknown>;
     const reasons = [
       ...(typeof value.gt_fail_reason_text === 'string' ? [value.gt_fail_reason_text] : []),
       ...(Array.isArray(value.gt_fail_reason_texts) ? value.gt_fail_reason_texts.filter((t): t is string => typeof t === 'string') : []),
@@ -304,7 +321,8 @@ export async function groupDetail(ctx: ApiContext, input: ApiParsedInput<'groupD
   const latest = chosen[chosen.length - 1] ?? candidates[candidates.length - 1];
   const timeline = await loadGuidanceTimeline(missionDir, input.mission);
   const guidance = latest ? { step: latest.guidance_step, state: timeline.get(latest.guidance_step) ?? null } : null;
-  const reviews = (await foldedReviews(missionDir)).fold.live.filter((review) => review.group_id === input.groupId);
+  const { fold } = await foldedReviews(missionDir);
+  const reviews = fold.live.filter((review) => review.group_id === input.groupId);
   const constraint = inputs ? rolloutConstraintOf(inputs.manifest) : null;
   let prompts: ApiOutput<'groupDetail'>['prompts'] = candidates.map(() => ({ prompt: null, error: ticketError }));
   if (inputs && constraint) {
@@ -319,7 +337,6 @@ export async function groupDetail(ctx: ApiContext, input: ApiParsedInput<'groupD
       }
     });
   }
-  const { fold } = await foldedReviews(missionDir);
   const orderText = input.order?.filters.text?.trim();
   const textGroups = inputs && orderText ? stageATextGroups(inputs, orderText) : undefined;
   const neighbors = groupNeighbors(input.order?.kind === 'trajectories' ? trajectories : selections, input.groupId, input.order ?? null, fold, textGroups);
@@ -351,7 +368,8 @@ function rebuildCandidatePrompt(
   const warnings: CandidatePrompt['warnings'] = [];
   const line = inputs.stageA.linesOfGroup(candidate.group_id).find((entry) => entry.ticketKey === candidate.ticket_key);
   if (!line) throw new StageBError('INPUT_NOT_FOUND', `ticket ${candidate.ticket_key} is in none of the run's Stage-A files`, { field: 'ticket_key' });
-  if (!line.record) throw new StageBError('INPUT_INVALID_FIELD', `the Stage-A line of ${candidate.ticket_key} does not pass ingest now`, { file: path.basename(line.file), line: line.line });
+  const record = line.record();
+  if (!record) throw new StageBError('INPUT_INVALID_FIELD', `the Stage-A line of ${candidate.ticket_key} does not pass ingest now`, { file: path.basename(line.file), line: line.line });
   const recordedInput = inputs.manifest.inputs?.find((entry: { path?: string; sha256?: string }) => entry.path === line.file);
   const current = inputs.stageA.files.find((entry) => entry.file === line.file);
   // A run.json written by hand (fixtures) may hold no real digest: only a sha256 is compared.
@@ -365,7 +383,7 @@ function rebuildCandidatePrompt(
   }
   if (!experiences) throw new StageBError('API_NOT_FOUND', `neither guidance_history.jsonl nor a snapshot holds guidance step ${candidate.guidance_step}`, { file: RUN_FILES.guidanceHistory, field: 'guidance_step' });
   if (!constraint.recorded) warnings.push('format_not_recorded');
-  const ticket = { group_id: line.groupId, summaries: line.imageKeys.map((image) => ({ image, text: line.record!.per_image[image] })) };
+  const ticket = { group_id: line.groupId, summaries: line.imageKeys.map((image) => ({ image, text: record.per_image[image] })) };
   const messages = promptToMessages(buildRolloutPrompt({ mission: candidate.mission, experiences, ticket, variant: candidate.decode.prompt_variant, format: constraint.format }));
   return {
     system: messages.system,

@@ -251,7 +251,6 @@ function CandidatePromptCard({ detail, index, onCopy }: { detail: GroupDetailOut
               <div key={name}><dt>{name}</dt><dd>{value}</dd></div>
             ))}
           </dl>
-          {constraint && !constraint.recorded && <p className="warn-text small">{PROMPT_WARNINGS.format_not_recorded}</p>}
           {constraint && (
             <details>
               <summary>Grammar</summary>

@@ -16,7 +16,7 @@ const COMMON: Column[] = [
   { id: 'epoch', title: 'Ep', width: '32px', sort: 'epoch', cell: (r) => String(r.record.epoch) },
   { id: 'batch', title: 'Batch', width: '48px', sort: 'batch_index', cell: (r) => String(r.record.batch_index) },
   // Wraps onto a second line instead of cutting a long id off; the tooltip and `c` copy it whole.
-  { id: 'group', title: 'Group', width: 'minmax(150px, 1.3fr)', sort: 'group_id', cell: (r) => r.record.group_id, className: 'cell-id' },
+  { id: 'group', title: 'Group', width: 'minmax(150px, 210px)', sort: 'group_id', cell: (r) => r.record.group_id, className: 'cell-id' },
   { id: 'label', title: 'Label', width: '48px', sort: 'label', cell: (r) => r.record.label ?? '—' },
   { id: 'verdict', title: 'Verdict', width: '64px', sort: 'verdict', cell: (r) => r.record.verdict ?? 'malformed' },
   { id: 'match', title: 'Match', width: '50px', sort: 'label_match', cell: (r) => (r.record.signals.label_match === null ? '—' : r.record.signals.label_match ? '✓' : '✗') },
