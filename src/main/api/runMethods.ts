@@ -155,6 +155,7 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
   const { review: reviewFilter, ...filters } = input.filters;
   const { fold } = await foldedReviews(missionDir);
+  if (!filters.text?.trim()) warmStageAInputs(missionDir, input.mission);
   const query = { filters, sort: input.sort, offset: input.offset, limit: input.limit, items: reviewFilter === undefined ? undefined : reviewedItems(fold, reviewFilter), textGroups: await textGroupsFor(missionDir, input.mission, filters.text) };
   const withReviews = <R extends { group_id: string; ticket_key: string; epoch: number }>(rows: { line: number; record: R }[]) =>
     rows.map((row) => ({ ...row, review: currentReviewFor(fold, row.record) }));
@@ -200,6 +201,17 @@ async function textGroupsFor(missionDir: string, missionDirName: string, text: s
 }
 
 const textGroupCache = new Map<string, { signature: string; match: TextGroupMatch }>();
+const warmed = new Set<string>();
+
+/**
+ * Parses a run's Stage-A inputs in the background the first time its rows are listed, so
+ * the first search does not wait for it (62.5k tickets take about a second of CPU).
+ */
+function warmStageAInputs(missionDir: string, missionDirName: string): void {
+  if (warmed.has(missionDir)) return;
+  warmed.add(missionDir);
+  setTimeout(() => void readRunInputs(missionDir, missionDirName).catch(() => undefined), 0);
+}
 
 /** The items (group, epoch) a review filter keeps: reviewed ones, or those whose current review has one status; 'unreviewed' keeps the others. */
 function reviewedItems(fold: QaReviewFold, filter: NonNullable<ApiParsedInput<'queryRows'>['filters']['review']>): ItemFilter {
