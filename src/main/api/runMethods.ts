@@ -155,7 +155,6 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
   const { review: reviewFilter, ...filters } = input.filters;
   const { fold } = await foldedReviews(missionDir);
-  if (!filters.text?.trim()) warmStageAInputs(missionDir, input.mission);
   const query = { filters, sort: input.sort, offset: input.offset, limit: input.limit, items: reviewFilter === undefined ? undefined : reviewedItems(fold, reviewFilter), textGroups: await textGroupsFor(missionDir, input.mission, filters.text) };
   const withReviews = <R extends { group_id: string; ticket_key: string; epoch: number }>(rows: { line: number; record: R }[]) =>
     rows.map((row) => ({ ...row, review: currentReviewFor(fold, row.record) }));
@@ -168,11 +167,17 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
     indexed_rows: page.indexedRows,
     indexed_fraction: page.indexedFraction,
   });
+  // Once the rows are indexed, the Stage-A inputs are parsed in the background for the first search.
+  const warm = (page: { partial: boolean }) => {
+    if (!page.partial && !filters.text?.trim()) warmStageAInputs(missionDir, input.mission);
+  };
   if (input.kind === 'trajectories') {
     const page = await ctx.indexes.queryPage(path.join(missionDir, RUN_FILES.trajectories), TrajectoryRecordSchema, query);
+    warm(page);
     return { kind: 'trajectories', ...progress(page), rows: withReviews(page.rows) };
   }
   const page = await ctx.indexes.queryPage(path.join(missionDir, RUN_FILES.selections), SelectionRecordSchema, query);
+  warm(page);
   return { kind: 'selections', ...progress(page), rows: withReviews(page.rows) };
 }
 
@@ -204,8 +209,9 @@ const textGroupCache = new Map<string, { signature: string; match: TextGroupMatc
 const warmed = new Set<string>();
 
 /**
- * Parses a run's Stage-A inputs in the background the first time its rows are listed, so
- * the first search does not wait for it (62.5k tickets take about a second of CPU).
+ * Parses a run's Stage-A inputs in the background the first time its rows are listed from a
+ * complete index, so the first search does not wait for them (62.5k tickets take about a
+ * second of CPU) and the index build does not share the CPU with them.
  */
 function warmStageAInputs(missionDir: string, missionDirName: string): void {
   if (warmed.has(missionDir)) return;

@@ -69,6 +69,9 @@ function lineOf(file: string, lineNo: number, text: string, object: Record<strin
   };
 }
 
+/** Parses in flight, by file and signature: a search that arrives during the background parse waits for it instead of parsing again. */
+const pending = new Map<string, Promise<ParsedInput>>();
+
 async function parseInput(file: string, mission: string): Promise<ParsedInput> {
   let info;
   try {
@@ -83,6 +86,16 @@ async function parseInput(file: string, mission: string): Promise<ParsedInput> {
     cache.set(file, cached);
     return cached;
   }
+  const key = `${file}\u0000${signature}`;
+  let parsing = pending.get(key);
+  if (!parsing) {
+    parsing = parseFile(file, mission, signature).finally(() => pending.delete(key));
+    pending.set(key, parsing);
+  }
+  return parsing;
+}
+
+async function parseFile(file: string, mission: string, signature: string): Promise<ParsedInput> {
   const sha256 = createHash('sha256').update(await readFile(file)).digest('hex');
   const lines: StageAInputLine[] = [];
   const byGroup = new Map<string, StageAInputLine[]>();
