@@ -167,9 +167,9 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
     indexed_rows: page.indexedRows,
     indexed_fraction: page.indexedFraction,
   });
-  // Once the rows are indexed, the Stage-A inputs are parsed in the background for the first search.
-  const warm = (page: { partial: boolean }) => {
-    if (!page.partial && !filters.text?.trim()) warmStageAInputs(missionDir, input.mission);
+  // The Stage-A inputs are parsed in the background from the first listing on, ready for the first search.
+  const warm = (_page: { partial: boolean }) => {
+    if (!filters.text?.trim()) warmStageAInputs(missionDir, input.mission);
   };
   if (input.kind === 'trajectories') {
     const page = await ctx.indexes.queryPage(path.join(missionDir, RUN_FILES.trajectories), TrajectoryRecordSchema, query);
@@ -209,9 +209,8 @@ const textGroupCache = new Map<string, { signature: string; match: TextGroupMatc
 const warmed = new Set<string>();
 
 /**
- * Parses a run's Stage-A inputs in the background the first time its rows are listed from a
- * complete index, so the first search does not wait for them (62.5k tickets take about a
- * second of CPU) and the index build does not share the CPU with them.
+ * Parses a run's Stage-A inputs in the background the first time its rows are listed, in
+ * slices beside the index build, so the first search does not wait for them.
  */
 function warmStageAInputs(missionDir: string, missionDirName: string): void {
   if (warmed.has(missionDir)) return;

@@ -4,7 +4,8 @@ import { StageBError } from '../../../shared/errors';
 import type { StageARecord } from '../../../shared/schemas/stageARecord';
 import { normalizeVerdict, ticketKey, type GroupLabel } from '../../../shared/verdict';
 import { compareImageKeys, parseStageALine } from '../../io/ingestStageA';
-import { readJsonlLines } from '../../io/jsonl';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { locateInvalidUtf8 } from '../../io/utf8';
 import { TextColumn } from '../TextColumn';
 
 /**
@@ -48,25 +49,43 @@ function signatureOf(info: { size: number; mtimeMs: number; ino: number; dev: nu
   return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
 }
 
-function lineOf(file: string, lineNo: number, text: string, object: Record<string, unknown>, mission: string, valid: boolean): StageAInputLine | null {
-  const rawGroupId = typeof object.group_id === 'string' ? object.group_id.trim() : '';
-  if (!rawGroupId) return null;
-  // The same values ingest derives (its schema trims group_id and normalizes the label the same way).
-  const label = normalizeVerdict(object.label);
-  const perImage = object.per_image && typeof object.per_image === 'object' && !Array.isArray(object.per_image) ? (object.per_image as Record<string, unknown>) : {};
-  return {
-    file,
-    line: lineNo,
-    groupId: rawGroupId,
-    label,
-    ticketKey: ticketKey(rawGroupId, label),
-    value: () => JSON.parse(text) as Record<string, unknown>,
-    imageKeys: Object.keys(perImage).sort(compareImageKeys),
-    record() {
-      const result = valid ? parseStageALine(text, file, lineNo, mission) : null;
-      return result?.ok ? result.record : null;
-    },
-  };
+/** The bytes of one parsed input file, shared by its lines (cheaper to keep than a string per line). */
+type InputBytes = { file: string; mission: string; bytes: Buffer };
+
+class InputLine implements StageAInputLine {
+  constructor(
+    private readonly source: InputBytes,
+    readonly line: number,
+    private readonly start: number,
+    private readonly stop: number,
+    private readonly validUtf8: boolean,
+    readonly groupId: string,
+    readonly label: GroupLabel | null,
+    readonly imageKeys: string[],
+  ) {}
+
+  get file(): string {
+    return this.source.file;
+  }
+
+  get ticketKey(): string {
+    return ticketKey(this.groupId, this.label);
+  }
+
+  private text(): string {
+    const text = this.source.bytes.toString('utf8', this.start, this.stop);
+    return this.line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  }
+
+  value(): Record<string, unknown> {
+    return JSON.parse(this.text()) as Record<string, unknown>;
+  }
+
+  record(): StageARecord | null {
+    if (!this.validUtf8) return null;
+    const result = parseStageALine(this.text(), this.source.file, this.line, this.source.mission);
+    return result.ok ? result.record : null;
+  }
 }
 
 /** Parses in flight, by file and signature: a search that arrives during the background parse waits for it instead of parsing again. */
@@ -95,12 +114,45 @@ async function parseInput(file: string, mission: string): Promise<ParsedInput> {
   return parsing;
 }
 
+/**
+ * The lines of a file as readJsonlLines decodes them (split at \n, a trailing \r and a
+ * leading BOM dropped; a line with bytes that are not UTF-8 flagged), from the bytes already
+ * read for the digest: one pass, the UTF-8 check only where the decoder left U+FFFD.
+ */
+function* linesOf(bytes: Buffer): Generator<{ line: number; text: string; start: number; stop: number; validUtf8: boolean }> {
+  let start = 0;
+  for (let line = 1; start < bytes.length; line += 1) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end === -1) end = bytes.length;
+    let stop = end;
+    if (stop > start && bytes[stop - 1] === 0x0d) stop -= 1;
+    let text = bytes.toString('utf8', start, stop);
+    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const validUtf8 = !text.includes('\ufffd') || locateInvalidUtf8(bytes.subarray(start, stop)) === null;
+    yield { line, text, start, stop, validUtf8 };
+    start = end + 1;
+  }
+}
+
 async function parseFile(file: string, mission: string, signature: string): Promise<ParsedInput> {
-  const sha256 = createHash('sha256').update(await readFile(file)).digest('hex');
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new StageBError('INPUT_NOT_FOUND', `Stage-A file not readable: ${(error as Error).message}`, { file });
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const source: InputBytes = { file, mission, bytes };
   const lines: StageAInputLine[] = [];
   const byGroup = new Map<string, StageAInputLine[]>();
   const text = new TextColumn();
-  for await (const line of readJsonlLines(file, { missingCode: 'INPUT_NOT_FOUND' })) {
+  let sliceStart = performance.now();
+  for (const line of linesOf(bytes)) {
+    // A long file is parsed in slices, so the page requests around it are not held up.
+    if (performance.now() - sliceStart > 20) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
     if (line.text.trim() === '' || !line.text.includes('group_id')) continue;
     let value: unknown;
     try {
@@ -109,14 +161,18 @@ async function parseFile(file: string, mission: string, signature: string): Prom
       continue;
     }
     if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
-    const entry = lineOf(file, line.line, line.text, value as Record<string, unknown>, mission, line.invalidUtf8 === null);
-    if (!entry) continue;
+    const object = value as Record<string, unknown>;
+    // The same values ingest derives (its schema trims group_id and normalizes the label the same way).
+    const groupId = typeof object.group_id === 'string' ? object.group_id.trim() : '';
+    if (!groupId) continue;
+    const perImage = object.per_image && typeof object.per_image === 'object' && !Array.isArray(object.per_image) ? (object.per_image as Record<string, unknown>) : {};
+    const imageKeys = Object.keys(perImage).sort(compareImageKeys);
+    const entry = new InputLine(source, line.line, line.start, line.stop, line.validUtf8, groupId, normalizeVerdict(object.label), imageKeys);
     lines.push(entry);
     const group = byGroup.get(entry.groupId);
     if (group) group.push(entry);
     else byGroup.set(entry.groupId, [entry]);
-    const perImage = (value as { per_image: Record<string, unknown> }).per_image;
-    text.push(entry.imageKeys.map((key) => String(perImage[key] ?? '')).join('\n'));
+    text.push(imageKeys.map((key) => String(perImage[key] ?? '')).join('\n'));
   }
   const parsed = { signature, sha256, lines, byGroup, text, searches: new Map() };
   cache.set(file, parsed);
