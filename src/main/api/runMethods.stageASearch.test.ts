@@ -25,10 +25,18 @@ const WIND = path.resolve(__dirname, '../../../../shared/datasets/bbu-qc-2025/bb
 let root: string;
 let api: WorkbenchApi;
 
-async function rows(input: Record<string, unknown>): Promise<{ total: number; rows: { record: { group_id: string } }[] }> {
-  const envelope = await dispatchApiCall(api.handlers, 'queryRows', { ...REF, limit: 500, ...input });
-  if (!envelope.ok) throw new Error(JSON.stringify(envelope.error));
-  return envelope.result as never;
+type Page = { total: number; partial?: boolean; rows: { record: { group_id: string } }[] };
+
+/** Asks until the answer is complete, as the table does: while the Stage-A inputs are parsed it is provisional (partial). */
+async function rows(input: Record<string, unknown>, ref: Record<string, unknown> = REF): Promise<Page> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const envelope = await dispatchApiCall(api.handlers, 'queryRows', { ...ref, limit: 500, ...input });
+    if (!envelope.ok) throw new Error(JSON.stringify(envelope.error));
+    const page = envelope.result as Page;
+    if (!page.partial) return page;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the answer stayed partial');
 }
 
 beforeAll(async () => {
@@ -75,7 +83,6 @@ describe('free-text search over the Stage-A summaries', () => {
       model: { backend: 'llama-cpp', path: null, fingerprint: null, name: null }, versions: {},
       inputs: [{ path: WIND, sha256: 'x', lines: 103 }], created_at: '2025-01-01T00:00:00.000Z',
     })));
-    const envelope = await dispatchApiCall(api.handlers, 'queryRows', { runId: 'wind', mission, kind: 'selections', filters: { text: '挡风板' } });
-    expect(envelope.ok && (envelope.result as { total: number }).total).toBe(tickets.length);
+    expect((await rows({ kind: 'selections', filters: { text: '挡风板' } }, { runId: 'wind', mission })).total).toBe(tickets.length);
   });
 });

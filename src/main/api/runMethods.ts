@@ -155,7 +155,8 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
   const { review: reviewFilter, ...filters } = input.filters;
   const { fold } = await foldedReviews(missionDir);
-  const query = { filters, sort: input.sort, offset: input.offset, limit: input.limit, items: reviewFilter === undefined ? undefined : reviewedItems(fold, reviewFilter), textGroups: await textGroupsFor(missionDir, input.mission, filters.text) };
+  const textGroups = await textGroupsFor(missionDir, input.mission, filters.text);
+  const query = { filters, sort: input.sort, offset: input.offset, limit: input.limit, items: reviewFilter === undefined ? undefined : reviewedItems(fold, reviewFilter), textGroups: textGroups === 'parsing' ? undefined : textGroups };
   const withReviews = <R extends { group_id: string; ticket_key: string; epoch: number }>(rows: { line: number; record: R }[]) =>
     rows.map((row) => ({ ...row, review: currentReviewFor(fold, row.record) }));
   const progress = (page: { total: number; indexedRows: number; partial: boolean; indexedFraction: number; invalid: { line: number; message: string }[] }) => ({
@@ -163,9 +164,9 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
     offset: input.offset,
     indexed_lines: page.indexedRows,
     invalid: page.invalid,
-    partial: page.partial,
+    partial: page.partial || textGroups === 'parsing',
     indexed_rows: page.indexedRows,
-    indexed_fraction: page.indexedFraction,
+    indexed_fraction: textGroups === 'parsing' ? Math.min(page.indexedFraction, 0.99) : page.indexedFraction,
   });
   // The Stage-A inputs are parsed in the background from the first listing on, ready for the first search.
   const warm = (_page: { partial: boolean }) => {
@@ -185,15 +186,17 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
  * The free-text filter's matches in the tickets' Stage-A summaries. A run whose inputs
  * cannot be read (run.json or a Stage-A file gone) searches its own rows only.
  */
-async function textGroupsFor(missionDir: string, missionDirName: string, text: string | undefined): Promise<TextGroupMatch | undefined> {
+async function textGroupsFor(missionDir: string, missionDirName: string, text: string | undefined): Promise<TextGroupMatch | 'parsing' | undefined> {
   const needle = text?.trim();
   if (!needle) return undefined;
-  let inputs: RunInputs;
+  let inputs: RunInputs | null;
   try {
-    inputs = await readRunInputs(missionDir, missionDirName);
+    inputs = await readRunInputs(missionDir, missionDirName, { wait: false });
   } catch {
     return undefined;
   }
+  // Still being parsed: the rows' own text answers now, provisionally (partial), and the table asks again.
+  if (!inputs) return 'parsing';
   // A paged table asks the same search once per page: the match is kept while the inputs stay the same.
   const key = `${missionDir}\u0000${needle.toLowerCase()}`;
   const cached = textGroupCache.get(key);
@@ -215,7 +218,7 @@ const warmed = new Set<string>();
 function warmStageAInputs(missionDir: string, missionDirName: string): void {
   if (warmed.has(missionDir)) return;
   warmed.add(missionDir);
-  setTimeout(() => void readRunInputs(missionDir, missionDirName).catch(() => undefined), 0);
+  setTimeout(() => void readRunInputs(missionDir, missionDirName, { wait: false }).catch(() => undefined), 0);
 }
 
 /** The items (group, epoch) a review filter keeps: reviewed ones, or those whose current review has one status; 'unreviewed' keeps the others. */
@@ -244,13 +247,16 @@ type RunInputs = {
 
 const SamplerRecordSchema = z.object({ sampler: z.object({ format: VerdictFormatSchema, max_reason_chars: z.number().int().positive() }).partial().passthrough() }).partial().passthrough();
 
-async function readRunInputs(missionDir: string, missionDirName: string): Promise<RunInputs> {
+async function readRunInputs(missionDir: string, missionDirName: string): Promise<RunInputs>;
+async function readRunInputs(missionDir: string, missionDirName: string, options: { wait: false }): Promise<RunInputs | null>;
+async function readRunInputs(missionDir: string, missionDirName: string, options: { wait: boolean } = { wait: true }): Promise<RunInputs | null> {
   const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), RunManifestViewSchema);
   if (!manifest) throw new StageBError('INPUT_NOT_FOUND', 'run.json is missing, so the Stage-A inputs are unknown', { file: RUN_FILES.manifest });
   const configured = manifest.config?.stage_a_paths;
   const paths = manifest.inputs?.length ? manifest.inputs.map((input) => input.path).filter((file): file is string => typeof file === 'string') : (configured ?? []);
   const mission = typeof manifest.config?.mission === 'string' ? manifest.config.mission : missionDirName;
-  const stageA = await loadStageAInputs(paths, mission);
+  const stageA = options.wait ? await loadStageAInputs(paths, mission) : await loadStageAInputs(paths, mission, { wait: false });
+  if (!stageA) return null;
   const corrected = new Map<string, 'pass' | 'fail' | null>();
   const correctionsFile = manifest.label_corrections?.path ?? null;
   let correctionsStamp = '';

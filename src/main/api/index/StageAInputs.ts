@@ -91,7 +91,8 @@ class InputLine implements StageAInputLine {
 /** Parses in flight, by file and signature: a search that arrives during the background parse waits for it instead of parsing again. */
 const pending = new Map<string, Promise<ParsedInput>>();
 
-async function parseInput(file: string, mission: string): Promise<ParsedInput> {
+/** A file's parse, or null (with the parse started, or joined) when `wait` is false and it is not done yet. */
+async function parseInput(file: string, mission: string, wait = true): Promise<ParsedInput | null> {
   let info;
   try {
     info = await stat(file);
@@ -110,6 +111,10 @@ async function parseInput(file: string, mission: string): Promise<ParsedInput> {
   if (!parsing) {
     parsing = parseFile(file, mission, signature).finally(() => pending.delete(key));
     pending.set(key, parsing);
+  }
+  if (!wait) {
+    parsing.catch(() => undefined);
+    return null;
   }
   return parsing;
 }
@@ -215,8 +220,13 @@ export type StageAInputs = {
  * the lines of a group for the group detail and its prompt, and a text column of the
  * summaries for the rows' free-text filter, which the run's own JSONL rows do not hold.
  */
-export async function loadStageAInputs(files: readonly string[], mission: string): Promise<StageAInputs> {
-  const parsed = await Promise.all(files.map((file) => parseInput(file, mission)));
+export async function loadStageAInputs(files: readonly string[], mission: string): Promise<StageAInputs>;
+/** With `wait: false`: null while a file is still being parsed (the parse goes on in the background). */
+export async function loadStageAInputs(files: readonly string[], mission: string, options: { wait: false }): Promise<StageAInputs | null>;
+export async function loadStageAInputs(files: readonly string[], mission: string, options: { wait: boolean } = { wait: true }): Promise<StageAInputs | null> {
+  const all = await Promise.all(files.map((file) => parseInput(file, mission, options.wait)));
+  if (all.some((input) => input === null)) return null;
+  const parsed = all as ParsedInput[];
   return {
     files: files.map((file, i) => ({ file, sha256: parsed[i].sha256 })),
     signature: parsed.map((input) => input.signature).join('|'),
