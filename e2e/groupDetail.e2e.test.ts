@@ -32,6 +32,17 @@ describe.skipIf(Boolean(missing))('group detail in Chromium over the web transpo
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
     await openFixtureRun(session);
     const rows = await selections(session);
+    // The search covers the tickets' Stage-A summaries: 中兴 is a vendor only the summaries name.
+    const stageA = (await readFile(session.fixture.stageAPath, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { group_id: string; per_image: Record<string, string> });
+    const zte = new Set(stageA.filter((ticket) => Object.values(ticket.per_image).some((text) => text.includes('中兴'))).map((ticket) => ticket.group_id));
+    const selectionsText = await readFile(path.join(session.fixture.missionDir, 'selections.jsonl'), 'utf8');
+    expect(selectionsText).not.toContain('中兴');
+    expect(zte.size).toBeGreaterThan(0);
+    await expect(page.getByTestId('search-covers').textContent()).resolves.toContain('Stage-A');
+    await page.getByTestId('filter-text').fill('中兴');
+    await page.getByTestId('rows-total').filter({ hasText: new RegExp(`^${rows.filter((row) => zte.has(row.group_id)).length} rows$`) }).waitFor();
+    await page.getByTestId('filter-text').fill('');
+    await page.getByTestId('rows-total').filter({ hasText: new RegExp(`^${rows.length} rows$`) }).waitFor();
     // The table the reviewer works in: epoch 1, sorted by group id descending.
     await page.getByTestId('filter-epoch').fill('1');
     const epoch1 = rows.filter((row) => row.epoch === 1).map((row) => row.group_id).sort().reverse();
