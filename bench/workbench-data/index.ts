@@ -32,7 +32,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createWorkbenchApi } from '../../src/main/api/createWorkbenchApi';
 import { dispatchApiCall } from '../../src/main/api/dispatchApiCall';
-import { fixtureTrajectories } from '../../src/main/api/fixtureRun';
+import { fixtureTrajectories, groupIdOf } from '../../src/main/api/fixtureRun';
+import { RUN_FILES } from '../../src/main/api/runDirectory';
 import { writeJsonlRows } from '../../src/main/io/jsonl';
 import { sidecarPathOf } from '../../src/main/api/index/IndexSidecar';
 import type { ApiParsedInput } from '../../src/shared/api/contract';
@@ -61,6 +62,7 @@ const runsRoot = path.join(here, '..', '.cache', 'workbench-data', 'runs');
 const missionDir = path.join(runsRoot, RUN, MISSION);
 const trajectories = path.join(missionDir, RUN_FILES.trajectories);
 const marker = path.join(missionDir, '.complete');
+const stageA = path.join(runsRoot, RUN, 'input.stage_a.jsonl');
 const sidecar = sidecarPathOf(trajectories);
 const mode = ['--generate', '--cold', '--warm'].find((flag) => process.argv.includes(flag)) ?? 'main';
 
@@ -78,6 +80,8 @@ const FILTERS: [string, Query][] = [
   ['text "接地" & verdict=pass, sort self_consistency', { filters: { text: '接地', verdict: 'pass' }, sort: { field: 'self_consistency', dir: 'asc' } }],
   ['text "接地", sort self_consistency desc', { filters: { text: '接地' }, sort: { field: 'self_consistency', dir: 'desc' } }],
   ['text with no match', { filters: { text: 'zzz-no-such-text' } }],
+  // Only the tickets' Stage-A summaries (the run's input file) hold it: every 10th group.
+  ['text "挡风板" (Stage-A summaries only)', { filters: { text: '挡风板' } }],
 ];
 
 function workbench() {
@@ -154,6 +158,14 @@ async function generate(): Promise<void> {
   const options = { runName: RUN, mission: MISSION, groups: GROUPS, candidates: CANDIDATES, epochs: EPOCHS, seed: 11 };
   const count = await writeJsonlRows(trajectories, fixtureTrajectories(options));
   await openRunGuidance({ missionDir, mission: MISSION }).initialize({ step: 0, updated_at: new Date(0).toISOString(), experiences: { G0: '检查接地线' }, metadata: {} });
+  // The run's Stage-A input, named by run.json: what the free-text search reads beside the rows.
+  await writeJsonlRows(stageA, (function* () {
+    for (let g = 0; g < GROUPS; g += 1) {
+      const baffle = g % 10 === 0 ? '挡风板/安装牢固×1，' : '';
+      yield { group_id: groupIdOf(g), mission: MISSION, label: g % 3 === 0 ? 'fail' : g % 7 === 0 ? null : 'pass', images: [], per_image: { image_1: `${baffle}BBU设备/华为,显示完整×1，接地线/已连接×1`, image_2: '标签/5G-BBU-接地线×1' } };
+    }
+  })());
+  await writeFile(path.join(missionDir, RUN_FILES.manifest), JSON.stringify({ config: { mission: MISSION, stage_a_paths: [stageA] }, inputs: [{ path: stageA }] }));
   await writeFile(marker, String(count));
 }
 
@@ -164,7 +176,7 @@ function child(flag: string): string {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(marker) || Number(await readFile(marker, 'utf8')) !== GROUPS * CANDIDATES * EPOCHS) {
+  if (!existsSync(marker) || !existsSync(stageA) || Number(await readFile(marker, 'utf8')) !== GROUPS * CANDIDATES * EPOCHS) {
     const started = performance.now();
     child('--generate');
     console.log(`generated ${GROUPS * CANDIDATES * EPOCHS} rows in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -27,7 +27,13 @@ export type InvalidLine = { line: number; message: string };
  * the rows of every other item.
  */
 export type ItemFilter = { epochsByGroup: ReadonlyMap<string, ReadonlySet<number>>; keep: 'listed' | 'unlisted' };
-export type IndexedQuery = { filters: RowFilters; sort: { field: SortField; dir: 'asc' | 'desc' }; offset: number; limit: number; items?: ItemFilter };
+/**
+ * Rows the free-text filter also matches through text kept outside the file (the
+ * tickets' Stage-A summaries): by group, with the label codes (LABEL_CODE) of the
+ * matching tickets, or null when every row of the group matches.
+ */
+export type TextGroupMatch = ReadonlyMap<string, ReadonlySet<number> | null>;
+export type IndexedQuery = { filters: RowFilters; sort: { field: SortField; dir: 'asc' | 'desc' }; offset: number; limit: number; items?: ItemFilter; textGroups?: TextGroupMatch };
 export type IndexedPage = { total: number; rows: number[] };
 /** sidecar: persist/reuse an index sidecar (default true); sidecarMinRows: rows indexed before a (re)write is worth it. */
 export type JsonlLineIndexOptions = { sidecar?: boolean; sidecarMinRows?: number };
@@ -395,7 +401,7 @@ export class JsonlLineIndex<T> {
   }
 
   /** Rows matching the filters, as a mask (null = every row). One tight pass per filter, no per-row closures. */
-  private filterMask(filters: RowFilters, items?: ItemFilter): Uint8Array | null {
+  private filterMask(filters: RowFilters, items?: ItemFilter, textGroups?: TextGroupMatch): Uint8Array | null {
     const c = this.columns;
     const n = c.length;
     const needle = filters.text?.trim();
@@ -412,8 +418,10 @@ export class JsonlLineIndex<T> {
       items !== undefined;
     if (!needle && !hasColumnFilter) return null;
     const mask = new Uint8Array(n);
-    if (needle) this.text.search(needle, mask);
-    else mask.fill(1);
+    if (needle) {
+      this.text.search(needle, mask);
+      if (textGroups && textGroups.size > 0) this.markGroups(mask, textGroups);
+    } else mask.fill(1);
     const keepEqual = (column: ArrayLike<number>, value: number) => {
       for (let i = 0; i < n; i += 1) if (mask[i] !== 0 && column[i] !== value) mask[i] = 0;
     };
@@ -446,6 +454,22 @@ export class JsonlLineIndex<T> {
       }
     }
     return mask;
+  }
+
+  /** Sets mask[row] = 1 for the rows of the listed groups (and labels); one pass of array reads. */
+  private markGroups(mask: Uint8Array, groups: TextGroupMatch): void {
+    const c = this.columns;
+    const byGroupId: (ReadonlySet<number> | null | undefined)[] = [];
+    for (const [groupId, labels] of groups) {
+      const id = c.groupIds.idOf(groupId);
+      if (id !== undefined) byGroupId[id] = labels;
+    }
+    for (let i = 0; i < c.length; i += 1) {
+      if (mask[i] !== 0) continue;
+      const labels = byGroupId[c.groupId[i]];
+      if (labels === undefined) continue;
+      if (labels === null || labels.has(c.label[i])) mask[i] = 1;
+    }
   }
 
   /** An integer in [0, KEY_SPACE) per row; NULL_KEY for nulls (sorted last either way). */
@@ -514,7 +538,7 @@ export class JsonlLineIndex<T> {
   /** Filter + sort over the columns; returns the total and the page's row ids. */
   query(query: IndexedQuery): IndexedPage {
     const n = this.columns.length;
-    const mask = this.filterMask(query.filters, query.items);
+    const mask = this.filterMask(query.filters, query.items, query.textGroups);
     const start = query.offset;
     const stop = query.offset + query.limit;
     const { field, dir } = query.sort;

@@ -1,10 +1,11 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { isProcessAlive } from '../io/isProcessAlive';
 import { StageBError, toStageBError } from '../../shared/errors';
-import type { ApiOutput, ApiParsedInput, GroupTicket, QaItem, QaReason, RunSummary } from '../../shared/api/contract';
+import type { ApiOutput, ApiParsedInput, CandidatePrompt, GroupTicket, QaItem, QaReason, RunSummary } from '../../shared/api/contract';
 import { QA_NEEDS_PERSON_REASONS } from '../../shared/api/contract';
 import { LabelCorrectionSchema } from '../../shared/schemas/labelCorrections';
 import { FoldedQaReviewSchema, type FoldedQaReview, type QaReviewRetraction } from '../../shared/schemas/qaReview';
@@ -21,7 +22,10 @@ import {
 import { appendQaReviews, readQaReviews, type QaReviewsRead } from '../io/qaReviewsFile';
 import { readRunLabelCorrections } from '../io/loadLabelCorrections';
 import { parseStageASummary } from '../../shared/stageASummary';
-import { normalizeVerdict, ticketKey } from '../../shared/verdict';
+import { VerdictFormatSchema, verdictGrammar } from '../../shared/verdictProtocol';
+import { GuidanceHistoryEntrySchema } from '../../shared/schemas/guidance';
+import { buildRolloutPrompt, promptToMessages } from '../engine/promptBuilder';
+import { loadStageAInputs, type StageAInputs } from './index/StageAInputs';
 import { rates } from '../../shared/metrics/rates';
 import {
   NeedReviewRecordSchema,
@@ -33,13 +37,15 @@ import {
   type TrajectoryRecord,
 } from '../../shared/schemas/records';
 import { RunEventSchema, RunManifestViewSchema, TelemetrySchema, type BatchTelemetry, type EpochTelemetry } from '../../shared/schemas/telemetry';
+
+type RunManifestView = z.infer<typeof RunManifestViewSchema>;
 import type { ApiContext } from './ApiContext';
 import { loadGuidanceTimeline } from './GuidanceTimeline';
 import { missionGuidance } from './guidanceMethods';
 import { readJsonFile } from '../io/readJsonFile';
 import { readJsonlLenient } from '../io/jsonl';
 import { BOOL_CODE, LABEL_CODE, ROW_FLAG } from './RowColumns';
-import type { ItemFilter } from './JsonlLineIndex';
+import type { ItemFilter, JsonlLineIndex, TextGroupMatch } from './JsonlLineIndex';
 import { RUN_FILES, resolveMissionDir } from './runDirectory';
 
 async function exists(file: string): Promise<boolean> {
@@ -151,7 +157,8 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
   const missionDir = await resolveMissionDir(ctx.runsRoot, input.runId, input.mission);
   const { review: reviewFilter, ...filters } = input.filters;
   const { fold } = await foldedReviews(missionDir);
-  const query = { filters, sort: input.sort, offset: input.offset, limit: input.limit, items: reviewFilter === undefined ? undefined : reviewedItems(fold, reviewFilter) };
+  const textGroups = await textGroupsFor(missionDir, input.mission, filters.text);
+  const query = { filters, sort: input.sort, offset: input.offset, limit: input.limit, items: reviewFilter === undefined ? undefined : reviewedItems(fold, reviewFilter), textGroups: textGroups === 'parsing' ? undefined : textGroups };
   const withReviews = <R extends { group_id: string; ticket_key: string; epoch: number }>(rows: { line: number; record: R }[]) =>
     rows.map((row) => ({ ...row, review: currentReviewFor(fold, row.record) }));
   const progress = (page: { total: number; indexedRows: number; partial: boolean; indexedFraction: number; invalid: { line: number; message: string }[] }) => ({
@@ -159,16 +166,61 @@ export async function queryRows(ctx: ApiContext, input: ApiParsedInput<'queryRow
     offset: input.offset,
     indexed_lines: page.indexedRows,
     invalid: page.invalid,
-    partial: page.partial,
+    partial: page.partial || textGroups === 'parsing',
     indexed_rows: page.indexedRows,
-    indexed_fraction: page.indexedFraction,
+    indexed_fraction: textGroups === 'parsing' ? Math.min(page.indexedFraction, 0.99) : page.indexedFraction,
   });
+  // The Stage-A inputs are parsed in the background from the first listing on, ready for the first search.
+  const warm = (_page: { partial: boolean }) => {
+    if (!filters.text?.trim()) warmStageAInputs(missionDir, input.mission);
+  };
   if (input.kind === 'trajectories') {
     const page = await ctx.indexes.queryPage(path.join(missionDir, RUN_FILES.trajectories), TrajectoryRecordSchema, query);
+    warm(page);
     return { kind: 'trajectories', ...progress(page), rows: withReviews(page.rows) };
   }
   const page = await ctx.indexes.queryPage(path.join(missionDir, RUN_FILES.selections), SelectionRecordSchema, query);
+  warm(page);
   return { kind: 'selections', ...progress(page), rows: withReviews(page.rows) };
+}
+
+/**
+ * The free-text filter's matches in the tickets' Stage-A summaries. A run whose inputs
+ * cannot be read (run.json or a Stage-A file gone) searches its own rows only.
+ */
+async function textGroupsFor(missionDir: string, missionDirName: string, text: string | undefined): Promise<TextGroupMatch | 'parsing' | undefined> {
+  const needle = text?.trim();
+  if (!needle) return undefined;
+  let inputs: RunInputs | null;
+  try {
+    inputs = await readRunInputs(missionDir, missionDirName, { wait: false });
+  } catch {
+    return undefined;
+  }
+  // Still being parsed: the rows' own text answers now, provisionally (partial), and the table asks again.
+  if (!inputs) return 'parsing';
+  // A paged table asks the same search once per page: the match is kept while the inputs stay the same.
+  const key = `${missionDir}\u0000${needle.toLowerCase()}`;
+  const cached = textGroupCache.get(key);
+  if (cached && cached.signature === inputs.signature) return cached.match;
+  const match = stageATextGroups(inputs, needle);
+  textGroupCache.delete(key);
+  textGroupCache.set(key, { signature: inputs.signature, match });
+  while (textGroupCache.size > 16) textGroupCache.delete(textGroupCache.keys().next().value as string);
+  return match;
+}
+
+const textGroupCache = new Map<string, { signature: string; match: TextGroupMatch }>();
+const warmed = new Set<string>();
+
+/**
+ * Parses a run's Stage-A inputs in the background the first time its rows are listed, in
+ * slices beside the index build, so the first search does not wait for them.
+ */
+function warmStageAInputs(missionDir: string, missionDirName: string): void {
+  if (warmed.has(missionDir)) return;
+  warmed.add(missionDir);
+  setTimeout(() => void readRunInputs(missionDir, missionDirName, { wait: false }).catch(() => undefined), 0);
 }
 
 /** The items (group, epoch) a review filter keeps: reviewed ones, or those whose current review has one status; 'unreviewed' keeps the others. */
@@ -184,64 +236,90 @@ function reviewedItems(fold: QaReviewFold, filter: NonNullable<ApiParsedInput<'q
   return { epochsByGroup, keep: filter === 'unreviewed' ? 'unlisted' : 'listed' };
 }
 
-/** The Stage-A tickets of one group, found by scanning the run's input files (named in run.json). */
-async function findTickets(missionDir: string, groupId: string): Promise<GroupTicket[]> {
+/** What the run recorded about its inputs (run.json): the Stage-A files, the mission, the sampler, the label corrections. */
+type RunInputs = {
+  manifest: RunManifestView;
+  mission: string;
+  stageA: StageAInputs;
+  /** Input ticket_key → the label the run used, for the tickets its corrections file changed. */
+  corrected: Map<string, 'pass' | 'fail' | null>;
+  /** Changes whenever run.json, an input file or the corrections file does. */
+  signature: string;
+};
+
+const SamplerRecordSchema = z.object({ sampler: z.object({ format: VerdictFormatSchema, max_reason_chars: z.number().int().positive() }).partial().passthrough() }).partial().passthrough();
+
+async function readRunInputs(missionDir: string, missionDirName: string): Promise<RunInputs>;
+async function readRunInputs(missionDir: string, missionDirName: string, options: { wait: false }): Promise<RunInputs | null>;
+async function readRunInputs(missionDir: string, missionDirName: string, options: { wait: boolean } = { wait: true }): Promise<RunInputs | null> {
   const manifest = await readJsonFile(path.join(missionDir, RUN_FILES.manifest), RunManifestViewSchema);
   if (!manifest) throw new StageBError('INPUT_NOT_FOUND', `${RUN_FILES.manifest} is missing, so the Stage-A inputs are unknown`, { file: RUN_FILES.manifest });
   const configured = manifest.config?.stage_a_paths;
-  const paths = manifest.inputs?.length
-    ? manifest.inputs.map((input) => input.path)
-    : (configured ?? []);
-  const needle = JSON.stringify(groupId).slice(1, -1);
-  const tickets: GroupTicket[] = [];
-  for (const file of paths) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new StageBError('INPUT_NOT_FOUND', `Stage-A file not readable: ${(error as Error).message}`, { file });
-    }
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i += 1) {
-      if (!lines[i].includes(needle)) continue;
-      let value: Record<string, unknown>;
-      try {
-        value = JSON.parse(lines[i]);
-      } catch {
-        continue;
-      }
-      if (value.group_id !== groupId) continue;
-      const label = normalizeVerdict(value.label);
-      const perImage = (value.per_image ?? {}) as Record<string, unknown>;
-      const keys = Object.keys(perImage).sort((a, b) => Number(a.replace(/\D/g, '')) - Number(b.replace(/\D/g, '')));
-      const reasons = [
-        ...(typeof value.gt_fail_reason_text === 'string' ? [value.gt_fail_reason_text] : []),
-        ...(Array.isArray(value.gt_fail_reason_texts) ? value.gt_fail_reason_texts.filter((t): t is string => typeof t === 'string') : []),
-      ];
-      tickets.push({
-        group_id: groupId,
-        ticket_key: ticketKey(groupId, label),
-        label,
-        original_label: null,
-        images: Array.isArray(value.images) ? value.images.filter((v): v is string => typeof v === 'string') : [],
-        summaries: keys.map((image) => {
-          const raw = String(perImage[image] ?? '');
-          return { image, raw, parsed: parseStageASummary(raw) };
-        }),
-        gt_fail_reason_texts: reasons,
-        source: { file: path.basename(file), line: i + 1 },
-      });
-    }
-  }
+  const paths = manifest.inputs?.length ? manifest.inputs.map((input) => input.path).filter((file): file is string => typeof file === 'string') : (configured ?? []);
+  const mission = typeof manifest.config?.mission === 'string' ? manifest.config.mission : missionDirName;
+  const stageA = options.wait ? await loadStageAInputs(paths, mission) : await loadStageAInputs(paths, mission, { wait: false });
+  if (!stageA) return null;
+  const corrected = new Map<string, 'pass' | 'fail' | null>();
   const correctionsFile = manifest.label_corrections?.path ?? null;
-  if (correctionsFile === null || tickets.length === 0) return tickets;
-  // The labels the run used: the ones its corrections file replaced, with the file's kept as original_label.
-  const corrections = new Map((await readJsonlLenient(correctionsFile, LabelCorrectionSchema)).rows.map((row) => [row.record.ticket_key, row.record]));
-  return tickets.map((ticket) => {
-    const correction = corrections.get(ticket.ticket_key);
-    if (!correction || correction.corrected_label === ticket.label) return ticket;
-    return { ...ticket, label: correction.corrected_label, original_label: ticket.label };
+  let correctionsStamp = '';
+  if (correctionsFile !== null) {
+    for (const { record } of (await readJsonlLenient(correctionsFile, LabelCorrectionSchema)).rows) corrected.set(record.ticket_key, record.corrected_label);
+    correctionsStamp = await stat(correctionsFile).then((info) => `${info.size}:${info.mtimeMs}`, () => 'missing');
+  }
+  const manifestStamp = await stat(path.join(missionDir, RUN_FILES.manifest)).then((info) => `${info.size}:${info.mtimeMs}`);
+  return { manifest, mission, stageA, corrected, signature: `${manifestStamp}|${stageA.signature}|${correctionsFile ?? ''}:${correctionsStamp}` };
+}
+
+/** The Stage-A tickets of one group, from the run's input files (named in run.json), with the labels the run used. */
+function findTickets(inputs: RunInputs, groupId: string): GroupTicket[] {
+  return inputs.stageA.linesOfGroup(groupId).map((line) => {
+    const value = line.value();
+    const perImage = (line.record()?.per_image ?? value.per_image ?? {}) as Record<string, unknown>;
+    const reasons = [
+      ...(typeof value.gt_fail_reason_text === 'string' ? [value.gt_fail_reason_text] : []),
+      ...(Array.isArray(value.gt_fail_reason_texts) ? value.gt_fail_reason_texts.filter((t): t is string => typeof t === 'string') : []),
+    ];
+    const ticket: GroupTicket = {
+      group_id: line.groupId,
+      ticket_key: line.ticketKey,
+      label: line.label,
+      original_label: null,
+      images: Array.isArray(value.images) ? value.images.filter((v): v is string => typeof v === 'string') : [],
+      summaries: line.imageKeys.map((image) => {
+        const raw = String(perImage[image] ?? '');
+        return { image, raw, parsed: parseStageASummary(raw) };
+      }),
+      gt_fail_reason_texts: reasons,
+      source: { file: path.basename(line.file), line: line.line },
+    };
+    const correction = inputs.corrected.get(line.ticketKey);
+    if (correction === undefined || correction === ticket.label) return ticket;
+    // The labels the run used: the ones its corrections file replaced, with the file's kept as original_label.
+    return { ...ticket, label: correction, original_label: ticket.label };
   });
+}
+
+/**
+ * The rows whose ticket's Stage-A summaries hold the search text, by group: every row of a
+ * group whose tickets all match, else the rows labelled like a matching ticket (as the run labelled it).
+ */
+function stageATextGroups(inputs: RunInputs, needle: string): TextGroupMatch {
+  const groups = new Map<string, Set<number> | null>();
+  for (const [groupId, labels] of inputs.stageA.searchSummaries(needle)) {
+    const lines = inputs.stageA.linesOfGroup(groupId);
+    if (labels.size >= lines.length) {
+      groups.set(groupId, null);
+      continue;
+    }
+    const codes = new Set<number>();
+    for (const line of lines) {
+      if (!labels.has(line.label)) continue;
+      const used = inputs.corrected.get(line.ticketKey) ?? line.label;
+      codes.add(used === 'pass' ? LABEL_CODE.pass : used === 'fail' ? LABEL_CODE.fail : LABEL_CODE.none);
+    }
+    groups.set(groupId, codes);
+  }
+  return groups;
 }
 
 async function foldedReviews(missionDir: string): Promise<{ fold: QaReviewFold; read: QaReviewsRead }> {
@@ -257,20 +335,131 @@ export async function groupDetail(ctx: ApiContext, input: ApiParsedInput<'groupD
   const chosen: SelectionRecord[] = (await selections.readRows(selections.rowsOfGroup(input.groupId))).rows.map((row) => row.record);
   let tickets: GroupTicket[] = [];
   let ticketError = null;
+  let inputs: RunInputs | null = null;
   try {
-    tickets = await findTickets(missionDir, input.groupId);
+    inputs = await readRunInputs(missionDir, input.mission);
+    tickets = findTickets(inputs, input.groupId);
   } catch (error) {
     ticketError = toStageBError(error, 'INPUT_NOT_FOUND').toJSON();
   }
   const needReview = (await readJsonlLenient(path.join(missionDir, RUN_FILES.needReview), NeedReviewRecordSchema)).rows.find((row) => row.record.group_id === input.groupId)?.record ?? null;
   const latest = chosen[chosen.length - 1] ?? candidates[candidates.length - 1];
-  let guidance = null;
-  if (latest) {
-    const timeline = await loadGuidanceTimeline(missionDir, missionGuidance(ctx, missionDir, input.mission));
-    guidance = { step: latest.guidance_step, state: timeline.get(latest.guidance_step) ?? null };
+  const timeline = await loadGuidanceTimeline(missionDir, missionGuidance(ctx, missionDir, input.mission));
+  const guidance = latest ? { step: latest.guidance_step, state: timeline.get(latest.guidance_step) ?? null } : null;
+  const { fold } = await foldedReviews(missionDir);
+  const reviews = fold.live.filter((review) => review.group_id === input.groupId);
+  const constraint = inputs ? rolloutConstraintOf(inputs.manifest) : null;
+  let prompts: ApiOutput<'groupDetail'>['prompts'] = candidates.map(() => ({ prompt: null, error: ticketError }));
+  if (inputs && constraint) {
+    const history = await readJsonlLenient(path.join(missionDir, RUN_FILES.guidanceHistory), GuidanceHistoryEntrySchema);
+    const sampledWith = new Map(history.rows.map(({ record }) => [record.step, record.experiences]));
+    const ready = inputs;
+    prompts = candidates.map((candidate) => {
+      try {
+        return { prompt: rebuildCandidatePrompt(ready, constraint, candidate, sampledWith, timeline), error: null };
+      } catch (error) {
+        return { prompt: null, error: toStageBError(error, 'INTERNAL').toJSON() };
+      }
+    });
   }
-  const reviews = (await foldedReviews(missionDir)).fold.live.filter((review) => review.group_id === input.groupId);
-  return { groupId: input.groupId, tickets, ticketError, candidates, selections: chosen, needReview, guidance, reviews };
+  const orderText = input.order?.filters.text?.trim();
+  const textGroups = inputs && orderText ? stageATextGroups(inputs, orderText) : undefined;
+  const neighbors = groupNeighbors(input.order?.kind === 'trajectories' ? trajectories : selections, input.groupId, input.order ?? null, fold, textGroups);
+  return { groupId: input.groupId, tickets, ticketError, candidates, selections: chosen, needReview, guidance, reviews, prompts, constraint, neighbors };
+}
+
+function rolloutConstraintOf(manifest: RunManifestView): ApiOutput<'groupDetail'>['constraint'] {
+  const sampler = SamplerRecordSchema.safeParse(manifest.config ?? {});
+  const recorded = sampler.success ? sampler.data.sampler : undefined;
+  // run.json holds the config as resolved, so both are there; the defaults only stand in for a hand-made run.json.
+  const format = recorded?.format ?? 'three_line';
+  const maxReasonChars = recorded?.max_reason_chars ?? 80;
+  return { format, max_reason_chars: maxReasonChars, grammar: verdictGrammar(format, maxReasonChars), recorded: recorded?.format !== undefined && recorded?.max_reason_chars !== undefined };
+}
+
+/**
+ * A candidate's prompt rebuilt exactly as rolloutGroup built it: buildRolloutPrompt over the
+ * experiences of the candidate's guidance step (guidance_history.jsonl, what the engine sampled
+ * with; a snapshot of that step when the history lacks it), the ticket's Stage-A line as ingest
+ * parsed it, the decode's prompt_variant and the run's verdict format.
+ */
+function rebuildCandidatePrompt(
+  inputs: RunInputs,
+  constraint: NonNullable<ApiOutput<'groupDetail'>['constraint']>,
+  candidate: TrajectoryRecord,
+  sampledWith: ReadonlyMap<number, Record<string, string>>,
+  timeline: ReadonlyMap<number, { experiences: Record<string, string> }>,
+): CandidatePrompt {
+  const warnings: CandidatePrompt['warnings'] = [];
+  const line = inputs.stageA.linesOfGroup(candidate.group_id).find((entry) => entry.ticketKey === candidate.ticket_key);
+  if (!line) throw new StageBError('INPUT_NOT_FOUND', `ticket ${candidate.ticket_key} is in none of the run's Stage-A files`, { field: 'ticket_key' });
+  const record = line.record();
+  if (!record) throw new StageBError('INPUT_INVALID_FIELD', `the Stage-A line of ${candidate.ticket_key} does not pass ingest now`, { file: path.basename(line.file), line: line.line });
+  const recordedInput = inputs.manifest.inputs?.find((entry: { path?: string; sha256?: string }) => entry.path === line.file);
+  const current = inputs.stageA.files.find((entry) => entry.file === line.file);
+  // A run.json written by hand (fixtures) may hold no real digest: only a sha256 is compared.
+  if (recordedInput?.sha256 && /^[0-9a-f]{64}$/.test(recordedInput.sha256) && current && recordedInput.sha256 !== current.sha256) warnings.push('stage_a_changed');
+  let experiences = sampledWith.get(candidate.guidance_step);
+  let source: CandidatePrompt['guidance_source'] = 'history';
+  if (!experiences) {
+    experiences = timeline.get(candidate.guidance_step)?.experiences;
+    source = 'snapshot';
+    warnings.push('guidance_from_snapshot');
+  }
+  if (!experiences) throw new StageBError('API_NOT_FOUND', `neither guidance_history.jsonl nor a snapshot holds guidance step ${candidate.guidance_step}`, { file: RUN_FILES.guidanceHistory, field: 'guidance_step' });
+  if (!constraint.recorded) warnings.push('format_not_recorded');
+  const ticket = { group_id: line.groupId, summaries: line.imageKeys.map((image) => ({ image, text: record.per_image[image] })) };
+  const messages = promptToMessages(buildRolloutPrompt({ mission: candidate.mission, experiences, ticket, variant: candidate.decode.prompt_variant, format: constraint.format }));
+  return {
+    system: messages.system,
+    user: messages.user,
+    sha256: createHash('sha256').update(`${messages.system}\u0000${messages.user}`).digest('hex'),
+    guidance_step: candidate.guidance_step,
+    guidance_source: source,
+    stage_a: { file: path.basename(line.file), line: line.line },
+    warnings,
+  };
+}
+
+/**
+ * The groups before and after `groupId` in a table order (the trajectories table's filter
+ * and sort), or in the run's selections in file order when none is given: the nearest rows
+ * of another group on either side of the group's row.
+ */
+function groupNeighbors(
+  index: JsonlLineIndex<unknown>,
+  groupId: string,
+  order: ApiParsedInput<'groupDetail'>['order'] | null,
+  fold: QaReviewFold,
+  textGroups: TextGroupMatch | undefined,
+): ApiOutput<'groupDetail'>['neighbors'] {
+  const c = index.rowColumns;
+  const id = c.groupIds.idOf(groupId);
+  const { review: reviewFilter, ...filters } = order?.filters ?? {};
+  const query = {
+    filters,
+    textGroups,
+    sort: order?.sort ?? { field: 'row' as const, dir: 'asc' as const },
+    offset: 0,
+    limit: Math.max(1, c.length),
+    items: reviewFilter === undefined ? undefined : reviewedItems(fold, reviewFilter),
+  };
+  const rows = index.query(query).rows;
+  const source = order ? 'table' : 'run';
+  const at = (k: number) => c.groupId[rows[k]];
+  let position = -1;
+  if (id !== undefined) {
+    if (order?.index !== undefined && order.index < rows.length && at(order.index) === id) position = order.index;
+    else position = rows.findIndex((row) => c.groupId[row] === id);
+  }
+  if (position === -1) return { source, index: null, total: rows.length, previous: null, next: null };
+  const neighbor = (step: 1 | -1) => {
+    for (let k = position + step; k >= 0 && k < rows.length; k += step) {
+      if (at(k) !== id) return { group_id: c.groupIds.values[at(k)] as string, index: k };
+    }
+    return null;
+  };
+  return { source, index: position, total: rows.length, previous: neighbor(-1), next: neighbor(1) };
 }
 
 /** Why a selection row needs a look; the same rules for the row filter and the item it becomes. */

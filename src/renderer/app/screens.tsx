@@ -26,7 +26,7 @@ function lazyView<M>(load: () => Promise<M>, render: (module: M, stores: AppStor
 /** Every screen, one line each, in sidebar order. A new screen: its module, and one line here. */
 export const SCREENS = [
   { id: 'runs', title: 'Runs', key: '1', view: (s) => <RunsScreen stores={s.runs} /> },
-  { id: 'rows', title: 'Trajectories', key: '2', view: (s) => <TrajectoriesScreen store={s.rows} /> },
+  { id: 'rows', title: 'Trajectories', key: '2', view: (s) => <TrajectoriesScreen store={s.rows} group={s.group} /> },
   { id: 'reflection', title: 'Reflection', key: '3', params: ['decision'], view: lazyView(() => import('../features/reflection/ReflectionScreen'), (m, s) => <m.ReflectionScreen stores={s.reflection} />) },
   { id: 'guidance', title: 'Guidance', key: '4', view: lazyView(() => import('../features/guidance/GuidanceScreen'), (m, s) => <m.GuidanceScreen store={s.guidance} review={s.review} holdout={s.holdout} />) },
   { id: 'snapshots', title: 'Snapshots', key: '5', params: ['snapshot'], view: lazyView(() => import('../features/snapshots/SnapshotsScreen'), (m, s) => <m.SnapshotsScreen store={s.snapshots} />) },

@@ -18,6 +18,7 @@ import { RunStatusSchema, BatchTelemetrySchema, EpochTelemetrySchema, TelemetryS
 import { AttributionResultSchema, PreviewResultSchema } from '../schemas/holdoutComparison';
 import { RunComparisonSchema, ComparisonRowSchema } from '../metrics/compareRuns';
 import { ChangedGroupSchema, SliceRowSchema } from '../metrics/compareBreakdown';
+import { VerdictFormatSchema } from '../verdictProtocol';
 
 /**
  * The workbench API: one table, every method an input and an output schema.
@@ -129,7 +130,10 @@ export const RowFiltersSchema = z
     ineligible_reason: z.string().max(200).optional(),
     warning: WarningCodeSchema.optional(),
     group_id: z.string().max(500).optional(),
-    /** Case-insensitive substring over group_id, response_text, reason, summary, critique. */
+    /**
+     * Case-insensitive substring over group_id, ticket_key, response_text, reason, summary,
+     * critique, ineligible_reason, and the ticket's Stage-A image summaries (the run's input files).
+     */
     text: z.string().max(200).optional(),
     /** Rows by the QA review of their item (group, epoch): 'reviewed', 'unreviewed', or one status. */
     review: z.union([z.enum(['reviewed', 'unreviewed']), QaReviewStatusSchema]).optional(),
@@ -204,6 +208,60 @@ export const GuidanceInForceSchema = z.object({
   state: GuidanceStateSchema.nullable(),
 });
 
+/** The table order a group was opened from (the trajectories table's query), for previous/next group. */
+export const GroupOrderSchema = z.object({
+  kind: RowKindSchema,
+  filters: RowFiltersSchema,
+  sort: z.object({ field: SortFieldSchema, dir: z.enum(['asc', 'desc']) }).default({ field: 'row', dir: 'asc' }),
+  /** The row the group was opened at; the first row of the group in that order when absent or stale. */
+  index: z.number().int().nonnegative().optional(),
+});
+export type GroupOrder = z.input<typeof GroupOrderSchema>;
+
+const GroupNeighborSchema = z.object({ group_id: z.string(), index: z.number().int().nonnegative() });
+
+export const GroupNeighborsSchema = z.object({
+  /** table: the order the request named; run: the run's selections in file order (a group opened directly). */
+  source: z.enum(['table', 'run']),
+  /** The group's row in that order; null when the group has no row there (filtered out). */
+  index: z.number().int().nonnegative().nullable(),
+  /** Rows in that order. */
+  total: z.number().int().nonnegative(),
+  previous: GroupNeighborSchema.nullable(),
+  next: GroupNeighborSchema.nullable(),
+});
+export type GroupNeighbors = z.infer<typeof GroupNeighborsSchema>;
+
+export const PromptWarningSchema = z.enum(['stage_a_changed', 'guidance_from_snapshot', 'format_not_recorded']);
+
+/**
+ * The prompt a candidate was sampled with, rebuilt by the engine's prompt builder from what
+ * the run recorded: the guidance step's experiences (guidance_history.jsonl), the ticket's
+ * Stage-A line and the decode's prompt_variant. The system and the user message as the
+ * backend received them, before it applied the model's chat template.
+ */
+export const CandidatePromptSchema = z.object({
+  system: z.string(),
+  user: z.string(),
+  /** sha256 of system + NUL + user (the record holds no hash of its own to check it against). */
+  sha256: z.string(),
+  guidance_step: z.number().int().nonnegative(),
+  guidance_source: z.enum(['history', 'snapshot']),
+  stage_a: z.object({ file: z.string(), line: z.number().int().positive() }),
+  warnings: z.array(PromptWarningSchema),
+});
+export type CandidatePrompt = z.infer<typeof CandidatePromptSchema>;
+
+/** The output constraint every rollout candidate of the run shared (run.json's sampler). */
+export const RolloutConstraintSchema = z.object({
+  format: VerdictFormatSchema,
+  max_reason_chars: z.number().int().positive(),
+  /** The GBNF grammar verdictGrammar(format, max_reason_chars) builds. */
+  grammar: z.string(),
+  /** false: run.json holds no sampler settings and the defaults were assumed. */
+  recorded: z.boolean(),
+});
+
 export const GroupDetailOutputSchema = z.object({
   groupId: z.string(),
   /** Every ticket with this group_id (the same group can be resubmitted with the other label). */
@@ -217,6 +275,10 @@ export const GroupDetailOutputSchema = z.object({
   guidance: GuidanceInForceSchema.nullable(),
   /** The group's reviews that no undo retracted, in the order they were made. */
   reviews: z.lazy(() => z.array(FoldedQaReviewSchema)),
+  /** prompts[i]: candidates[i]'s prompt, or why it cannot be rebuilt. */
+  prompts: z.array(z.object({ prompt: CandidatePromptSchema.nullable(), error: SerializedErrorSchema.nullable() })).default([]),
+  constraint: RolloutConstraintSchema.nullable().default(null),
+  neighbors: GroupNeighborsSchema.nullable().default(null),
 });
 export type GroupDetailOutput = z.infer<typeof GroupDetailOutputSchema>;
 
@@ -440,7 +502,7 @@ export const api = {
   listRuns: { input: Empty, output: z.object({ runs: z.array(RunSummarySchema) }) },
   listMissions: { input: Empty, output: z.object({ missions: z.array(MissionSummarySchema) }) },
   queryRows: { input: QueryRowsInputSchema, output: QueryRowsOutputSchema },
-  groupDetail: { input: RunRefSchema.extend({ groupId: z.string().min(1).max(500) }), output: GroupDetailOutputSchema },
+  groupDetail: { input: RunRefSchema.extend({ groupId: z.string().min(1).max(500), order: GroupOrderSchema.optional() }), output: GroupDetailOutputSchema },
   reflectionLog: {
     input: RunRefSchema.extend({ offset: Offset, limit: Limit(200, 50), appliedOnly: z.boolean().default(false) }),
     output: ReflectionLogOutputSchema,

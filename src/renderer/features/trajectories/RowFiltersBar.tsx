@@ -75,8 +75,9 @@ export function RowFiltersBar({ store }: { store: RowsStore }) {
           {QaReviewStatusSchema.options.map((s) => <option key={s} value={s}>{s}</option>)}
         </select>
       </label>
-      <label className="grow">Search
-        <input type="search" value={text} placeholder="group id, reason, summary, critique…" onChange={(e) => setText(e.target.value)} data-testid="filter-text" id="rows-search" />
+      <label className="grow search-field">Search
+        <input type="search" value={text} placeholder="group id, response, reason, critique, Stage-A summary…" onChange={(e) => setText(e.target.value)} data-testid="filter-text" id="rows-search" aria-describedby="rows-search-covers" />
+        <span id="rows-search-covers" className="search-covers" data-testid="search-covers">Matches group id, ticket, response, reason, summary, critique, ineligible reason, and the ticket&apos;s Stage-A image summaries.</span>
       </label>
       <button type="button" onClick={() => { setText(''); store.getState().clearFilters(); }}>Clear</button>
     </form>

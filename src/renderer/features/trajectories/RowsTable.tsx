@@ -8,14 +8,15 @@ import type { RowItem, RowsStore } from './store';
 
 const ROW_HEIGHT = 30;
 
-// Fixed widths (only the last column flexes) keep the head, which leaves a scrollbar gutter, aligned with the rows; they add up to fit 1280 px beside the sidebar.
-type Column = { id: string; title: string; width: string; sort?: SortField; cell(row: RowItem): string };
+// Head and rows share one template (the head leaves a scrollbar gutter); only Group and Reason flex, and the minimums add up to fit 1280 px beside the sidebar.
+type Column = { id: string; title: string; width: string; sort?: SortField; cell(row: RowItem): string; className?: string };
 
 const COMMON: Column[] = [
   { id: 'line', title: '#', width: '48px', sort: 'row', cell: (r) => String(r.line) },
   { id: 'epoch', title: 'Ep', width: '32px', sort: 'epoch', cell: (r) => String(r.record.epoch) },
   { id: 'batch', title: 'Batch', width: '48px', sort: 'batch_index', cell: (r) => String(r.record.batch_index) },
-  { id: 'group', title: 'Group', width: '190px', sort: 'group_id', cell: (r) => r.record.group_id },
+  // Wraps onto a second line instead of cutting a long id off; the tooltip and `c` copy it whole.
+  { id: 'group', title: 'Group', width: 'minmax(150px, 210px)', sort: 'group_id', cell: (r) => r.record.group_id, className: 'cell-id' },
   { id: 'label', title: 'Label', width: '48px', sort: 'label', cell: (r) => r.record.label ?? '—' },
   { id: 'verdict', title: 'Verdict', width: '64px', sort: 'verdict', cell: (r) => r.record.verdict ?? 'malformed' },
   { id: 'match', title: 'Match', width: '50px', sort: 'label_match', cell: (r) => (r.record.signals.label_match === null ? '—' : r.record.signals.label_match ? '✓' : '✗') },
@@ -42,7 +43,7 @@ const TAIL: Column[] = [
  * The virtualized table: only the visible rows exist in the DOM, and only the
  * pages under them are fetched; scrolling never waits on the network.
  */
-export function RowsTable({ store, onOpen }: { store: RowsStore; onOpen(row: RowItem): void }) {
+export function RowsTable({ store, onOpen, onCopy }: { store: RowsStore; onOpen(row: RowItem, index: number): void; onCopy?(row: RowItem): void }) {
   const kind = useStore(store, (s) => s.kind);
   const total = useStore(store, (s) => s.total);
   const selected = useStore(store, (s) => s.selected);
@@ -67,6 +68,14 @@ export function RowsTable({ store, onOpen }: { store: RowsStore; onOpen(row: Row
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === 'c' && onCopy) {
+      const row = store.getState().rowAt(selected);
+      if (row) {
+        event.preventDefault();
+        onCopy(row);
+      }
+      return;
+    }
     const pageSize = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 300) / ROW_HEIGHT) - 1);
     const result = reduceListKey({ index: selected, count, pageSize }, event.key);
     if (!result.handled || result.effect === 'help' || result.effect === 'close') return;
@@ -77,7 +86,7 @@ export function RowsTable({ store, onOpen }: { store: RowsStore; onOpen(row: Row
     }
     if (result.effect === 'open') {
       const row = store.getState().rowAt(result.index);
-      if (row) onOpen(row);
+      if (row) onOpen(row, result.index);
     }
   }
 
@@ -100,8 +109,8 @@ export function RowsTable({ store, onOpen }: { store: RowsStore; onOpen(row: Row
               <div key={item.key} id={`row-${item.index}`} role="row" data-index={item.index} aria-selected={item.index === selected}
                 className={`rows-row${item.index === selected ? ' selected' : ''}${row && row.record.signals.label_match === false ? ' mismatch' : ''}`}
                 style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT, gridTemplateColumns: template }}
-                onClick={() => store.getState().select(item.index)} onDoubleClick={() => row && onOpen(row)}>
-                {row ? columns.map((c) => <span key={c.id} role="gridcell" title={c.cell(row)}>{c.cell(row)}</span>) : <span className="muted">loading…</span>}
+                onClick={() => store.getState().select(item.index)} onDoubleClick={() => row && onOpen(row, item.index)}>
+                {row ? columns.map((c) => <span key={c.id} role="gridcell" className={c.className} title={c.cell(row)}>{c.cell(row)}</span>) : <span className="muted">loading…</span>}
               </div>
             );
           })}

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { SCREENS } from '../../app/screens';
 import { QA_STATUS_KEYS } from '../../features/qa/store';
 import { JOB_CONTROL_KEYS } from '../../features/launcher/jobProgress';
+import { GROUP_KEYS } from '../../features/group/GroupScreen';
 
 const LIST_KEYS: Array<[string, string]> = [
   ['j / ↓', 'next row'],
@@ -22,6 +23,7 @@ const LIST_KEYS: Array<[string, string]> = [
   ['Ctrl+S', 'guidance editor: save'],
   ...JOB_CONTROL_KEYS,
   ['a / b, c', 'runs: mark the selected run as A / B, open the comparison; compare: set A / B (t two runs ⇄ two steps, w swap, x clear, o open a group in A)'],
+  ...GROUP_KEYS,
 ];
 
 export function ShortcutsOverlay({ onClose }: { onClose(): void }) {
