@@ -33,7 +33,6 @@ import { fileURLToPath } from 'node:url';
 import { createWorkbenchApi } from '../../src/main/api/createWorkbenchApi';
 import { dispatchApiCall } from '../../src/main/api/dispatchApiCall';
 import { fixtureTrajectories, groupIdOf } from '../../src/main/api/fixtureRun';
-import { RUN_FILES } from '../../src/main/api/runDirectory';
 import { writeJsonlRows } from '../../src/main/io/jsonl';
 import { sidecarPathOf } from '../../src/main/api/index/IndexSidecar';
 import type { ApiParsedInput } from '../../src/shared/api/contract';

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeStageBRun, type StageBModelPort } from '../composeStageBRun';
 import type { GenerateRequest, LlmBackend } from '../llm/LlmBackend';
-import { GuidanceRepository } from '../io/GuidanceRepository';
 import { parseRunConfigText } from '../io/loadRunConfig';
 import { TrajectoryRecordSchema } from '../../shared/schemas/records';
 import type { GroupDetailOutput } from '../../shared/api/contract';
@@ -68,7 +67,6 @@ beforeAll(async () => {
     engineLauncher: () => {
       throw new Error('no engine here');
     },
-    guidanceWriter: (options) => new GuidanceRepository(options),
     parseConfig: parseRunConfigText,
   });
 }, 120_000);

@@ -3,7 +3,6 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GuidanceRepository } from '../io/GuidanceRepository';
 import { parseRunConfigText } from '../io/loadRunConfig';
 import { writeJsonlRows } from '../io/jsonl';
 import { RunManifestSchema } from '../../shared/schemas/telemetry';
@@ -47,7 +46,6 @@ beforeAll(async () => {
     engineLauncher: () => {
       throw new Error('no engine here');
     },
-    guidanceWriter: (options) => new GuidanceRepository(options),
     parseConfig: parseRunConfigText,
   });
 });

@@ -406,7 +406,7 @@ function rebuildCandidatePrompt(
     source = 'snapshot';
     warnings.push('guidance_from_snapshot');
   }
-  if (!experiences) throw new StageBError('API_NOT_FOUND', `neither guidance_history.jsonl nor a snapshot holds guidance step ${candidate.guidance_step}`, { file: RUN_FILES.guidanceHistory, field: 'guidance_step' });
+  if (!experiences) throw new StageBError('API_NOT_FOUND', `neither ${RUN_FILES.guidanceHistory} nor a snapshot holds guidance step ${candidate.guidance_step}`, { file: RUN_FILES.guidanceHistory, field: 'guidance_step' });
   if (!constraint.recorded) warnings.push('format_not_recorded');
   const ticket = { group_id: line.groupId, summaries: line.imageKeys.map((image) => ({ image, text: record.per_image[image] })) };
   const messages = promptToMessages(buildRolloutPrompt({ mission: candidate.mission, experiences, ticket, variant: candidate.decode.prompt_variant, format: constraint.format }));

@@ -10,6 +10,7 @@ import { sortedExperienceKeys } from '../../shared/experienceKeys';
 import { StageASummaryView } from './StageASummaryView';
 import { copyText } from './copyText';
 import type { GroupStore } from './store';
+import { RUN_FILES } from '../../../shared/runFiles';
 
 /** The group screen's own keys (listed in the `?` overlay). */
 export const GROUP_KEYS: Array<[string, string]> = [
@@ -20,9 +21,9 @@ export const GROUP_KEYS: Array<[string, string]> = [
 ];
 
 const PROMPT_WARNINGS: Record<string, string> = {
-  stage_a_changed: 'The Stage-A file changed since the run (its sha256 differs from run.json): this prompt is rebuilt from the file as it is now and may differ from the one sampled.',
-  guidance_from_snapshot: 'guidance_history.jsonl does not hold this guidance step; the experiences come from a snapshot of that step.',
-  format_not_recorded: 'run.json records no sampler settings; the verdict format and reason bound are the defaults (three_line, 80).',
+  stage_a_changed: `The Stage-A file changed since the run (its sha256 differs from ${RUN_FILES.manifest}): this prompt is rebuilt from the file as it is now and may differ from the one sampled.`,
+  guidance_from_snapshot: `${RUN_FILES.guidanceHistory} does not hold this guidance step; the experiences come from a snapshot of that step.`,
+  format_not_recorded: `${RUN_FILES.manifest} records no sampler settings; the verdict format and reason bound are the defaults (three_line, 80).`,
 };
 
 function promptText(prompt: { system: string; user: string }): string {
@@ -252,7 +253,7 @@ function CandidatePromptCard({ detail, index, onCopy }: { detail: GroupDetailOut
             <>
               <div className="prompt-toolbar">
                 <span className="muted small">
-                  guidance step {prompt.guidance_step} ({prompt.guidance_source === 'history' ? 'guidance_history.jsonl' : 'snapshot'}) · ticket {prompt.stage_a.file}:{prompt.stage_a.line} · sha256 <code title={prompt.sha256}>{prompt.sha256.slice(0, 12)}…</code>
+                  guidance step {prompt.guidance_step} ({prompt.guidance_source === 'history' ? RUN_FILES.guidanceHistory : 'snapshot'}) · ticket {prompt.stage_a.file}:{prompt.stage_a.line} · sha256 <code title={prompt.sha256}>{prompt.sha256.slice(0, 12)}…</code>
                 </span>
                 <button onClick={() => onCopy(promptText(prompt))} data-testid="copy-prompt">Copy prompt <kbd>y</kbd></button>
               </div>
