@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chromiumMissingReason, screenshot } from './fixtures/browser';
 import { DEMO_CONFIG, STAGEB, writeDemoConfig } from './fixtures/demoConfig';
+import { JOB_CHART, jobChartLegend, pct } from './fixtures/jobChart';
 import { openFixtureRun, useWorkbenchSessions } from './fixtures/workbenchSession';
 
 function skipReason(): string | null {
@@ -22,7 +23,9 @@ async function demoRunDir(runsRoot: string): Promise<string> {
   return path.join(runsRoot, 'demo', mission);
 }
 
-async function readEvents(runsRoot: string): Promise<Array<{ type: string; epoch?: number; batch_index?: number }>> {
+type EventLine = { type: string; epoch?: number; batch_index?: number; label_match_rate?: number | null; false_release_rate?: number | null };
+
+async function readEvents(runsRoot: string): Promise<EventLine[]> {
   const text = await readFile(path.join(await demoRunDir(runsRoot), 'events.jsonl'), 'utf8');
   return text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
 }
@@ -78,6 +81,15 @@ describe.skipIf(Boolean(skip))('launcher: pause, resume and cancel a run', () =>
     await expect(page.getByTestId('job-eta').textContent()).resolves.toBe('paused');
     const pausedEvents = (await readEvents(runsRoot)).filter((e) => e.type === 'paused');
     expect(pausedEvents).toHaveLength(1);
+
+    // The live chart (uPlot) holds every batch that finished before the pause; its legend shows the last.
+    const batchEvents = (await readEvents(runsRoot)).filter((e) => e.type === 'batch');
+    const chart = page.getByTestId(JOB_CHART);
+    await chart.locator('canvas').waitFor();
+    const present = (rate: 'label_match_rate' | 'false_release_rate') => batchEvents.filter((e) => e[rate] !== null).length;
+    await expect.poll(() => chart.getAttribute('data-points')).toBe(`${present('label_match_rate')},${present('false_release_rate')}`);
+    const lastBatch = batchEvents[batchEvents.length - 1];
+    expect(await jobChartLegend(page)).toEqual([`e${lastBatch.epoch}·b${lastBatch.batch_index}`, pct(lastBatch.label_match_rate ?? null), pct(lastBatch.false_release_rate ?? null)]);
 
     // Paused is paused: nothing moves while it waits.
     const groupsWhilePaused = await page.getByTestId('bar-overall').getAttribute('aria-valuenow');

@@ -28,7 +28,8 @@ export type ChartSpec = {
   empty: string;
 };
 
-const batchLabel = (epoch: number, batch: number) => `e${epoch}·b${batch}`;
+/** How a batch is named on an x axis, here and on the launcher's live chart. */
+export const batchLabel = (epoch: number, batch: number) => `e${epoch}·b${batch}`;
 
 /** Points are drawn where a line alone could hide a value: always up to this many x positions (one point draws nothing as a line). */
 export const POINTS_UP_TO = 60;

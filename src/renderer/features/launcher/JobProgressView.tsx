@@ -1,10 +1,13 @@
-import { useEffect, useRef } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useRef } from 'react';
 import { formatError } from '../../../shared/errors';
 import { navStore } from '../../app/navStore';
-import { LineChart } from '../../shared/charts/LineChart';
 import { duration } from '../../shared/format';
 import { isTypingTarget } from '../../shared/keyboard/listNavigation';
+import { jobCurveSpec } from './jobCurveChart';
 import { epochFraction, jobControls, overallFraction, pauseStatusText, type JobProgress } from './jobProgress';
+
+// uPlot loads with the first batch's chart (the same chunk as the Charts screen's), never with the shell.
+const UPlotChart = lazy(() => import('../charts/UPlotChart'));
 
 type JobActions = { onCancel(): void; onPause?(): void; onResume?(): void };
 
@@ -57,6 +60,7 @@ export function JobProgressView({ progress, onCancel, onPause, onResume }: { pro
   const can = jobControls(p);
   const pauseText = pauseStatusText(p);
   useJobControlKeys(p, { onCancel, onPause, onResume });
+  const curve = useMemo(() => jobCurveSpec(p.curve), [p.curve]);
   return (
     <div className="card job" data-testid="job-progress">
       <p className="job-state">status <span className={`status status-${p.status}`} data-testid="job-status">{p.status}</span></p>
@@ -76,10 +80,12 @@ export function JobProgressView({ progress, onCancel, onPause, onResume }: { pro
       {p.error && (p.status === 'cancelled' && p.error.code === 'CANCELLED'
         ? <p className="banner" role="status" data-testid="job-cancelled">Cancelled: the run stopped at a safe point; starting the same config again resumes it.</p>
         : <div className="error-box" role="alert"><pre>{formatError(p.error)}</pre></div>)}
-      <LineChart title="label_match per batch" xLabel="batch" yMin={0} yMax={1} height={130} series={[
-        { name: 'label_match', className: 's1', points: p.curve.map((c, i) => ({ x: i, y: c.labelMatch })) },
-        { name: 'false-release', className: 's2', points: p.curve.map((c, i) => ({ x: i, y: c.falseRelease })) },
-      ]} />
+      <figure className="chart" data-testid="job-chart">
+        <figcaption>{curve.title}</figcaption>
+        {curve.xLabels.length === 0
+          ? <p className="muted small">{curve.empty}</p>
+          : <Suspense fallback={<p className="muted small">Loading the chart…</p>}><UPlotChart spec={curve} height={180} /></Suspense>}
+      </figure>
       {p.log.length > 0 && <details><summary>log ({p.log.length})</summary><pre className="raw log">{p.log.slice(-60).join('\n')}</pre></details>}
     </div>
   );
