@@ -11,6 +11,8 @@ import { REPO_ROOT } from './fixtures/ensureRendererBuilt';
 import { E2E_REVIEWER, useWorkbenchSessions } from './fixtures/workbenchSession';
 import { ExportRowSchema, SelectionRecordSchema, TrajectoryRecordSchema } from '../src/shared/schemas/records';
 import { LabelCorrectionSchema, type LabelCorrection } from '../src/shared/schemas/labelCorrections';
+import { validateStageBRun } from '../src/main/composeStageBRun';
+import { splitHoldout } from '../src/main/engine/epochPlan';
 
 const skip = chromiumMissingReason() ?? (existsSync(STAGEB) && existsSync(DEMO_CONFIG) ? null : 'bin/stageb.js or configs/demo.yaml missing — corrections loop e2e skipped');
 if (skip) console.warn(skip);
@@ -32,12 +34,15 @@ const focusedTestId = (page: Page) => page.evaluate(() => document.activeElement
 async function openRun(page: Page, runId: string): Promise<void> {
   await page.keyboard.press('1');
   const list = page.getByTestId('runs-list');
-  const target = list.getByRole('option').filter({ has: page.locator('strong', { hasText: new RegExp(`^${runId}$`) }) });
-  await target.waitFor();
-  const count = await list.getByRole('option').count();
+  const runName = page.locator('strong', { hasText: new RegExp(`^${runId}$`) });
+  await list.getByRole('option').filter({ has: runName }).waitFor();
+  const names = await list.getByRole('option').evaluateAll((options) => options.map((option) => option.querySelector('strong')?.textContent ?? ''));
+  const index = names.indexOf(runId);
+  expect(index, `runs list: ${names.join(', ')}`).toBeGreaterThanOrEqual(0);
   await list.focus();
-  for (let i = 0; i < count && (await target.getAttribute('aria-selected')) !== 'true'; i += 1) await page.keyboard.press('ArrowDown');
-  await expect(target.getAttribute('aria-selected')).resolves.toBe('true');
+  await page.keyboard.press('Home');
+  for (let i = 0; i < index; i += 1) await page.keyboard.press('ArrowDown');
+  await list.locator('[role="option"][aria-selected="true"]').filter({ has: runName }).waitFor();
   await page.keyboard.press('Enter');
   await page.getByTestId('rows-total').filter({ hasText: 'rows' }).waitFor();
 }
@@ -162,6 +167,15 @@ describe.skipIf(Boolean(skip))('label corrections from a QA review feed a second
     const candidates = Number(/^\s*candidates:\s*(\d+)/m.exec(demoText)![1]);
     expect(trajectories.filter((row) => corrected.has(row.ticket_key)).length).toBe(trained.length * candidates);
     expect(exported.filter((row) => corrected.has(row.ticket_key)).length).toBe(new Set(trained.map((row) => row.ticket_key)).size);
+    // The holdout the run gated on is the seeded split of the tickets with their corrected labels.
+    const { loaded, tickets } = await validateStageBRun(path.join(configs, SECOND_CONFIG), async () => null);
+    expect(tickets.filter((ticket) => corrected.has(ticket.ticket_key)).map((ticket) => [ticket.ticket_key, ticket.label]).sort())
+      .toEqual(corrections.map((c) => [c.ticket_key, c.corrected_label]).sort());
+    const { reflection, seed } = loaded.config;
+    const split = splitHoldout(tickets, { fraction: reflection.holdout_fraction, max: reflection.holdout_max, seed });
+    const trainedKeys = new Set(selections.map((row) => row.ticket_key));
+    expect(tickets.filter((ticket) => !trainedKeys.has(ticket.ticket_key)).map((ticket) => ticket.ticket_key)).toEqual(split.holdout.map((ticket) => ticket.ticket_key));
+    expect(split.holdout.some((ticket) => ticket.label === 'fail')).toBe(true);
     const manifest = JSON.parse(await readFile(path.join(secondDir, 'run.json'), 'utf8'));
     expect(manifest.label_corrections).toEqual({
       path: correctionsPath,
@@ -174,9 +188,10 @@ describe.skipIf(Boolean(skip))('label corrections from a QA review feed a second
     const correction = corrected.get(shown.ticket_key)!;
     await openRun(page, SECOND_RUN);
     await page.keyboard.press('2');
-    await page.getByTestId('filter-text').fill(shown.group_id);
+    await page.getByTestId('filter-text').focus();
+    await page.keyboard.type(shown.group_id);
     const rowsOfGroup = selections.filter((row) => row.group_id === shown.group_id).length;
-    await page.getByTestId('rows-total').filter({ hasText: `${rowsOfGroup} rows` }).waitFor();
+    await page.getByTestId('rows-total').filter({ hasText: new RegExp(`^${rowsOfGroup} rows$`) }).waitFor();
     await page.locator('.rows-row').nth(rowsOfGroup - 1).locator('[role="gridcell"]').first().waitFor();
     const labelCells = await page.locator('.rows-row').evaluateAll((rows) => rows.map((row) => row.querySelectorAll('[role="gridcell"]')[4]?.textContent));
     expect(labelCells).toEqual(Array(rowsOfGroup).fill(correction.corrected_label));
