@@ -11,6 +11,7 @@ import { REPO_ROOT } from './fixtures/ensureRendererBuilt';
 import { E2E_REVIEWER, useWorkbenchSessions } from './fixtures/workbenchSession';
 import { ExportRowSchema, SelectionRecordSchema, TrajectoryRecordSchema } from '../src/shared/schemas/records';
 import { LabelCorrectionSchema, type LabelCorrection } from '../src/shared/schemas/labelCorrections';
+import { RUN_FILES } from '../src/shared/runFiles';
 import { validateStageBRun } from '../src/main/composeStageBRun';
 import { splitHoldout } from '../src/main/engine/epochPlan';
 
@@ -81,7 +82,7 @@ describe.skipIf(Boolean(skip))('label corrections from a QA review feed a second
     const demoText = await readFile(path.join(configs, 'demo.yaml'), 'utf8');
     const mission = /^mission:\s*(\S+)/m.exec(demoText)![1];
     const firstDir = path.join(dir, 'runs', 'demo', mission);
-    const firstSelections = await jsonl(path.join(firstDir, 'selections.jsonl'), (v) => SelectionRecordSchema.parse(v));
+    const firstSelections = await jsonl(path.join(firstDir, RUN_FILES.selections), (v) => SelectionRecordSchema.parse(v));
     const inputLabel = new Map(firstSelections.map((row) => [row.ticket_key, row.label]));
     expect(firstSelections.every((row) => row.original_label === null)).toBe(true);
 
@@ -150,9 +151,9 @@ describe.skipIf(Boolean(skip))('label corrections from a QA review feed a second
 
     // The second run's files: corrected tickets carry the corrected label and the input's; the others original_label null.
     const secondDir = path.join(dir, 'runs', SECOND_RUN, mission);
-    const selections = await jsonl(path.join(secondDir, 'selections.jsonl'), (v) => SelectionRecordSchema.parse(v));
-    const trajectories = await jsonl(path.join(secondDir, 'trajectories.jsonl'), (v) => TrajectoryRecordSchema.parse(v));
-    const exported = await jsonl(path.join(secondDir, 'export', 'verdicts.jsonl'), (v) => ExportRowSchema.parse(v));
+    const selections = await jsonl(path.join(secondDir, RUN_FILES.selections), (v) => SelectionRecordSchema.parse(v));
+    const trajectories = await jsonl(path.join(secondDir, RUN_FILES.trajectories), (v) => TrajectoryRecordSchema.parse(v));
+    const exported = await jsonl(path.join(secondDir, RUN_FILES.export, 'verdicts.jsonl'), (v) => ExportRowSchema.parse(v));
     for (const row of [...selections, ...trajectories, ...exported]) {
       const correction = corrected.get(row.ticket_key);
       if (correction) expect([row.label, row.original_label], row.ticket_key).toEqual([correction.corrected_label, correction.original_label]);
@@ -176,7 +177,7 @@ describe.skipIf(Boolean(skip))('label corrections from a QA review feed a second
     const trainedKeys = new Set(selections.map((row) => row.ticket_key));
     expect(tickets.filter((ticket) => !trainedKeys.has(ticket.ticket_key)).map((ticket) => ticket.ticket_key)).toEqual(split.holdout.map((ticket) => ticket.ticket_key));
     expect(split.holdout.some((ticket) => ticket.label === 'fail')).toBe(true);
-    const manifest = JSON.parse(await readFile(path.join(secondDir, 'run.json'), 'utf8'));
+    const manifest = JSON.parse(await readFile(path.join(secondDir, RUN_FILES.manifest), 'utf8'));
     expect(manifest.label_corrections).toEqual({
       path: correctionsPath,
       sha256: createHash('sha256').update(await readFile(correctionsPath)).digest('hex'),
