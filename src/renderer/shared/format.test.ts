@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { duration, groupIdOfTicketKey, pct } from './format';
+import { duration, groupIdOfTicketKey, labelText, pct } from './format';
 
 describe('format helpers', () => {
   it('formats rates and durations', () => {
@@ -12,5 +12,12 @@ describe('format helpers', () => {
     expect(groupIdOfTicketKey('QC-1::pass')).toBe('QC-1');
     expect(groupIdOfTicketKey('a::b::fail')).toBe('a::b');
     expect(groupIdOfTicketKey('plain')).toBe('plain');
+  });
+  it('names the input label beside a corrected one, and only then', () => {
+    expect(labelText('fail', 'pass')).toBe('fail (corrected from pass)');
+    expect(labelText('pass', null)).toBe('pass');
+    expect(labelText('pass', undefined)).toBe('pass');
+    expect(labelText('pass', 'pass')).toBe('pass');
+    expect(labelText(null, null)).toBe('—');
   });
 });

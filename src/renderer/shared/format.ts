@@ -23,3 +23,12 @@ export function groupIdOfTicketKey(ticketKey: string): string {
   const i = ticketKey.lastIndexOf('::');
   return i < 0 ? ticketKey : ticketKey.slice(0, i);
 }
+
+/**
+ * The label a run used, and the input's when a label correction replaced it, so a corrected
+ * ticket never reads as if the Stage-A file had said so: `fail (corrected from pass)`.
+ */
+export function labelText(label: string | null | undefined, originalLabel?: string | null): string {
+  const shown = label ?? '—';
+  return originalLabel && originalLabel !== label ? `${shown} (corrected from ${originalLabel})` : shown;
+}

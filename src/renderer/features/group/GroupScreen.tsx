@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { useStore } from 'zustand';
 import type { GroupDetailOutput } from '../../../shared/api/contract';
 import { navStore } from '../../app/navStore';
-import { num, time } from '../../shared/format';
+import { labelText, num, time } from '../../shared/format';
 import { isTypingTarget } from '../../shared/keyboard/listNavigation';
 import { ErrorBox } from '../../shared/ui/ErrorBox';
 import { StatusLine } from '../../shared/ui/StatusLine';
@@ -151,7 +151,7 @@ function GroupDetail({ detail, candidate, onSelect, onCopyPrompt }: { detail: Gr
       <ErrorBox error={detail.ticketError} title="Stage-A tickets could not be read" />
       {detail.tickets.map((ticket) => (
         <article key={ticket.ticket_key} className="card">
-          <h2>Ticket <code className="group-id">{ticket.ticket_key}</code> <span className={`tag label-${ticket.label}`}>label: {ticket.label ?? 'none'}</span></h2>
+          <h2>Ticket <code className="group-id">{ticket.ticket_key}</code> <span className={`tag label-${ticket.label}`} data-testid="ticket-label">label: {ticket.label ? labelText(ticket.label, ticket.original_label) : 'none'}</span></h2>
           <p className="muted">{ticket.source.file}:{ticket.source.line}</p>
           {ticket.gt_fail_reason_texts.length > 0 && <p>Reviewer reason: {ticket.gt_fail_reason_texts.join('；')}</p>}
           <div className="summaries">
@@ -165,7 +165,7 @@ function GroupDetail({ detail, candidate, onSelect, onCopyPrompt }: { detail: Gr
           {detail.selections.map((sel) => (
             <div key={`${sel.epoch}-${sel.ticket_key}`} className="selection">
               <p>
-                <strong>epoch {sel.epoch}</strong> · verdict <span className={`tag label-${sel.verdict}`}>{sel.verdict ?? 'malformed'}</span> · label {sel.label ?? '—'} ·
+                <strong>epoch {sel.epoch}</strong> · verdict <span className={`tag label-${sel.verdict}`}>{sel.verdict ?? 'malformed'}</span> · label <span data-testid="selection-label">{labelText(sel.label, sel.original_label)}</span> ·
                 vote {sel.vote.pass}/{sel.vote.fail}/{sel.vote.malformed} (pass/fail/malformed) · rule {sel.selection_rule} · confidence {num(sel.confidence)} · guidance step {sel.guidance_step}
               </p>
               {sel.reason && <p>Reason: {sel.reason}</p>}
