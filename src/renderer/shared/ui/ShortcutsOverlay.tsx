@@ -36,7 +36,7 @@ export function ShortcutsOverlay({ onClose }: { onClose(): void }) {
         <table>
           <tbody>
             {LIST_KEYS.map(([key, what]) => (
-              <tr key={key}><td><kbd>{key}</kbd></td><td>{what}</td></tr>
+              <tr key={`${key} ${what}`}><td><kbd>{key}</kbd></td><td>{what}</td></tr>
             ))}
             {SCREENS.filter((s) => s.key !== null).map((s) => (
               <tr key={s.id}><td><kbd>{s.key}</kbd></td><td>go to {s.title}</td></tr>
