@@ -189,6 +189,9 @@ describe.skipIf(Boolean(missing))('a real tiny-model run: the annotator\'s rule 
       const option = page.getByTestId('runs-list').getByRole('option').filter({ hasText: RUN });
       await option.click();
       await page.keyboard.press('Enter');
+      // The run is open (the sidebar names it) before the guidance key is pressed: a runs list still
+      // refreshing under a loaded machine can take the Enter.
+      await page.getByTestId('current-run').filter({ hasText: RUN }).waitFor();
       await page.keyboard.press('4');
       const g2 = page.getByTestId('rule-G2');
       await g2.waitFor();
