@@ -1,3 +1,4 @@
+import { apiCalls } from '../../../test/helpers/apiCalls';
 import { copyFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, ConfigEntry, JobInfo } from '../../shared/api/contract';
 import { parseRunConfigText } from '../io/loadRunConfig';
 import { createWorkbenchApi, type WorkbenchApi } from './createWorkbenchApi';
-import { dispatchApiCall } from './dispatchApiCall';
 import { createNodeEngineLauncher } from './nodeEngineLauncher';
 
 const REPO_CONFIGS = path.resolve(import.meta.dirname, '../../../configs');
@@ -21,14 +21,7 @@ let configsRoot: string;
 let workbench: WorkbenchApi;
 const events: ApiEvent[] = [];
 
-async function call(method: string, input: unknown) {
-  return dispatchApiCall(workbench.handlers, method, input);
-}
-async function ok<T = any>(method: string, input: unknown): Promise<T> {
-  const envelope = await call(method, input);
-  if (!envelope.ok) throw new Error(`${method} failed: ${JSON.stringify(envelope.error)}`);
-  return envelope.result as T;
-}
+const { call, ok } = apiCalls(() => workbench);
 
 beforeAll(async () => {
   base = await realpath(await mkdtemp(path.join(tmpdir(), 'config-methods-')));

@@ -1,3 +1,4 @@
+import { apiCalls } from '../../../test/helpers/apiCalls';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,6 @@ import type { GuidancePort } from '../engine/ports/GuidancePort';
 import { openRunGuidance } from '../io/GuidanceRepository';
 import { RUN_FILES } from '../../shared/runFiles';
 import { createWorkbenchApi, type WorkbenchApi } from './createWorkbenchApi';
-import { dispatchApiCall } from './dispatchApiCall';
 import { writeFixtureRun } from './fixtureRun';
 
 const MISSION = 'BBU接地线检查';
@@ -33,11 +33,7 @@ function recorded(port: GuidancePort): GuidancePort {
   };
 }
 
-async function ok<T = any>(method: string, input: unknown): Promise<T> {
-  const envelope = await dispatchApiCall(api.handlers, method, input);
-  if (!envelope.ok) throw new Error(`${method}: ${JSON.stringify(envelope.error)}`);
-  return envelope.result as T;
-}
+const { ok } = apiCalls(() => api);
 
 beforeEach(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'stageb-guidance-port-'));

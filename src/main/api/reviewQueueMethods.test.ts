@@ -1,3 +1,4 @@
+import { apiCalls } from '../../../test/helpers/apiCalls';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,11 +23,7 @@ let missionDir: string;
 let repo: GuidanceRepository;
 let api: WorkbenchApi;
 
-async function ok<T = any>(method: string, input: unknown): Promise<T> {
-  const envelope = await dispatchApiCall(api.handlers, method, input);
-  if (!envelope.ok) throw new Error(`${method}: ${JSON.stringify(envelope.error)}`);
-  return envelope.result as T;
-}
+const { ok } = apiCalls(() => api);
 
 beforeEach(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'stageb-queue-'));

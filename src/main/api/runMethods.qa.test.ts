@@ -1,3 +1,4 @@
+import { apiCalls } from '../../../test/helpers/apiCalls';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,6 @@ import { QaReviewLogRowSchema } from '../../shared/schemas/qaReview';
 import { LabelCorrectionSchema } from '../../shared/schemas/labelCorrections';
 import { parseRunConfigText } from '../io/loadRunConfig';
 import { createWorkbenchApi, type WorkbenchApi } from './createWorkbenchApi';
-import { dispatchApiCall } from './dispatchApiCall';
 import { fixtureSelections, groupIdOf, writeFixtureRun } from './fixtureRun';
 
 const MISSION = 'BBU接地线检查';
@@ -18,14 +18,7 @@ let missionDir: string;
 let api: WorkbenchApi;
 let clock = 0;
 
-async function call(method: string, input: unknown) {
-  return dispatchApiCall(api.handlers, method, input);
-}
-async function ok<T = any>(method: string, input: unknown): Promise<T> {
-  const envelope = await call(method, input);
-  if (!envelope.ok) throw new Error(`${method}: ${JSON.stringify(envelope.error)}`);
-  return envelope.result as T;
-}
+const { call, ok } = apiCalls(() => api);
 
 beforeEach(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'stageb-qa-'));

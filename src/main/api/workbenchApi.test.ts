@@ -1,3 +1,4 @@
+import { apiCalls } from '../../../test/helpers/apiCalls';
 import { appendFile, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../shared/api/contract';
 import { parseRunConfigText } from '../io/loadRunConfig';
 import { createWorkbenchApi, type WorkbenchApi } from './createWorkbenchApi';
-import { dispatchApiCall } from './dispatchApiCall';
 import { fixtureGuidance, fixtureSelections, groupIdOf, writeFixtureRun } from './fixtureRun';
 import { createNodeEngineLauncher } from './nodeEngineLauncher';
 
@@ -51,14 +51,7 @@ let missionDir: string;
 let workbench: WorkbenchApi;
 const events: ApiEvent[] = [];
 
-async function call(method: string, input: unknown) {
-  return dispatchApiCall(workbench.handlers, method, input);
-}
-async function ok<T = any>(method: string, input: unknown): Promise<T> {
-  const envelope = await call(method, input);
-  if (!envelope.ok) throw new Error(`${method} failed: ${JSON.stringify(envelope.error)}`);
-  return envelope.result as T;
-}
+const { call, ok } = apiCalls(() => workbench);
 
 beforeAll(async () => {
   base = await realpath(await mkdtemp(path.join(tmpdir(), 'workbench-api-')));
