@@ -22,8 +22,9 @@ import { ApiEventSchema, type ApiEvent } from '../src/shared/api/contract';
  *
  * Why this story is deterministic: with these weights and seed the critique proposes
  * "remove G1" after every batch that has a conflict (batch 2 has none: no model call),
- * on step 0 as on the annotator's steps. The annotator edits G2 during the
- * rollout of batch 0. Reflection 0 removes the initial, engine-owned G1 (the gate is set
+ * on step 0 as on the annotator's steps. The run is paused at its first batch
+ * boundary (the launcher's pause) while the annotator edits G2, so the save comes before any
+ * reflection on a machine of any speed. The first applied reflection removes the initial, engine-owned G1 (the gate is set
  * to let a plan that changes no verdict through, so that something is applied) and the
  * annotator's rule is renumbered G2 → G1; every later "remove G1" then targets the
  * annotator's rule, which is protected (reflection.protected_rules.person_authored), so it
@@ -181,8 +182,10 @@ describe.skipIf(Boolean(missing))('a real tiny-model run: the annotator\'s rule 
     const stream = subscribeEvents(session);
     try {
       const { jobId } = await api<{ jobId: string }>(session, 'startRun', { configPath: CONFIG });
-      // The first rollout progress of the run: its directory and guidance.json exist now.
-      await stream.waitFor((e) => e.type === 'run_event' && e.jobId === jobId && e.event.type === 'progress', 240_000);
+      // Held at the first batch boundary (model loaded, guidance.json written) while the annotator edits, so
+      // the save lands before any reflection however loaded the machine is; resumed right after the save.
+      expect(await api<{ requested: boolean }>(session, 'pauseJob', { jobId })).toEqual({ requested: true });
+      await stream.waitFor((e) => e.type === 'run_event' && e.jobId === jobId && e.event.type === 'paused', 240_000);
 
       // The annotator opens the running run's guidance and rewrites G2 (an engine-owned rule so far).
       await page.getByRole('button', { name: 'Refresh' }).click();
@@ -200,6 +203,7 @@ describe.skipIf(Boolean(missing))('a real tiny-model run: the annotator\'s rule 
       await page.getByTestId('guidance-save').click();
       await page.getByTestId('guidance-saved').filter({ hasText: 'Saved as step 1.' }).waitFor();
       await expect(page.getByTestId('rule-origin-G2').textContent()).resolves.toMatch(/annotator.*by Ann/);
+      expect(await api<{ requested: boolean }>(session, 'resumeJob', { jobId })).toEqual({ requested: true });
 
       // Reflection applies its removal of the initial G1: the open editor says so, naming it.
       const notice = page.getByTestId('guidance-notice');
@@ -214,7 +218,7 @@ describe.skipIf(Boolean(missing))('a real tiny-model run: the annotator\'s rule 
       await expect(page.getByTestId('rule-G1').inputValue()).resolves.toBe(ANNOTATOR_TEXT);
       await page.getByTestId('notice-ack').click();
 
-      const done = await stream.waitFor((e) => e.type === 'job_status' && e.jobId === jobId && e.status !== 'running' && e.status !== 'starting', 300_000);
+      const done = await stream.waitFor((e) => e.type === 'job_status' && e.jobId === jobId && ['completed', 'failed', 'cancelled'].includes(e.status), 300_000);
       expect(done.type === 'job_status' && done.status, server.output().slice(-3000)).toBe('completed');
 
       // From the run directory: the first applied reflection removed the initial G1; every

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { chromiumMissingReason, launchChromium, screenshot } from './fixtures/browser';
 import { ensureRendererBuilt } from './fixtures/ensureRendererBuilt';
 import { DEMO_CONFIG, STAGEB, writeDemoConfig } from './fixtures/demoConfig';
-import { isSeriesColour, JOB_CHART, jobChartDraws, jobChartLegend, pct, recordJobChartDraws } from './fixtures/jobChart';
+import { JOB_CHART, jobChartDraws, jobChartLegend, pct, recordJobChartDraws } from './fixtures/jobChart';
 import { openFixtureRun, openWorkbenchSession, type WorkbenchSession } from './fixtures/workbenchSession';
 import { TelemetrySchema } from '../src/shared/schemas/telemetry';
 
@@ -59,11 +59,12 @@ describe.skipIf(Boolean(skip))('launcher: start the demo run from the workbench 
     expect(status, log ?? '').toBe('completed');
     await expect(page.getByTestId('bar-overall').getAttribute('aria-valuenow')).resolves.toBe('100');
 
-    // The live chart is uPlot's: its first draw is the first batch alone, a point of each series.
+    // The live chart is uPlot's: its first draw is the first batch alone, a point of each series. (The pixel
+    // of a lone point is checked on the Charts screen, e2e/charts.e2e.test.ts, the same component: read here
+    // during a live run, a resize of the job card can clear the canvas between the draw and the read.)
     const [firstDraw] = await jobChartDraws(page);
     expect(firstDraw).toMatchObject({ xTicks: 'e0·b0', points: '1,1' });
     expect(firstDraw.lone).toHaveLength(2);
-    for (const point of firstDraw.lone) expect(isSeriesColour(point.rgba), JSON.stringify(point)).toBe(true);
     // At the end: every batch of telemetry.json, axes with tick values, the last batch in the legend.
     const [mission] = await readdir(path.join(runsRoot, 'demo'));
     const batches = TelemetrySchema.parse(JSON.parse(await readFile(path.join(runsRoot, 'demo', mission, 'telemetry.json'), 'utf8'))).batches;
