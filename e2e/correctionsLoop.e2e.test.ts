@@ -1,3 +1,4 @@
+import { replaceInEditor } from './fixtures/launcherPage';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -51,18 +52,6 @@ async function openRun(page: Page, runId: string): Promise<void> {
 /** The selected QA item's group id, as the QA list shows it. */
 async function selectedGroup(page: Page): Promise<string> {
   return (await page.getByTestId('qa-list').locator('[role="option"][aria-selected="true"] strong.group-id').textContent()) ?? '';
-}
-
-/** Replaces the first `find` in the Monaco editor by `text`, with the keyboard: the find widget selects the match, the text replaces it as typed. */
-async function replaceInEditor(page: Page, find: string, text: string): Promise<void> {
-  await page.locator('[data-testid="config-editor"] .view-lines').click();
-  await page.keyboard.press('Control+Home');
-  await page.keyboard.press('Control+f');
-  await page.keyboard.type(find);
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Escape');
-  // insertText, not type: typed Enters would take the editor's auto-indent after a `key:` line.
-  await page.keyboard.insertText(text);
 }
 
 describe.skipIf(Boolean(skip))('label corrections from a QA review feed a second run, through the workbench', () => {

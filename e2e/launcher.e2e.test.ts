@@ -1,3 +1,4 @@
+import { openFirstConfig } from './fixtures/launcherPage';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -41,11 +42,7 @@ describe.skipIf(Boolean(skip))('launcher: start the demo run from the workbench 
     session = await openWorkbenchSession(browser, { configsRoot: (dir) => writeDemoConfig(dir, (runsRoot = path.join(dir, 'runs'))) });
     const { page } = session;
     await openFixtureRun(session);
-    await page.keyboard.press('8');
-    await page.getByTestId('config-list').getByRole('option').first().waitFor();
-    await page.getByTestId('config-list').focus();
-    await page.keyboard.press('Enter');
-    await page.getByTestId('config-validation').filter({ hasText: 'Config is valid.' }).waitFor({ timeout: 30_000 });
+    await openFirstConfig(page);
     await screenshot(page, '14-launcher');
     await recordJobChartDraws(page);
     await page.getByTestId('launch-start').click();

@@ -1,3 +1,4 @@
+import { replaceInEditor } from './fixtures/launcherPage';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -26,17 +27,6 @@ async function shoot(page: Page, name: string): Promise<void> {
     await page.setViewportSize({ width, height: 900 });
     await screenshot(page, `${name}-${width}`);
   }
-}
-
-/** Replaces the first `find` in the Monaco editor by `text`, with the keyboard: the find widget selects the match, typing replaces it. */
-async function replaceInEditor(page: Page, find: string, text: string): Promise<void> {
-  await page.locator('[data-testid="config-editor"] .view-lines').click();
-  await page.keyboard.press('Control+Home');
-  await page.keyboard.press('Control+f');
-  await page.keyboard.type(find);
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Escape');
-  await page.keyboard.type(text);
 }
 
 describe.skipIf(Boolean(skip))('launcher: a config created from a template, saved under a new name and started', () => {

@@ -1,3 +1,4 @@
+import { openFirstConfig } from './fixtures/launcherPage';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,11 +52,7 @@ describe.skipIf(Boolean(skip))('launcher: pause, resume and cancel a run', () =>
     });
     const { page } = session;
     await openFixtureRun(session);
-    await page.keyboard.press('8');
-    await page.getByTestId('config-list').getByRole('option').first().waitFor();
-    await page.getByTestId('config-list').focus();
-    await page.keyboard.press('Enter');
-    await page.getByTestId('config-validation').filter({ hasText: 'Config is valid.' }).waitFor({ timeout: 60_000 });
+    await openFirstConfig(page);
     await page.getByTestId('launch-start').focus();
     await page.keyboard.press('Enter');
     await page.getByTestId('job-progress').waitFor();
