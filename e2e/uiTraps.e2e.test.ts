@@ -57,10 +57,11 @@ describe.skipIf(Boolean(missing))('the small traps of issue 18', () => {
     await dialog.waitFor();
     await page.keyboard.press('Enter');
     await page.getByTestId('discarded').waitFor();
-    await expect(page.getByTestId('rule-G1').inputValue()).resolves.toBe(FIXTURE_GUIDANCE_STEPS[2].G1);
+    // The rule's field takes the saved text on its next render: wait for it rather than read it once.
+    await expect.poll(() => page.getByTestId('rule-G1').inputValue(), { timeout: 15_000 }).toBe(FIXTURE_GUIDANCE_STEPS[2].G1);
     await screenshot(page, 'trap-discard-undo');
     await page.getByTestId('undo-discard').click();
-    await expect(page.getByTestId('rule-G1').inputValue()).resolves.toBe(draft);
+    await expect.poll(() => page.getByTestId('rule-G1').inputValue(), { timeout: 15_000 }).toBe(draft);
 
     // Another writer changes the same rule: the merge has no default for it.
     writeGuidanceFromAnotherProcess({
